@@ -1,0 +1,127 @@
+// swift-tools-version: 6.2
+import PackageDescription
+
+// The dependency set is deliberate: CI builds it from scratch on every run (2 cores), so every
+// package here earns its build time. See README "Dependencies".
+let package = Package(
+    name: "amibridge",
+    platforms: [.macOS(.v15)],
+    products: [
+        .executable(name: "amibridge", targets: ["AMIBridge"]),
+        .executable(name: "amibridge-bench", targets: ["AMIBenchmarks"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
+    ],
+    targets: [
+        // C libraries, reached only through a module map and a static-inline shim.
+        .systemLibrary(
+            name: "CCurl",
+            pkgConfig: "libcurl",
+            providers: [.apt(["libcurl4-openssl-dev"])]
+        ),
+        .systemLibrary(
+            name: "CMariaDB",
+            pkgConfig: "libmariadb",
+            providers: [.apt(["libmariadb-dev"])]
+        ),
+
+        // Bytes on the wire: AMI framing, actions, the connection state machine and the client.
+        .target(
+            name: "AMIProtocol",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        // Decisions: AMI events become calls, joined with ViciDial's database.
+        .target(
+            name: "EventMapper",
+            dependencies: [
+                "AMIProtocol",
+                "CMariaDB",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // I/O toward CRMs: durable outbox and libcurl delivery.
+        .target(
+            name: "CRMSink",
+            dependencies: [
+                "CCurl",
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "AMIBridge",
+            dependencies: [
+                "AMIProtocol",
+                "EventMapper",
+                "CRMSink",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Configuration", package: "swift-configuration"),
+            ]
+        ),
+        .executableTarget(
+            name: "AMIBenchmarks",
+            dependencies: [
+                "AMIProtocol",
+                "AMITestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+
+        // Fakes for what cannot run here (Asterisk), shared by tests, the demo and benchmarks.
+        .target(
+            name: "AMITestSupport",
+            dependencies: [
+                "AMIProtocol",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+
+        .testTarget(
+            name: "AMIProtocolTests",
+            dependencies: [
+                "AMIProtocol",
+                "AMITestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOEmbedded", package: "swift-nio"),
+                .product(name: "NIOTestUtils", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "EventMapperTests",
+            dependencies: ["EventMapper"]
+        ),
+        .testTarget(
+            name: "CRMSinkTests",
+            dependencies: [
+                "CRMSink",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
+        .testTarget(
+            name: "AMIBridgeTests",
+            dependencies: [
+                "AMIProtocol",
+                "AMITestSupport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+    ],
+    swiftLanguageModes: [.v6]
+)

@@ -1,0 +1,226 @@
+import Logging
+import NIOCore
+import NIOPosix
+import ServiceLifecycle
+import Synchronization
+
+/// A persistent, logged-in connection to one Asterisk server.
+///
+/// `run()` connects, logs in and reconnects forever with capped exponential backoff and jitter
+/// (``ReconnectBackoff``), until the service is cancelled or shut down gracefully (then it sends
+/// `Logoff`). Events go to the shared ``AMIEventStream`` tagged with the server's name; actions
+/// go through ``send(_:actionID:timeout:)``, which validates them before anything is written.
+public final class AMIClient: Service, Sendable {
+    public struct Configuration: Sendable {
+        public enum OverflowPolicy: String, Sendable {
+            /// Drop the connection so the tracker rebuilds state after reconnecting (default).
+            case reconnect
+            /// Drop the events that do not fit and keep going.
+            case dropNewest
+        }
+
+        /// The server's name in logs, metrics and every event (e.g. `dialer1`).
+        public var name: String
+        public var host: String
+        public var port: Int
+        public var session: AMIConnectionStateMachine.Configuration
+        public var reconnect: ReconnectBackoff.Configuration
+        public var limits: AMIFrameDecoder.Limits
+        public var connectTimeout: Duration
+        public var defaultActionTimeout: Duration
+        public var overflowPolicy: OverflowPolicy
+
+        public init(
+            name: String,
+            host: String,
+            port: Int = 5038,
+            session: AMIConnectionStateMachine.Configuration,
+            reconnect: ReconnectBackoff.Configuration = .init(),
+            limits: AMIFrameDecoder.Limits = .init(),
+            connectTimeout: Duration = .seconds(5),
+            defaultActionTimeout: Duration = .seconds(10),
+            overflowPolicy: OverflowPolicy = .reconnect
+        ) {
+            self.name = name
+            self.host = host
+            self.port = port
+            self.session = session
+            self.reconnect = reconnect
+            self.limits = limits
+            self.connectTimeout = connectTimeout
+            self.defaultActionTimeout = defaultActionTimeout
+            self.overflowPolicy = overflowPolicy
+        }
+    }
+
+    /// Where the client is, for `/readyz`, `check` and metrics.
+    public enum Status: Sendable, Equatable {
+        case connecting
+        case loggedIn(banner: String)
+        case disconnected(AMIError)
+    }
+
+    public let configuration: Configuration
+    public let events: AMIEventStream
+    private let eventLoopGroup: any EventLoopGroup
+    private let logger: Logger
+    private let unitRandom: @Sendable () -> Double
+    private let state = Mutex(SharedState())
+    private let actionCounter = Atomic<Int>(0)
+
+    private struct SharedState {
+        var channel: (any Channel)?
+        var status: Status = .connecting
+        var shuttingDown = false
+        var reconnects = 0
+        var loginFailures = 0
+    }
+
+    public init(
+        configuration: Configuration,
+        events: AMIEventStream,
+        eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
+        logger: Logger = Logger(label: "amibridge.ami"),
+        unitRandom: @escaping @Sendable () -> Double = { Double.random(in: 0...1) }
+    ) {
+        self.configuration = configuration
+        self.events = events
+        self.eventLoopGroup = eventLoopGroup
+        var logger = logger
+        logger[metadataKey: "server"] = "\(configuration.name)"
+        self.logger = logger
+        self.unitRandom = unitRandom
+    }
+
+    public var status: Status { state.withLock { $0.status } }
+    /// Connections that ended and were retried.
+    public var reconnectCount: Int { state.withLock { $0.reconnects } }
+    /// Logins Asterisk rejected (wrong username or secret).
+    public var loginFailureCount: Int { state.withLock { $0.loginFailures } }
+
+    public func run() async throws {
+        var backoff = ReconnectBackoff(configuration: configuration.reconnect)
+        await withGracefulShutdownHandler {
+            while !Task.isCancelled, !state.withLock({ $0.shuttingDown }) {
+                let reason = await runSession(backoff: &backoff)
+                let stopping = state.withLock { state in
+                    state.channel = nil
+                    state.status = .disconnected(reason)
+                    if reason.code == .loginRejected { state.loginFailures += 1 }
+                    if !state.shuttingDown { state.reconnects += 1 }
+                    return state.shuttingDown
+                }
+                if stopping || Task.isCancelled { break }
+                let delay = backoff.delayAfterFailure(reason, unitRandom: unitRandom())
+                if reason.code == .loginRejected {
+                    logger.critical("AMI login rejected: check the username and secret; retrying slowly", metadata: [
+                        "error": "\(reason)", "retry_in_ms": "\(delay.milliseconds)",
+                    ])
+                } else {
+                    logger.warning("AMI connection lost; reconnecting", metadata: [
+                        "error": "\(reason)", "retry_in_ms": "\(delay.milliseconds)",
+                    ])
+                }
+                try? await cancelWhenGracefulShutdown { try await Task.sleep(for: delay) }
+            }
+        } onGracefulShutdown: {
+            self.shutdown()
+        }
+    }
+
+    /// Sends `Logoff` on the live connection (if any) and stops reconnecting.
+    public func shutdown() {
+        let channel = state.withLock { state -> (any Channel)? in
+            state.shuttingDown = true
+            return state.channel
+        }
+        channel?.pipeline.fireUserInboundEventTriggered(AMIConnectionHandler.LogoffRequest(timeout: .seconds(2)))
+    }
+
+    /// Sends an action and waits for its response (and its event list, for list actions).
+    ///
+    /// Throws ``AMIError/Code/forbiddenCharacter`` or ``AMIError/Code/invalidAction`` before
+    /// anything is written, ``AMIError/Code/notConnected`` while logged out, and
+    /// ``AMIError/Code/actionTimeout`` when Asterisk does not answer in time.
+    public func send(_ action: AMIAction, actionID: String? = nil, timeout: Duration? = nil) async throws -> AMIResponse {
+        let actionID = actionID ?? "amibridge-\(actionCounter.add(1, ordering: .relaxed).newValue)"
+        // Validate up front: an action that would inject headers never reaches the channel.
+        var scratch = ByteBuffer()
+        try action.encode(actionID: actionID, into: &scratch)
+        guard let channel = state.withLock({ $0.channel }) else {
+            throw AMIError(.notConnected, "AMI server '\(configuration.name)' is not connected")
+        }
+        let promise = channel.eventLoop.makePromise(of: AMIResponse.self)
+        let request = AMIRequest(action: action, actionID: actionID, timeout: timeout ?? configuration.defaultActionTimeout, promise: promise)
+        channel.writeAndFlush(request).whenFailure { promise.fail($0) }
+        return try await promise.futureResult.get()
+    }
+
+    /// One connection from connect to close; returns why it ended.
+    private func runSession(backoff: inout ReconnectBackoff) async -> AMIError {
+        state.withLock { $0.status = .connecting }
+        let eventLoop = eventLoopGroup.next()
+        let loggedIn = eventLoop.makePromise(of: String.self)
+        let closed = eventLoop.makePromise(of: AMIError.self)
+        let name = configuration.name
+        let events = self.events
+        let sessionConfiguration = configuration.session
+        let overflowCloses = configuration.overflowPolicy == .reconnect
+        let logger = self.logger
+        let limits = configuration.limits
+
+        let channel: any Channel
+        do {
+            channel = try await ClientBootstrap(group: eventLoop)
+                .connectTimeout(TimeAmount(configuration.connectTimeout))
+                .channelOption(.socketOption(.so_keepalive), value: 1)
+                .channelInitializer { channel in
+                    channel.eventLoop.makeCompletedFuture {
+                        let handler = AMIConnectionHandler(
+                            configuration: sessionConfiguration,
+                            loggedIn: loggedIn,
+                            closed: closed,
+                            logger: logger,
+                            overflowClosesConnection: overflowCloses
+                        ) { message in
+                            events.yield(.event(AMIEvent(server: name, message: message)))
+                        }
+                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(AMIFrameDecoder(limits: limits)))
+                        try channel.pipeline.syncOperations.addHandler(handler)
+                    }
+                }
+                .connect(host: configuration.host, port: configuration.port)
+                .get()
+        } catch {
+            let reason = AMIError(.connectFailed, "cannot connect to \(configuration.host):\(configuration.port)", detail: "\(error)")
+            loggedIn.fail(reason)
+            closed.succeed(reason)
+            return reason
+        }
+
+        let shuttingDown = state.withLock { state in
+            state.channel = channel
+            return state.shuttingDown
+        }
+        if shuttingDown { channel.close(promise: nil) }
+
+        do {
+            let banner = try await loggedIn.futureResult.get()
+            backoff.loggedIn()
+            state.withLock { $0.status = .loggedIn(banner: banner) }
+            logger.info("AMI logged in", metadata: ["banner": "\(banner)"])
+            events.yield(.loggedIn(server: name, banner: banner))
+            let reason = (try? await closed.futureResult.get()) ?? AMIError(.connectionClosed, "closed")
+            events.yield(.disconnected(server: name, reason: reason))
+            return reason
+        } catch {
+            return (error as? AMIError) ?? AMIError(.connectionClosed, "\(error)")
+        }
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
+    }
+}

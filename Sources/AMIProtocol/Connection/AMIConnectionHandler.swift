@@ -1,0 +1,169 @@
+import Logging
+import NIOCore
+
+/// An action on its way to the connection: already validated and encoded, so nothing unsafe can
+/// reach the socket.
+struct AMIRequest: Sendable {
+    var action: AMIAction
+    var actionID: String
+    var timeout: Duration
+    var promise: EventLoopPromise<AMIResponse>
+}
+
+/// Runs ``AMIConnectionStateMachine`` on a channel: turns frames, timers and closes into inputs,
+/// and performs the actions it returns in one switch.
+final class AMIConnectionHandler: ChannelDuplexHandler {
+    typealias InboundIn = AMIFrame
+    typealias OutboundIn = AMIRequest
+    typealias OutboundOut = ByteBuffer
+
+    /// Called on the event loop for every event; returns false when the consumer's buffer is full.
+    typealias EventSink = (AMIMessage) -> Bool
+
+    private var stateMachine: AMIConnectionStateMachine
+    private let logger: Logger
+    private let eventSink: EventSink
+    private let overflowClosesConnection: Bool
+    private var context: ChannelHandlerContext?
+    private var timers: [AMIConnectionStateMachine.TimerID: Scheduled<Void>] = [:]
+    private var pending: [String: EventLoopPromise<AMIResponse>] = [:]
+
+    /// Succeeds with the banner once logged in; fails with the reason if the connection ends first.
+    let loggedIn: EventLoopPromise<String>
+    /// Succeeds with the reason once the connection is gone.
+    let closed: EventLoopPromise<AMIError>
+
+    init(
+        configuration: AMIConnectionStateMachine.Configuration,
+        loggedIn: EventLoopPromise<String>,
+        closed: EventLoopPromise<AMIError>,
+        logger: Logger,
+        overflowClosesConnection: Bool,
+        eventSink: @escaping EventSink
+    ) {
+        self.stateMachine = AMIConnectionStateMachine(configuration: configuration)
+        self.logger = logger
+        self.eventSink = eventSink
+        self.overflowClosesConnection = overflowClosesConnection
+        self.loggedIn = loggedIn
+        self.closed = closed
+    }
+
+    func handlerAdded(context: ChannelHandlerContext) {
+        self.context = context
+        if context.channel.isActive {
+            run(stateMachine.connected(), context: context)
+        }
+    }
+
+    func handlerRemoved(context: ChannelHandlerContext) {
+        // A channel that never became active gets no channelInactive; the promises must still
+        // complete (completing twice is a no-op).
+        let reason = AMIError(.connectionClosed, "the connection ended")
+        loggedIn.fail(reason)
+        closed.succeed(reason)
+        for (_, promise) in pending { promise.fail(reason) }
+        pending.removeAll()
+        self.context = nil
+    }
+
+    func channelActive(context: ChannelHandlerContext) {
+        run(stateMachine.connected(), context: context)
+        context.fireChannelActive()
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        run(stateMachine.frameReceived(unwrapInboundIn(data)), context: context)
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        let amiError = (error as? AMIError) ?? AMIError(.connectionClosed, "socket error", detail: "\(error)")
+        run(stateMachine.errorCaught(amiError), context: context)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        run(stateMachine.connectionClosed(), context: context)
+        context.fireChannelInactive()
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let request = event as? LogoffRequest {
+            run(stateMachine.logoffRequested(timeout: request.timeout), context: context)
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        let request = unwrapOutboundIn(data)
+        pending[request.actionID] = request.promise
+        run(stateMachine.requestSent(request.action, actionID: request.actionID, timeout: request.timeout), context: context)
+        promise?.succeed()
+    }
+
+    /// Asks a logged-in connection to say `Logoff` before closing.
+    struct LogoffRequest: Sendable {
+        var timeout: Duration
+    }
+
+    // MARK: - Running actions
+
+    private func run(_ action: AMIConnectionStateMachine.Action, context: ChannelHandlerContext) {
+        switch action {
+        case .none:
+            break
+        case .write(let action, let actionID):
+            var buffer = context.channel.allocator.buffer(capacity: 128)
+            do {
+                try action.encode(actionID: actionID, into: &buffer)
+                context.writeAndFlush(wrapOutboundOut(buffer), promise: nil)
+            } catch {
+                // Consumer actions were validated before they got here; this is our own bug.
+                logger.error("could not encode an AMI action", metadata: ["action": "\(action.name)", "error": "\(error)"])
+                pending.removeValue(forKey: actionID)?.fail(error)
+            }
+        case .armTimer(let timer, let delay):
+            timers[timer]?.cancel()
+            timers[timer] = context.eventLoop.scheduleTask(in: .init(delay)) { [weak self] in
+                guard let self, let context = self.context else { return }
+                self.timers[timer] = nil
+                self.run(self.stateMachine.timerFired(timer), context: context)
+            }
+        case .cancelTimer(let timer):
+            timers.removeValue(forKey: timer)?.cancel()
+        case .reportLoggedIn(let banner):
+            loggedIn.succeed(banner)
+        case .deliverEvent(let message):
+            deliver(message, context: context)
+        case .succeedRequest(let actionID, let response):
+            pending.removeValue(forKey: actionID)?.succeed(response)
+        case .failRequest(let actionID, let error):
+            pending.removeValue(forKey: actionID)?.fail(error)
+        case .closeConnection:
+            context.close(promise: nil)
+        case .reportClosed(let reason):
+            for timer in timers.values { timer.cancel() }
+            timers.removeAll()
+            loggedIn.fail(reason)
+            closed.succeed(reason)
+        case .logWarning(let message):
+            logger.warning("\(message)")
+        case .many(let actions):
+            for action in actions { run(action, context: context) }
+        }
+    }
+
+    private func deliver(_ message: AMIMessage, context: ChannelHandlerContext) {
+        // The stream counts and logs the drop; this side only applies the reconnect policy.
+        if !eventSink(message), overflowClosesConnection {
+            run(stateMachine.errorCaught(AMIError(.eventBufferOverflow, "the event consumer is behind; reconnecting so the call state is rebuilt")), context: context)
+        }
+    }
+}
+
+extension TimeAmount {
+    init(_ duration: Duration) {
+        let (seconds, attoseconds) = duration.components
+        self = .nanoseconds(seconds * 1_000_000_000 + attoseconds / 1_000_000_000)
+    }
+}

@@ -1,0 +1,356 @@
+/// The life of one AMI connection, as decisions without I/O.
+///
+/// Inputs are methods named for what happened (`connected()`, `frameReceived(_:)`,
+/// `keepaliveTimerFired()`); each returns the ``Action`` the caller performs. Timers are asked for
+/// by ``Action/armTimer(_:_:)`` and come back as inputs, so tests drive time by hand.
+///
+/// connect → banner → (`Challenge` →) `Login` → `Events`/`Filter` setup → logged in → closed.
+/// While logged in: actions are matched to responses by ActionID (with their event lists), events
+/// are handed out, and an idle connection is probed with `Ping`: no traffic for a keepalive
+/// interval sends a `Ping`, and no answer within the ping timeout closes the connection.
+public struct AMIConnectionStateMachine: Sendable {
+    public struct Configuration: Sendable, Hashable {
+        public enum Authentication: String, Sendable, Hashable {
+            /// `Login` with `Secret` in clear text (fine on loopback or inside TLS).
+            case plain
+            /// `Challenge`, then `Login` with `Key = md5(challenge + secret)`.
+            case md5
+        }
+
+        public var username: String
+        public var secret: String
+        public var authentication: Authentication
+        /// `Events` mask sent after login, or nil to keep the user's manager.conf default.
+        public var eventMask: String?
+        /// Server-side filters (`Filter` action, Asterisk 13+). A rejected filter is logged, not fatal.
+        public var filters: [String]
+        /// Banner, login and setup must finish within this time.
+        public var loginTimeout: Duration
+        /// A connection silent for this long is probed with `Ping`.
+        public var keepaliveInterval: Duration
+        /// A `Ping` unanswered for this long closes the connection.
+        public var pingTimeout: Duration
+
+        public init(
+            username: String,
+            secret: String,
+            authentication: Authentication = .plain,
+            eventMask: String? = "system,call,user,cdr,dialplan",
+            filters: [String] = [],
+            loginTimeout: Duration = .seconds(10),
+            keepaliveInterval: Duration = .seconds(10),
+            pingTimeout: Duration = .seconds(5)
+        ) {
+            self.username = username
+            self.secret = secret
+            self.authentication = authentication
+            self.eventMask = eventMask
+            self.filters = filters
+            self.loginTimeout = loginTimeout
+            self.keepaliveInterval = keepaliveInterval
+            self.pingTimeout = pingTimeout
+        }
+    }
+
+    public enum TimerID: Sendable, Hashable {
+        case login
+        case keepalive
+        case pong
+        case action(String)
+        case logoff
+    }
+
+    public enum Action: Sendable, Equatable {
+        case none
+        /// Write this action with this ActionID.
+        case write(AMIAction, actionID: String)
+        case armTimer(TimerID, Duration)
+        case cancelTimer(TimerID)
+        /// Login and setup finished; the banner tells the Asterisk dialect.
+        case reportLoggedIn(banner: String)
+        case deliverEvent(AMIMessage)
+        case succeedRequest(actionID: String, AMIResponse)
+        case failRequest(actionID: String, AMIError)
+        /// Close the socket; the reason is reported when ``connectionClosed()`` comes back.
+        case closeConnection
+        /// The connection is gone: report why and stop.
+        case reportClosed(AMIError)
+        /// Something worth a warning in the log that does not end the connection.
+        case logWarning(String)
+        case many([Action])
+    }
+
+    enum State: Sendable {
+        case connecting
+        case awaitingBanner
+        case awaitingChallenge(banner: String, actionID: String)
+        case awaitingLogin(banner: String, actionID: String)
+        case configuring(banner: String, pending: [String])
+        case loggedIn
+        case loggingOff
+        case closing
+        case closed
+    }
+
+    struct PendingRequest: Sendable {
+        var response: AMIMessage?
+        var listItems: [AMIMessage] = []
+    }
+
+    private(set) var state: State = .connecting
+    private let configuration: Configuration
+    private var pendingRequests: [String: PendingRequest] = [:]
+    private var outstandingPing: String?
+    private var trafficSinceKeepalive = false
+    /// Why the connection is ending; the first reason wins.
+    private var closeReason: AMIError?
+    private var internalActionCounter = 0
+
+    public init(configuration: Configuration) {
+        self.configuration = configuration
+    }
+
+    // MARK: - Inputs
+
+    /// The TCP connection is up: wait for the banner, within the login deadline.
+    public mutating func connected() -> Action {
+        guard case .connecting = state else { return .none }
+        state = .awaitingBanner
+        return .armTimer(.login, configuration.loginTimeout)
+    }
+
+    public mutating func frameReceived(_ frame: AMIFrame) -> Action {
+        trafficSinceKeepalive = true
+        switch (state, frame) {
+        case (.awaitingBanner, .banner(let banner)):
+            return startLogin(banner: banner)
+        case (.awaitingBanner, .message):
+            return close(AMIError(.unexpectedBanner, "the peer did not greet with 'Asterisk Call Manager/...': not an AMI port?"))
+        case (.connecting, _), (.closed, _):
+            return .none
+        case (_, .banner(let banner)):
+            return close(AMIError(.unexpectedBanner, "a second banner arrived mid-session", detail: banner))
+        case (_, .message(let message)):
+            return messageReceived(message)
+        }
+    }
+
+    /// An action from a consumer, already encoded; `actionID` is unique on this connection.
+    public mutating func requestSent(_ action: AMIAction, actionID: String, timeout: Duration) -> Action {
+        switch state {
+        case .loggedIn:
+            guard pendingRequests[actionID] == nil else {
+                return .failRequest(actionID: actionID, AMIError(.invalidAction, "an action with this ActionID is still waiting for its answer", detail: actionID))
+            }
+            pendingRequests[actionID] = PendingRequest()
+            return .many([.write(action, actionID: actionID), .armTimer(.action(actionID), timeout)])
+        case .connecting, .awaitingBanner, .awaitingChallenge, .awaitingLogin, .configuring, .loggingOff, .closing, .closed:
+            return .failRequest(actionID: actionID, AMIError(.notConnected, "the AMI connection is not logged in"))
+        }
+    }
+
+    public mutating func timerFired(_ timer: TimerID) -> Action {
+        switch timer {
+        case .login:
+            switch state {
+            case .awaitingBanner:
+                return close(AMIError(.bannerTimeout, "no AMI banner within \(configuration.loginTimeout)"))
+            case .awaitingChallenge, .awaitingLogin, .configuring:
+                return close(AMIError(.loginTimeout, "login not answered within \(configuration.loginTimeout)"))
+            case .connecting, .loggedIn, .loggingOff, .closing, .closed:
+                return .none
+            }
+        case .keepalive:
+            return keepaliveTimerFired()
+        case .pong:
+            guard outstandingPing != nil, case .loggedIn = state else { return .none }
+            return close(AMIError(.pingTimeout, "Ping not answered within \(configuration.pingTimeout)"))
+        case .action(let actionID):
+            guard pendingRequests.removeValue(forKey: actionID) != nil else { return .none }
+            return .failRequest(actionID: actionID, AMIError(.actionTimeout, "no answer to the action in time", detail: actionID))
+        case .logoff:
+            guard case .loggingOff = state else { return .none }
+            return close(AMIError(.clientShutdown, "logged off"))
+        }
+    }
+
+    /// A decoding or socket error: close with it as the reason.
+    public mutating func errorCaught(_ error: AMIError) -> Action {
+        close(error)
+    }
+
+    /// The client is stopping: say `Logoff` if logged in, then close.
+    public mutating func logoffRequested(timeout: Duration) -> Action {
+        switch state {
+        case .loggedIn:
+            state = .loggingOff
+            closeReason = AMIError(.clientShutdown, "logged off")
+            return .many([.write(.logoff, actionID: nextInternalID("logoff")), .armTimer(.logoff, timeout)])
+        case .connecting, .awaitingBanner, .awaitingChallenge, .awaitingLogin, .configuring:
+            return close(AMIError(.clientShutdown, "shutting down"))
+        case .loggingOff, .closing, .closed:
+            return .none
+        }
+    }
+
+    /// The socket is closed (by either side). Everything still waiting fails with the reason.
+    public mutating func connectionClosed() -> Action {
+        if case .closed = state { return .none }
+        state = .closed
+        let reason = closeReason ?? AMIError(.connectionClosed, "the peer closed the connection")
+        var actions: [Action] = [.cancelTimer(.login), .cancelTimer(.keepalive), .cancelTimer(.pong), .cancelTimer(.logoff)]
+        for actionID in pendingRequests.keys.sorted() {
+            actions.append(.cancelTimer(.action(actionID)))
+            actions.append(.failRequest(actionID: actionID, AMIError(.connectionClosed, "the connection closed before the answer", detail: reason.description)))
+        }
+        pendingRequests.removeAll()
+        actions.append(.reportClosed(reason))
+        return .many(actions)
+    }
+
+    // MARK: - Login
+
+    private mutating func startLogin(banner: String) -> Action {
+        switch configuration.authentication {
+        case .plain:
+            let actionID = nextInternalID("login")
+            state = .awaitingLogin(banner: banner, actionID: actionID)
+            return .write(.login(username: configuration.username, secret: configuration.secret), actionID: actionID)
+        case .md5:
+            let actionID = nextInternalID("challenge")
+            state = .awaitingChallenge(banner: banner, actionID: actionID)
+            return .write(.challenge, actionID: actionID)
+        }
+    }
+
+    private mutating func messageReceived(_ message: AMIMessage) -> Action {
+        let actionID = message.actionID
+        switch state {
+        case .awaitingChallenge(let banner, let expected) where actionID == expected && message.response != nil:
+            guard message.isSuccessResponse, let challenge = message["Challenge"] else {
+                return close(AMIError(.loginRejected, "Asterisk refused the MD5 challenge", detail: message["Message"]))
+            }
+            let loginID = nextInternalID("login")
+            state = .awaitingLogin(banner: banner, actionID: loginID)
+            return .write(.md5Login(username: configuration.username, secret: configuration.secret, challenge: challenge), actionID: loginID)
+
+        case .awaitingLogin(let banner, let expected) where actionID == expected && message.response != nil:
+            guard message.isSuccessResponse else {
+                return close(AMIError(.loginRejected, "Asterisk rejected the login for user '\(configuration.username)'", detail: message["Message"]))
+            }
+            return startSetup(banner: banner)
+
+        case .configuring(let banner, var pending) where actionID.map(pending.contains) == true && message.response != nil:
+            pending.removeAll { $0 == actionID }
+            var actions: [Action] = []
+            if !message.isSuccessResponse {
+                actions.append(.logWarning("AMI setup action refused (\(message["Message"] ?? "no message")); continuing without it"))
+            }
+            if pending.isEmpty {
+                actions.append(finishLogin(banner: banner))
+            } else {
+                state = .configuring(banner: banner, pending: pending)
+            }
+            return .many(actions)
+
+        case .loggedIn, .loggingOff, .configuring, .awaitingLogin, .awaitingChallenge:
+            return routeSessionMessage(message)
+
+        case .connecting, .awaitingBanner, .closing, .closed:
+            return .none
+        }
+    }
+
+    private mutating func startSetup(banner: String) -> Action {
+        var setup: [(AMIAction, String)] = []
+        if let mask = configuration.eventMask {
+            setup.append((.events(mask: mask), nextInternalID("events")))
+        }
+        for filter in configuration.filters {
+            setup.append((.filter(add: filter), nextInternalID("filter")))
+        }
+        if setup.isEmpty { return finishLogin(banner: banner) }
+        state = .configuring(banner: banner, pending: setup.map(\.1))
+        return .many(setup.map { .write($0.0, actionID: $0.1) })
+    }
+
+    private mutating func finishLogin(banner: String) -> Action {
+        state = .loggedIn
+        trafficSinceKeepalive = false
+        return .many([.cancelTimer(.login), .armTimer(.keepalive, configuration.keepaliveInterval), .reportLoggedIn(banner: banner)])
+    }
+
+    // MARK: - Logged in
+
+    /// Responses and list items go to their pending action; everything else is an event.
+    private mutating func routeSessionMessage(_ message: AMIMessage) -> Action {
+        if let actionID = message.actionID {
+            if actionID == outstandingPing, message.response != nil {
+                outstandingPing = nil
+                return .cancelTimer(.pong)
+            }
+            if case .loggingOff = state, message.response?.caseInsensitiveEquals("Goodbye") == true {
+                return close(AMIError(.clientShutdown, "logged off"))
+            }
+            if var pending = pendingRequests[actionID] {
+                if message.response != nil, pending.response == nil {
+                    if message.isSuccessResponse, message.eventList?.caseInsensitiveEquals("start") == true {
+                        pending.response = message
+                        pendingRequests[actionID] = pending
+                        return .none
+                    }
+                    return completeRequest(actionID, AMIResponse(message: message))
+                }
+                if let response = pending.response, message.response == nil {
+                    if let marker = message.eventList, marker.caseInsensitiveEquals("Complete") || marker.caseInsensitiveEquals("Cancelled") {
+                        return completeRequest(actionID, AMIResponse(message: response, listItems: pending.listItems, listComplete: message))
+                    }
+                    pending.listItems.append(message)
+                    pendingRequests[actionID] = pending
+                    return .none
+                }
+            }
+        }
+        guard message.response == nil else {
+            // A response nobody waits for (its action timed out): nothing to do with it.
+            return .none
+        }
+        if message.eventName?.caseInsensitiveEquals("Shutdown") == true {
+            return .many([.deliverEvent(message), close(AMIError(.serverShutdown, "Asterisk is shutting down", detail: message["Restart"].map { "restart: \($0)" }))])
+        }
+        return .deliverEvent(message)
+    }
+
+    private mutating func completeRequest(_ actionID: String, _ response: AMIResponse) -> Action {
+        pendingRequests[actionID] = nil
+        return .many([.cancelTimer(.action(actionID)), .succeedRequest(actionID: actionID, response)])
+    }
+
+    private mutating func keepaliveTimerFired() -> Action {
+        guard case .loggedIn = state else { return .none }
+        let rearm = Action.armTimer(.keepalive, configuration.keepaliveInterval)
+        if trafficSinceKeepalive || outstandingPing != nil {
+            trafficSinceKeepalive = false
+            return rearm
+        }
+        let pingID = nextInternalID("ping")
+        outstandingPing = pingID
+        return .many([.write(.ping, actionID: pingID), .armTimer(.pong, configuration.pingTimeout), rearm])
+    }
+
+    private mutating func close(_ reason: AMIError) -> Action {
+        switch state {
+        case .closing, .closed:
+            return .none
+        case .connecting, .awaitingBanner, .awaitingChallenge, .awaitingLogin, .configuring, .loggedIn, .loggingOff:
+            closeReason = closeReason ?? reason
+            state = .closing
+            return .closeConnection
+        }
+    }
+
+    private mutating func nextInternalID(_ kind: String) -> String {
+        internalActionCounter += 1
+        return "amibridge-\(kind)-\(internalActionCounter)"
+    }
+}

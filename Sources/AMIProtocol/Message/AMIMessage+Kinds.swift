@@ -1,0 +1,28 @@
+/// Accessors for the keys every AMI message kind is recognised by.
+extension AMIMessage {
+    /// `Event:` value for events and event-list items.
+    public var eventName: String? { self["Event"] }
+
+    /// `Response:` value (`Success`, `Error`, `Follows`, `Goodbye`) for action responses.
+    public var response: String? { self["Response"] }
+
+    /// The `ActionID` that ties a response, a list item or an `OriginateResponse` to its action.
+    public var actionID: String? { self["ActionID"] }
+
+    /// Whether this message is an event (it has an `Event:` key and no `Response:` key).
+    public var isEvent: Bool { contains("Event") && !contains("Response") }
+
+    /// Whether this is a response that reports success. `Follows` is Asterisk 11-13's successful
+    /// `Command` response; `Goodbye` answers `Logoff`.
+    public var isSuccessResponse: Bool {
+        guard let response = response?.lowercased() else { return false }
+        return response == "success" || response == "follows" || response == "goodbye"
+    }
+
+    /// `EventList:` value (`start` on a list's response, `Complete` on its last event).
+    public var eventList: String? { self["EventList"] }
+
+    /// The lines of `Command` output: `Output:` fields on Asterisk 14+, and the raw body of
+    /// Asterisk 11-13's `Response: Follows` form, which the decoder turns into the same fields.
+    public var outputLines: [String] { values(for: "Output") }
+}
