@@ -124,7 +124,7 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
             }
         case .armTimer(let timer, let delay):
             timers[timer]?.cancel()
-            timers[timer] = context.eventLoop.scheduleTask(in: .init(delay)) { [weak self] in
+            timers[timer] = context.eventLoop.assumeIsolated().scheduleTask(in: .init(delay)) { [weak self] in
                 guard let self, let context = self.context else { return }
                 self.timers[timer] = nil
                 self.run(self.stateMachine.timerFired(timer), context: context)
