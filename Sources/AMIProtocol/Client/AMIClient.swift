@@ -102,7 +102,11 @@ public final class AMIClient: Service, Sendable {
         var backoff = ReconnectBackoff(configuration: configuration.reconnect)
         await withGracefulShutdownHandler {
             while !Task.isCancelled, !state.withLock({ $0.shuttingDown }) {
-                let reason = await runSession(backoff: &backoff)
+                let reason = await withTaskCancellationHandler {
+                    await runSession(backoff: &backoff)
+                } onCancel: {
+                    self.shutdown(logoff: false)
+                }
                 let stopping = state.withLock { state in
                     state.channel = nil
                     state.status = .disconnected(reason)
@@ -128,13 +132,17 @@ public final class AMIClient: Service, Sendable {
         }
     }
 
-    /// Sends `Logoff` on the live connection (if any) and stops reconnecting.
-    public func shutdown() {
+    /// Stops reconnecting and ends the live connection, politely (`Logoff`) unless told not to.
+    public func shutdown(logoff: Bool = true) {
         let channel = state.withLock { state -> (any Channel)? in
             state.shuttingDown = true
             return state.channel
         }
-        channel?.pipeline.fireUserInboundEventTriggered(AMIConnectionHandler.LogoffRequest(timeout: .seconds(2)))
+        if logoff {
+            channel?.pipeline.fireUserInboundEventTriggered(AMIConnectionHandler.LogoffRequest(timeout: .seconds(2)))
+        } else {
+            channel?.close(promise: nil)
+        }
     }
 
     /// Sends an action and waits for its response (and its event list, for list actions).
@@ -143,6 +151,13 @@ public final class AMIClient: Service, Sendable {
     /// anything is written, ``AMIError/Code/notConnected`` while logged out, and
     /// ``AMIError/Code/actionTimeout`` when Asterisk does not answer in time.
     public func send(_ action: AMIAction, actionID: String? = nil, timeout: Duration? = nil) async throws -> AMIResponse {
+        try await submit(action, actionID: actionID, timeout: timeout).response.get()
+    }
+
+    /// Writes an action now and returns its ActionID and a future for its response, so several
+    /// actions can be in flight in a known order (e.g. a burst of `Originate`s). The ActionID is
+    /// what a later `OriginateResponse` event carries.
+    public func submit(_ action: AMIAction, actionID: String? = nil, timeout: Duration? = nil) throws -> (actionID: String, response: EventLoopFuture<AMIResponse>) {
         let actionID = actionID ?? "amibridge-\(actionCounter.add(1, ordering: .relaxed).newValue)"
         // Validate up front: an action that would inject headers never reaches the channel.
         var scratch = ByteBuffer()
@@ -153,7 +168,7 @@ public final class AMIClient: Service, Sendable {
         let promise = channel.eventLoop.makePromise(of: AMIResponse.self)
         let request = AMIRequest(action: action, actionID: actionID, timeout: timeout ?? configuration.defaultActionTimeout, promise: promise)
         channel.writeAndFlush(request).whenFailure { promise.fail($0) }
-        return try await promise.futureResult.get()
+        return (actionID, promise.futureResult)
     }
 
     /// One connection from connect to close; returns why it ended.
@@ -195,6 +210,7 @@ public final class AMIClient: Service, Sendable {
             let reason = AMIError(.connectFailed, "cannot connect to \(configuration.host):\(configuration.port)", detail: "\(error)")
             loggedIn.fail(reason)
             closed.succeed(reason)
+            events.yield(.disconnected(server: name, reason: reason))
             return reason
         }
 
@@ -214,7 +230,9 @@ public final class AMIClient: Service, Sendable {
             events.yield(.disconnected(server: name, reason: reason))
             return reason
         } catch {
-            return (error as? AMIError) ?? AMIError(.connectionClosed, "\(error)")
+            let reason = (error as? AMIError) ?? AMIError(.connectionClosed, "\(error)")
+            events.yield(.disconnected(server: name, reason: reason))
+            return reason
         }
     }
 }

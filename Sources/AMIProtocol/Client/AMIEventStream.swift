@@ -7,6 +7,7 @@ import Synchronization
 public enum AMIClientEvent: Sendable {
     case event(AMIEvent)
     case loggedIn(server: String, banner: String)
+    /// A connection attempt or a session ended (refused connect, rejected login, lost socket).
     case disconnected(server: String, reason: AMIError)
 }
 

@@ -4,7 +4,9 @@
 /// `keepaliveTimerFired()`); each returns the ``Action`` the caller performs. Timers are asked for
 /// by ``Action/armTimer(_:_:)`` and come back as inputs, so tests drive time by hand.
 ///
-/// connect → banner → (`Challenge` →) `Login` → `Events`/`Filter` setup → logged in → closed.
+/// connect → banner → (`Challenge` →) `Login` → logged in (then `Events`/`Filter` setup) → closed.
+/// Setup answers are not waited for: events flow from the login on, and a refused `Filter`
+/// (no `system` write permission) is only a warning.
 /// While logged in: actions are matched to responses by ActionID (with their event lists), events
 /// are handed out, and an idle connection is probed with `Ping`: no traffic for a keepalive
 /// interval sends a `Ping`, and no answer within the ping timeout closes the connection.
@@ -85,7 +87,6 @@ public struct AMIConnectionStateMachine: Sendable {
         case awaitingBanner
         case awaitingChallenge(banner: String, actionID: String)
         case awaitingLogin(banner: String, actionID: String)
-        case configuring(banner: String, pending: [String])
         case loggedIn
         case loggingOff
         case closing
@@ -105,6 +106,8 @@ public struct AMIConnectionStateMachine: Sendable {
     /// Why the connection is ending; the first reason wins.
     private var closeReason: AMIError?
     private var internalActionCounter = 0
+    /// `Events`/`Filter` actions sent after login whose answers are still due.
+    private var setupActionIDs: Set<String> = []
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -144,7 +147,7 @@ public struct AMIConnectionStateMachine: Sendable {
             }
             pendingRequests[actionID] = PendingRequest()
             return .many([.write(action, actionID: actionID), .armTimer(.action(actionID), timeout)])
-        case .connecting, .awaitingBanner, .awaitingChallenge, .awaitingLogin, .configuring, .loggingOff, .closing, .closed:
+        case .connecting, .awaitingBanner, .awaitingChallenge, .awaitingLogin, .loggingOff, .closing, .closed:
             return .failRequest(actionID: actionID, AMIError(.notConnected, "the AMI connection is not logged in"))
         }
     }
@@ -155,7 +158,7 @@ public struct AMIConnectionStateMachine: Sendable {
             switch state {
             case .awaitingBanner:
                 return close(AMIError(.bannerTimeout, "no AMI banner within \(configuration.loginTimeout)"))
-            case .awaitingChallenge, .awaitingLogin, .configuring:
+            case .awaitingChallenge, .awaitingLogin:
                 return close(AMIError(.loginTimeout, "login not answered within \(configuration.loginTimeout)"))
             case .connecting, .loggedIn, .loggingOff, .closing, .closed:
                 return .none
@@ -186,7 +189,7 @@ public struct AMIConnectionStateMachine: Sendable {
             state = .loggingOff
             closeReason = AMIError(.clientShutdown, "logged off")
             return .many([.write(.logoff, actionID: nextInternalID("logoff")), .armTimer(.logoff, timeout)])
-        case .connecting, .awaitingBanner, .awaitingChallenge, .awaitingLogin, .configuring:
+        case .connecting, .awaitingBanner, .awaitingChallenge, .awaitingLogin:
             return close(AMIError(.clientShutdown, "shutting down"))
         case .loggingOff, .closing, .closed:
             return .none
@@ -226,7 +229,7 @@ public struct AMIConnectionStateMachine: Sendable {
     private mutating func messageReceived(_ message: AMIMessage) -> Action {
         let actionID = message.actionID
         switch state {
-        case .awaitingChallenge(let banner, let expected) where actionID == expected && message.response != nil:
+        case .awaitingChallenge(let banner, let expected) where actionID == expected && message.isResponse:
             guard message.isSuccessResponse, let challenge = message["Challenge"] else {
                 return close(AMIError(.loginRejected, "Asterisk refused the MD5 challenge", detail: message["Message"]))
             }
@@ -234,26 +237,13 @@ public struct AMIConnectionStateMachine: Sendable {
             state = .awaitingLogin(banner: banner, actionID: loginID)
             return .write(.md5Login(username: configuration.username, secret: configuration.secret, challenge: challenge), actionID: loginID)
 
-        case .awaitingLogin(let banner, let expected) where actionID == expected && message.response != nil:
+        case .awaitingLogin(let banner, let expected) where actionID == expected && message.isResponse:
             guard message.isSuccessResponse else {
                 return close(AMIError(.loginRejected, "Asterisk rejected the login for user '\(configuration.username)'", detail: message["Message"]))
             }
-            return startSetup(banner: banner)
+            return loginAccepted(banner: banner)
 
-        case .configuring(let banner, var pending) where actionID.map(pending.contains) == true && message.response != nil:
-            pending.removeAll { $0 == actionID }
-            var actions: [Action] = []
-            if !message.isSuccessResponse {
-                actions.append(.logWarning("AMI setup action refused (\(message["Message"] ?? "no message")); continuing without it"))
-            }
-            if pending.isEmpty {
-                actions.append(finishLogin(banner: banner))
-            } else {
-                state = .configuring(banner: banner, pending: pending)
-            }
-            return .many(actions)
-
-        case .loggedIn, .loggingOff, .configuring, .awaitingLogin, .awaitingChallenge:
+        case .loggedIn, .loggingOff, .awaitingLogin, .awaitingChallenge:
             return routeSessionMessage(message)
 
         case .connecting, .awaitingBanner, .closing, .closed:
@@ -261,23 +251,19 @@ public struct AMIConnectionStateMachine: Sendable {
         }
     }
 
-    private mutating func startSetup(banner: String) -> Action {
-        var setup: [(AMIAction, String)] = []
-        if let mask = configuration.eventMask {
-            setup.append((.events(mask: mask), nextInternalID("events")))
-        }
-        for filter in configuration.filters {
-            setup.append((.filter(add: filter), nextInternalID("filter")))
-        }
-        if setup.isEmpty { return finishLogin(banner: banner) }
-        state = .configuring(banner: banner, pending: setup.map(\.1))
-        return .many(setup.map { .write($0.0, actionID: $0.1) })
-    }
-
-    private mutating func finishLogin(banner: String) -> Action {
+    private mutating func loginAccepted(banner: String) -> Action {
         state = .loggedIn
         trafficSinceKeepalive = false
-        return .many([.cancelTimer(.login), .armTimer(.keepalive, configuration.keepaliveInterval), .reportLoggedIn(banner: banner)])
+        var actions: [Action] = [.cancelTimer(.login)]
+        var setup: [AMIAction] = configuration.eventMask.map { [.events(mask: $0)] } ?? []
+        setup += configuration.filters.map { .filter(add: $0) }
+        for action in setup {
+            let actionID = nextInternalID(action.name.lowercased())
+            setupActionIDs.insert(actionID)
+            actions.append(.write(action, actionID: actionID))
+        }
+        actions += [.armTimer(.keepalive, configuration.keepaliveInterval), .reportLoggedIn(banner: banner)]
+        return .many(actions)
     }
 
     // MARK: - Logged in
@@ -285,15 +271,19 @@ public struct AMIConnectionStateMachine: Sendable {
     /// Responses and list items go to their pending action; everything else is an event.
     private mutating func routeSessionMessage(_ message: AMIMessage) -> Action {
         if let actionID = message.actionID {
-            if actionID == outstandingPing, message.response != nil {
+            if actionID == outstandingPing, message.isResponse {
                 outstandingPing = nil
                 return .cancelTimer(.pong)
+            }
+            if message.isResponse, setupActionIDs.remove(actionID) != nil {
+                return message.isSuccessResponse ? .none
+                    : .logWarning("AMI setup action refused (\(message["Message"] ?? "no message")); continuing without it")
             }
             if case .loggingOff = state, message.response?.caseInsensitiveEquals("Goodbye") == true {
                 return close(AMIError(.clientShutdown, "logged off"))
             }
             if var pending = pendingRequests[actionID] {
-                if message.response != nil, pending.response == nil {
+                if message.isResponse, pending.response == nil {
                     if message.isSuccessResponse, message.eventList?.caseInsensitiveEquals("start") == true {
                         pending.response = message
                         pendingRequests[actionID] = pending
@@ -301,7 +291,7 @@ public struct AMIConnectionStateMachine: Sendable {
                     }
                     return completeRequest(actionID, AMIResponse(message: message))
                 }
-                if let response = pending.response, message.response == nil {
+                if let response = pending.response, !message.isResponse {
                     if let marker = message.eventList, marker.caseInsensitiveEquals("Complete") || marker.caseInsensitiveEquals("Cancelled") {
                         return completeRequest(actionID, AMIResponse(message: response, listItems: pending.listItems, listComplete: message))
                     }
@@ -311,7 +301,7 @@ public struct AMIConnectionStateMachine: Sendable {
                 }
             }
         }
-        guard message.response == nil else {
+        guard !message.isResponse else {
             // A response nobody waits for (its action timed out): nothing to do with it.
             return .none
         }
@@ -342,7 +332,7 @@ public struct AMIConnectionStateMachine: Sendable {
         switch state {
         case .closing, .closed:
             return .none
-        case .connecting, .awaitingBanner, .awaitingChallenge, .awaitingLogin, .configuring, .loggedIn, .loggingOff:
+        case .connecting, .awaitingBanner, .awaitingChallenge, .awaitingLogin, .loggedIn, .loggingOff:
             closeReason = closeReason ?? reason
             state = .closing
             return .closeConnection

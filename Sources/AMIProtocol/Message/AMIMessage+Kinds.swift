@@ -3,14 +3,19 @@ extension AMIMessage {
     /// `Event:` value for events and event-list items.
     public var eventName: String? { self["Event"] }
 
-    /// `Response:` value (`Success`, `Error`, `Follows`, `Goodbye`) for action responses.
-    public var response: String? { self["Response"] }
+    /// `Response:` value (`Success`, `Error`, `Follows`, `Goodbye`) of an action response; nil
+    /// for events, even those with a `Response` field of their own (`OriginateResponse`).
+    public var response: String? { isResponse ? self["Response"] : nil }
+
+    /// Whether this message answers an action: its first field is `Response`.
+    public var isResponse: Bool { firstFieldName(is: "Response") }
 
     /// The `ActionID` that ties a response, a list item or an `OriginateResponse` to its action.
     public var actionID: String? { self["ActionID"] }
 
-    /// Whether this message is an event (it has an `Event:` key and no `Response:` key).
-    public var isEvent: Bool { contains("Event") && !contains("Response") }
+    /// Whether this message is an event or list item: its first field is `Event`. (An
+    /// `OriginateResponse` event carries a `Response` field too; the first field decides.)
+    public var isEvent: Bool { firstFieldName(is: "Event") }
 
     /// Whether this is a response that reports success. `Follows` is Asterisk 11-13's successful
     /// `Command` response; `Goodbye` answers `Logoff`.

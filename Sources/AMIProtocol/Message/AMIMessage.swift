@@ -59,6 +59,13 @@ public struct AMIMessage: Sendable, Hashable {
         }
     }
 
+    /// Whether the first field is called `name` (case-insensitive).
+    public func firstFieldName(is name: String) -> Bool {
+        guard !spans.isEmpty else { return false }
+        var name = name
+        return name.withUTF8 { nameMatches(0, key: $0) }
+    }
+
     /// Whether `name` is present (case-insensitive).
     public func contains(_ name: String) -> Bool { firstIndex(of: name) != nil }
 

@@ -1,0 +1,185 @@
+import AMIProtocol
+import NIOCore
+import NIOPosix
+import Synchronization
+
+/// A TCP server on 127.0.0.1 that speaks AMI the way a scripted Asterisk would. Each accepted
+/// connection runs `behavior` with a ``FakeAMISession``; the connection closes when it returns.
+///
+/// Fakes stand in only for Asterisk, which cannot run here: the client under test uses real
+/// sockets, its real decoder and its real reconnect logic against it.
+public final class FakeAMIServer: Sendable {
+    public typealias Behavior = @Sendable (inout FakeAMISession) async throws -> Void
+
+    public let port: Int
+    private let recorder: Recorder
+
+    private init(port: Int, recorder: Recorder) {
+        self.port = port
+        self.recorder = recorder
+    }
+
+    /// Every action each connection received, in order (index 0 is the first connection).
+    public var receivedActions: [[AMIMessage]] { recorder.state.withLock { $0.actions } }
+    /// Raw bytes each connection received, to prove what did (not) reach the socket.
+    public var receivedByteCounts: [Int] { recorder.state.withLock { $0.byteCounts } }
+    public var connectionCount: Int { recorder.state.withLock { $0.actions.count } }
+
+    /// Runs a server for the duration of `body`. `port` 0 picks a free port; a fixed port lets a
+    /// test put a "restarted Asterisk" on the port the client knows.
+    public static func withServer<Result: Sendable>(
+        port: Int = 0,
+        behavior: @escaping Behavior,
+        _ body: @Sendable (FakeAMIServer) async throws -> Result
+    ) async throws -> Result {
+        let serverChannel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            // One byte per write must reach the client as one segment, not wait for Nagle.
+            .childChannelOption(.tcpOption(.tcp_nodelay), value: 1)
+            .bind(host: "127.0.0.1", port: port) { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    // Client actions are framed with the product's own decoder; generous limits
+                    // so a test can see what a misbehaving client would send.
+                    let tally = ByteTally()
+                    try channel.pipeline.syncOperations.addHandler(ByteCounter(tally: tally))
+                    try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(AMIFrameDecoder()))
+                    return (try NIOAsyncChannel<AMIFrame, ByteBuffer>(wrappingChannelSynchronously: channel), tally)
+                }
+            }
+        let server = FakeAMIServer(port: serverChannel.channel.localAddress?.port ?? port, recorder: Recorder())
+        return try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                try await withThrowingDiscardingTaskGroup { connections in
+                    try await serverChannel.executeThenClose { inbound in
+                        for try await (connection, tally) in inbound {
+                            let index = server.recorder.newConnection()
+                            connections.addTask {
+                                try? await connection.executeThenClose { frames, outbound in
+                                    var session = FakeAMISession(
+                                        frames: frames.makeAsyncIterator(), outbound: outbound,
+                                        tally: tally, recorder: server.recorder, index: index
+                                    )
+                                    try await behavior(&session)
+                                }
+                            }
+                        }
+                    }
+                }
+            }
+            defer { group.cancelAll() }
+            let result = try await body(server)
+            try? await serverChannel.channel.close()
+            return result
+        }
+    }
+
+    final class Recorder: Sendable {
+        struct State {
+            var actions: [[AMIMessage]] = []
+            var byteCounts: [Int] = []
+        }
+
+        let state = Mutex(State())
+
+        func newConnection() -> Int {
+            state.withLock { state in
+                state.actions.append([])
+                state.byteCounts.append(0)
+                return state.actions.count - 1
+            }
+        }
+
+        func record(_ action: AMIMessage, connection: Int) {
+            state.withLock { $0.actions[connection].append(action) }
+        }
+    }
+}
+
+/// Counts the bytes a fake server receives before they are framed.
+final class ByteTally: Sendable {
+    let count = Atomic<Int>(0)
+}
+
+private final class ByteCounter: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+    let tally: ByteTally
+
+    init(tally: ByteTally) { self.tally = tally }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        tally.count.add(unwrapInboundIn(data).readableBytes, ordering: .relaxed)
+        context.fireChannelRead(data)
+    }
+}
+
+/// One accepted connection of a ``FakeAMIServer``.
+public struct FakeAMISession {
+    var frames: NIOAsyncChannelInboundStream<AMIFrame>.AsyncIterator
+    let outbound: NIOAsyncChannelOutboundWriter<ByteBuffer>
+    let tally: ByteTally
+    let recorder: FakeAMIServer.Recorder
+    /// Which connection this is (0 for the first one the server accepted).
+    public let index: Int
+
+    /// The next action the client sent, or nil when the client closed the connection.
+    public mutating func nextAction() async throws -> AMIMessage? {
+        while let frame = try await frames.next() {
+            syncByteCount()
+            if case .message(let message) = frame {
+                recorder.record(message, connection: index)
+                return message
+            }
+        }
+        syncByteCount()
+        return nil
+    }
+
+    private func syncByteCount() {
+        let count = tally.count.load(ordering: .relaxed)
+        recorder.state.withLock { $0.byteCounts[index] = count }
+    }
+
+    /// Writes text as one write, or one byte per write (each flushed on its own) to exercise
+    /// every possible split of the stream.
+    public func write(_ text: String, bytePerWrite: Bool = false) async throws {
+        try await write(Array(text.utf8), bytePerWrite: bytePerWrite)
+    }
+
+    public func write(_ bytes: [UInt8], bytePerWrite: Bool = false) async throws {
+        if bytePerWrite {
+            for byte in bytes {
+                try await outbound.write(ByteBuffer(bytes: [byte]))
+            }
+        } else {
+            try await outbound.write(ByteBuffer(bytes: bytes))
+        }
+    }
+
+    /// Answers an action the way Asterisk 20 does, for actions a script does not cover.
+    /// Returns false when the session should end (after `Logoff`).
+    public func answerGenerically(_ action: AMIMessage) async throws -> Bool {
+        let id = action.actionID.map { "ActionID: \($0)\r\n" } ?? ""
+        switch action["Action"]?.lowercased() {
+        case "ping":
+            try await write("Response: Success\r\n\(id)Ping: Pong\r\nTimestamp: 1795615869.550938\r\n\r\n")
+        case "events":
+            let on = action["EventMask"]?.lowercased() == "off" ? "Off" : "On"
+            try await write("Response: Success\r\n\(id)Events: \(on)\r\n\r\n")
+        case "filter":
+            try await write("Response: Success\r\n\(id)Message: Success\r\n\r\n")
+        case "logoff":
+            try await write("Response: Goodbye\r\n\(id)Message: Thanks for all the fish.\r\n\r\n")
+            return false
+        case "coreshowchannels":
+            try await write("Response: Success\r\n\(id)EventList: start\r\nMessage: Channels will follow\r\n\r\n")
+            try await write("Event: CoreShowChannelsComplete\r\n\(id)EventList: Complete\r\nListItems: 0\r\n\r\n")
+        case "login":
+            try await write("Response: Success\r\n\(id)Message: Authentication accepted\r\n\r\n")
+        default:
+            let name = action["Action"] ?? ""
+            try await write("Response: Error\r\n\(id)Message: Invalid/unknown command: \(name). Use Action: ListCommands to show available commands.\r\n\r\n")
+        }
+        return true
+    }
+}
