@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# The whole test suite, as CI runs it: system packages, a private MariaDB in a temporary directory
+# (always stopped again), then `swift build --build-tests` and `swift test "$@"`.
+# Exits with swift test's status.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/install-deps.sh
+
+# A short path: the server's unix socket lives in it (sun_path holds 107 bytes).
+db_dir=$(mktemp -d /tmp/amibridge-db.XXXXXX)
+cleanup() {
+    scripts/mariadb.sh stop "$db_dir" || true
+    rm -rf "$db_dir"
+}
+trap cleanup EXIT
+# An interrupted run must still stop the server: exiting from these traps runs the EXIT trap.
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+exports=$(scripts/mariadb.sh start "$db_dir")
+eval "$exports"
+
+swift build --build-tests
+status=0
+swift test "$@" || status=$?
+exit "$status"
