@@ -48,6 +48,7 @@ let package = Package(
             dependencies: [
                 "AMIProtocol",
                 "CMariaDB",
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

@@ -5,9 +5,14 @@
 #include <stddef.h>
 #include <stdbool.h>
 #include <mysql.h>
+// The CR_* client error numbers (server gone away, lost connection...).
+#include <errmsg.h>
 
-// MYSQL_BIND's `buffer_type` is an enum whose constants are macros in some libmariadb versions;
-// these helpers keep Swift code away from the macro forms.
+// mysql_errno is a macro in some client libraries (MySQL's embedded builds); the wrapper keeps
+// Swift code independent of that.
 static inline unsigned int amib_mysql_errno(MYSQL *mysql) { return mysql_errno(mysql); }
+
+// mysql_library_init is a function-like macro (for mysql_server_init), which Swift does not import.
+static inline int amib_mysql_library_init(void) { return mysql_library_init(0, NULL, NULL); }
 
 #endif
