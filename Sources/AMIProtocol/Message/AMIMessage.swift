@@ -96,6 +96,24 @@ public struct AMIMessage: Sendable, Hashable {
         key.withUnsafeBufferPointer { nameMatches(index, key: $0) }
     }
 
+    /// Two messages are equal when their fields are, whatever their storage layout.
+    public static func == (lhs: AMIMessage, rhs: AMIMessage) -> Bool {
+        guard lhs.spans.count == rhs.spans.count else { return false }
+        for (left, right) in zip(lhs.spans, rhs.spans) {
+            guard lhs.bytes[Int(left.nameStart)..<Int(left.nameEnd)].elementsEqual(rhs.bytes[Int(right.nameStart)..<Int(right.nameEnd)]),
+                  lhs.bytes[Int(left.valueStart)..<Int(left.valueEnd)].elementsEqual(rhs.bytes[Int(right.valueStart)..<Int(right.valueEnd)])
+            else { return false }
+        }
+        return true
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for span in spans {
+            hasher.combine(bytes[Int(span.nameStart)..<Int(span.nameEnd)].count)
+            for byte in bytes[Int(span.nameStart)..<Int(span.valueEnd)] { hasher.combine(byte) }
+        }
+    }
+
     /// The message as AMI text (CRLF line ends, closing empty line), for logs of malformed input and fakes.
     public var wireText: String {
         var text = ""
