@@ -20,13 +20,13 @@ public struct AMIAction: Sendable, Hashable, CustomStringConvertible {
         if name.isEmpty { throw AMIError(.invalidAction, "the action name is empty") }
         for field in fields {
             if field.name.isEmpty { throw AMIError(.invalidAction, "an action key is empty", detail: name) }
+            try Self.validate(key: "a key of \(name)", value: field.name)
             if field.name.utf8.contains(.colon) || field.name.utf8.contains(.space) {
                 throw AMIError(.invalidAction, "an action key holds ':' or a space", detail: "\(name) key \(field.name)")
             }
             if field.name.caseInsensitiveEquals("ActionID") {
                 throw AMIError(.invalidAction, "ActionID is set by the client, not as a field", detail: name)
             }
-            try Self.validate(key: field.name, value: field.name)
             try Self.validate(key: field.name, value: field.value)
         }
     }

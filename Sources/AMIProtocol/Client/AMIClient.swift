@@ -196,7 +196,12 @@ public final class AMIClient: Service, Sendable {
                             loggedIn: loggedIn,
                             closed: closed,
                             logger: logger,
-                            overflowClosesConnection: overflowCloses
+                            overflowClosesConnection: overflowCloses,
+                            loginSink: { banner in
+                                // On the event loop, so `.loggedIn` precedes the session's events.
+                                self.state.withLock { $0.status = .loggedIn(banner: banner) }
+                                events.yield(.loggedIn(server: name, banner: banner))
+                            }
                         ) { message in
                             events.yield(.event(AMIEvent(server: name, message: message)))
                         }
@@ -223,9 +228,7 @@ public final class AMIClient: Service, Sendable {
         do {
             let banner = try await loggedIn.futureResult.get()
             backoff.loggedIn()
-            state.withLock { $0.status = .loggedIn(banner: banner) }
             logger.info("AMI logged in", metadata: ["banner": "\(banner)"])
-            events.yield(.loggedIn(server: name, banner: banner))
             let reason = (try? await closed.futureResult.get()) ?? AMIError(.connectionClosed, "closed")
             events.yield(.disconnected(server: name, reason: reason))
             return reason

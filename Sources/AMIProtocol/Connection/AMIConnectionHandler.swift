@@ -19,10 +19,13 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
 
     /// Called on the event loop for every event; returns false when the consumer's buffer is full.
     typealias EventSink = (AMIMessage) -> Bool
+    /// Called on the event loop at login, before any event that follows it is delivered.
+    typealias LoginSink = (String) -> Void
 
     private var stateMachine: AMIConnectionStateMachine
     private let logger: Logger
     private let eventSink: EventSink
+    private let loginSink: LoginSink
     private let overflowClosesConnection: Bool
     private var context: ChannelHandlerContext?
     private var timers: [AMIConnectionStateMachine.TimerID: Scheduled<Void>] = [:]
@@ -39,8 +42,10 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
         closed: EventLoopPromise<AMIError>,
         logger: Logger,
         overflowClosesConnection: Bool,
+        loginSink: @escaping LoginSink,
         eventSink: @escaping EventSink
     ) {
+        self.loginSink = loginSink
         self.stateMachine = AMIConnectionStateMachine(configuration: configuration)
         self.logger = logger
         self.eventSink = eventSink
@@ -132,6 +137,7 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
         case .cancelTimer(let timer):
             timers.removeValue(forKey: timer)?.cancel()
         case .reportLoggedIn(let banner):
+            loginSink(banner)
             loggedIn.succeed(banner)
         case .deliverEvent(let message):
             deliver(message, context: context)
