@@ -66,6 +66,8 @@ let package = Package(
                 "AMIProtocol",
                 "EventMapper",
                 "CRMSink",
+                // For `amibridge simulate` until the full simulator replaces the capture replay.
+                "AMITestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -24,7 +24,9 @@ public struct CaptureReplay: Sendable {
     let steps: [Step]
     let chunking: Chunking
 
-    public init(_ capture: AMICapture, chunking: Chunking) {
+    /// `waitForActions: false` replays everything after the login without waiting for the
+    /// recording client's other actions (a demo feed of recorded call traffic).
+    public init(_ capture: AMICapture, chunking: Chunking, waitForActions: Bool = true) {
         var steps: [Step] = []
         var pending: [String] = []
         for entry in capture.entries {
@@ -36,7 +38,8 @@ public struct CaptureReplay: Sendable {
                 pending = []
                 if entry.dir == .close {
                     steps.append(.close)
-                } else if let action = Self.parseAction(entry.data) {
+                } else if let action = Self.parseAction(entry.data),
+                          waitForActions || ["login", "challenge"].contains(action["Action"]?.lowercased() ?? "") {
                     steps.append(.expect(action))
                 }
             }

@@ -1,0 +1,11 @@
+import ArgumentParser
+
+@main
+struct AMIBridgeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "amibridge",
+        abstract: "Follows every Asterisk/ViciDial call over AMI and delivers it to CRMs as webhooks.",
+        discussion: "Configuration: one YAML file (see Config/amibridge.example.yaml); every key can be overridden by an environment variable (ami.port → AMI_PORT). Secrets come from the environment.",
+        subcommands: [RunCommand.self, SimulateCommand.self]
+    )
+}

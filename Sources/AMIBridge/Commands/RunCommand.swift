@@ -1,0 +1,60 @@
+import AMIProtocol
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct RunCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "run",
+        abstract: "Run the daemon: keep every AMI server connected and follow its events."
+    )
+
+    @Option(name: .long, help: "The YAML configuration file.")
+    var config: String = "/etc/amibridge/amibridge.yaml"
+
+    func run() async throws {
+        let configuration: BridgeConfiguration
+        do {
+            configuration = try await BridgeConfiguration.load(path: config)
+        } catch let error as ConfigurationError {
+            // One line naming the key, and a non-zero exit: systemd shows it as the failure reason.
+            FileHandle.standardError.write(Data("amibridge: \(error)\n".utf8))
+            throw ExitCode(78) // EX_CONFIG
+        }
+        LoggingBootstrap.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+        let logger = Logger(label: "amibridge")
+
+        let events = AMIEventStream(capacity: configuration.eventBufferCapacity, logger: Logger(label: "amibridge.ami"))
+        let clients = configuration.amiServers.map { AMIClient(configuration: $0, events: events, logger: Logger(label: "amibridge.ami")) }
+        let consumer = EventLogService(events: events, logger: Logger(label: "amibridge.events"))
+
+        logger.info("amibridge starting", metadata: [
+            "servers": "\(configuration.amiServers.map { "\($0.name)=\($0.host):\($0.port)" }.joined(separator: ","))",
+        ])
+        let group = ServiceGroup(
+            configuration: .init(
+                services: clients.map { .init(service: $0) } + [.init(service: consumer)],
+                gracefulShutdownSignals: [.sigterm, .sigint],
+                logger: logger
+            )
+        )
+        try await group.run()
+        logger.info("amibridge stopped")
+    }
+}
+
+enum LoggingBootstrap {
+    static func bootstrap(level: Logger.Level, format: BridgeConfiguration.LogFormat) {
+        LoggingSystem.bootstrap { label in
+            switch format {
+            case .json:
+                return JSONLogHandler(label: label, level: level)
+            case .text:
+                var handler = StreamLogHandler.standardOutput(label: label)
+                handler.logLevel = level
+                return handler
+            }
+        }
+    }
+}

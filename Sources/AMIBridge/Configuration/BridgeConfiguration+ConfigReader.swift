@@ -1,0 +1,151 @@
+import AMIProtocol
+import Foundation
+import Configuration
+import Logging
+import SystemPackage
+
+extension BridgeConfiguration {
+    /// Reads the YAML file at `path` with environment variables on top (`AMI_PORT` overrides
+    /// `ami.port`, `AMI_SECRET` supplies `ami.secret`, `AMI_DIALER2_HOST` overrides
+    /// `ami.dialer2.host`). A missing or malformed value fails with the key's name.
+    static func load(path: String?, environment: [String: String]? = nil) async throws -> BridgeConfiguration {
+        var providers: [any ConfigProvider] = [
+            environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider(),
+        ]
+        if let path {
+            do {
+                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
+            } catch {
+                throw ConfigurationError(key: path, problem: "cannot read the configuration file (\(error))")
+            }
+        }
+        return try BridgeConfiguration(reader: ConfigReader(providers: providers))
+    }
+
+    init(reader: ConfigReader) throws {
+        let values = ConfigValues(reader: reader)
+        let ami = values.scoped("ami")
+        // The top-level `ami` section is the first server and the defaults of the others.
+        var servers = [try Self.amiServer(name: ami.string("name", default: "asterisk"), section: ami, defaults: nil)]
+        for extra in ami.stringArray("extra_servers") {
+            guard !servers.contains(where: { $0.name == extra }) else {
+                throw ConfigurationError(key: "ami.extra_servers", problem: "server name '\(extra)' is used twice")
+            }
+            servers.append(try Self.amiServer(name: extra, section: ami.scoped(extra), defaults: servers[0]))
+        }
+        amiServers = servers
+        eventBufferCapacity = try values.int("ami.event_buffer", default: 100_000, range: 100...10_000_000)
+
+        let level = values.string("log.level", default: "info")
+        guard let logLevel = Logger.Level(rawValue: level) else {
+            throw ConfigurationError(key: "log.level", problem: "'\(level)' is not one of trace, debug, info, notice, warning, error, critical")
+        }
+        self.logLevel = logLevel
+        let format = values.string("log.format", default: "json")
+        guard let logFormat = LogFormat(rawValue: format) else {
+            throw ConfigurationError(key: "log.format", problem: "'\(format)' is not json or text")
+        }
+        self.logFormat = logFormat
+    }
+
+    private static func amiServer(name: String, section: ConfigValues, defaults: AMIClient.Configuration?) throws -> AMIClient.Configuration {
+        guard !name.isEmpty, name.allSatisfy({ $0.isLetter || $0.isNumber || $0 == "-" || $0 == "_" }) else {
+            throw ConfigurationError(key: section.path("name"), problem: "'\(name)' must be letters, digits, '-' or '_'")
+        }
+        let host = try section.requiredString("host", default: defaults?.host)
+        let port = try section.int("port", default: defaults?.port ?? 5038, range: 1...65535)
+        let username = try section.requiredString("username", default: defaults?.session.username)
+        let secret = try section.requiredString("secret", default: defaults?.session.secret, isSecret: true)
+        let auth = section.string("auth", default: defaults?.session.authentication.rawValue ?? "md5")
+        guard let authentication = AMIConnectionStateMachine.Configuration.Authentication(rawValue: auth) else {
+            throw ConfigurationError(key: section.path("auth"), problem: "'\(auth)' is not md5 or plain")
+        }
+        let base = defaults?.session ?? .init(username: username, secret: secret)
+        let session = AMIConnectionStateMachine.Configuration(
+            username: username,
+            secret: secret,
+            authentication: authentication,
+            eventMask: section.optionalString("events", default: base.eventMask),
+            filters: section.stringArray("filters", default: base.filters),
+            loginTimeout: try section.duration("login_timeout_ms", default: base.loginTimeout),
+            keepaliveInterval: try section.duration("ping_interval_ms", default: base.keepaliveInterval),
+            pingTimeout: try section.duration("ping_timeout_ms", default: base.pingTimeout)
+        )
+        let reconnectBase = defaults?.reconnect ?? .init()
+        let reconnect = ReconnectBackoff.Configuration(
+            initialDelay: try section.duration("reconnect_initial_ms", default: reconnectBase.initialDelay),
+            maximumDelay: try section.duration("reconnect_max_ms", default: reconnectBase.maximumDelay),
+            loginRejectedDelay: try section.duration("login_retry_ms", default: reconnectBase.loginRejectedDelay)
+        )
+        let policy = section.string("overflow", default: defaults?.overflowPolicy.rawValue ?? "reconnect")
+        guard let overflowPolicy = AMIClient.Configuration.OverflowPolicy(rawValue: policy) else {
+            throw ConfigurationError(key: section.path("overflow"), problem: "'\(policy)' is not reconnect or dropNewest")
+        }
+        return AMIClient.Configuration(
+            name: name, host: host, port: port, session: session, reconnect: reconnect,
+            connectTimeout: try section.duration("connect_timeout_ms", default: defaults?.connectTimeout ?? .seconds(5)),
+            defaultActionTimeout: try section.duration("action_timeout_ms", default: defaults?.defaultActionTimeout ?? .seconds(10)),
+            overflowPolicy: overflowPolicy
+        )
+    }
+}
+
+/// Typed reads with one-line errors naming the full key. Values are read as text and parsed
+/// here, so `port: abc` is an error instead of a silent fallback to the default.
+struct ConfigValues {
+    let reader: ConfigReader
+    var prefix: [String] = []
+
+    func scoped(_ component: String) -> ConfigValues {
+        ConfigValues(reader: reader, prefix: prefix + [component])
+    }
+
+    func path(_ key: String) -> String { (prefix + [key]).joined(separator: ".") }
+
+    private func raw(_ key: String, isSecret: Bool = false) -> String? {
+        reader.string(forKey: ConfigKey(prefix + key.split(separator: ".").map(String.init)), isSecret: isSecret)
+    }
+
+    func string(_ key: String, default defaultValue: String) -> String {
+        raw(key) ?? defaultValue
+    }
+
+    /// `none` or an empty value turns an optional setting off.
+    func optionalString(_ key: String, default defaultValue: String?) -> String? {
+        guard let value = raw(key) else { return defaultValue }
+        return value.isEmpty || value == "none" ? nil : value
+    }
+
+    func requiredString(_ key: String, default defaultValue: String?, isSecret: Bool = false) throws -> String {
+        if let value = raw(key, isSecret: isSecret), !value.isEmpty { return value }
+        if let defaultValue { return defaultValue }
+        let variable = path(key).uppercased().replacingOccurrences(of: ".", with: "_")
+        throw ConfigurationError(key: path(key), problem: isSecret ? "missing (set it with the environment variable \(variable))" : "missing")
+    }
+
+    func stringArray(_ key: String, default defaultValue: [String] = []) -> [String] {
+        let key = ConfigKey(prefix + key.split(separator: ".").map(String.init))
+        if let array = reader.stringArray(forKey: key) { return array }
+        // From the environment a list is one comma-separated value.
+        if let single = reader.string(forKey: key) {
+            return single.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }.filter { !$0.isEmpty }
+        }
+        return defaultValue
+    }
+
+    func int(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
+        guard let text = raw(key) else { return defaultValue }
+        guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
+            throw ConfigurationError(key: path(key), problem: "'\(text)' is not a whole number")
+        }
+        guard range.contains(value) else {
+            throw ConfigurationError(key: path(key), problem: "\(value) is outside \(range.lowerBound)...\(range.upperBound)")
+        }
+        return value
+    }
+
+    func duration(_ key: String, default defaultValue: Duration) throws -> Duration {
+        let defaultMilliseconds = Int(defaultValue.components.seconds * 1000 + defaultValue.components.attoseconds / 1_000_000_000_000_000)
+        return .milliseconds(try int(key, default: defaultMilliseconds, range: 1...86_400_000))
+    }
+}

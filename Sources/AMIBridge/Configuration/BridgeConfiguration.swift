@@ -1,0 +1,24 @@
+import AMIProtocol
+import Logging
+
+/// Everything `amibridge run` is configured with, read once at start (see
+/// `Config/amibridge.example.yaml` for every key and its default).
+struct BridgeConfiguration: Sendable {
+    var amiServers: [AMIClient.Configuration]
+    /// Events waiting for the tracker before the overflow policy applies.
+    var eventBufferCapacity: Int
+    var logLevel: Logger.Level
+    var logFormat: LogFormat
+
+    enum LogFormat: String, Sendable {
+        case json
+        case text
+    }
+}
+
+/// A configuration problem, reported as one line naming the key.
+struct ConfigurationError: Error, CustomStringConvertible {
+    var key: String
+    var problem: String
+    var description: String { "configuration error: \(key): \(problem)" }
+}
