@@ -18,6 +18,10 @@ static inline CURLcode amib_curl_easy_setopt_pointer(CURL *handle, CURLoption op
     return curl_easy_setopt(handle, option, value);
 }
 
+static inline CURLcode amib_curl_easy_setopt_off_t(CURL *handle, CURLoption option, curl_off_t value) {
+    return curl_easy_setopt(handle, option, value);
+}
+
 static inline CURLcode amib_curl_easy_setopt_slist(CURL *handle, CURLoption option, struct curl_slist *value) {
     return curl_easy_setopt(handle, option, value);
 }
@@ -42,6 +46,11 @@ static inline CURLcode amib_curl_easy_getinfo_string(CURL *handle, CURLINFO info
 
 static inline CURLMcode amib_curl_multi_setopt_long(CURLM *handle, CURLMoption option, long value) {
     return curl_multi_setopt(handle, option, value);
+}
+
+// CURL_GLOBAL_ALL is a macro expression Swift does not import.
+static inline CURLcode amib_curl_global_init_all(void) {
+    return curl_global_init(CURL_GLOBAL_ALL);
 }
 
 #endif
