@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# The README's first command: installs what amibridge needs, builds it, starts a private MariaDB
+# and the built-in AMI simulator (recorded Asterisk 20 call traffic), and runs the daemon on the
+# example configuration with debug logs, so every AMI event it follows is visible. Ctrl-C stops
+# the daemon, then the simulator and the database.
+set -euo pipefail
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+
+scripts/install-deps.sh
+swift build --product amibridge
+bin=$(swift build --show-bin-path)/amibridge
+
+work=$(mktemp -d /tmp/amibridge-demo.XXXXXX)
+simulator_pid=""
+cleanup() {
+    [ -n "$simulator_pid" ] && kill "$simulator_pid" 2>/dev/null && wait "$simulator_pid" 2>/dev/null
+    scripts/mariadb.sh stop "$work/db" || true
+    rm -rf "$work"
+}
+trap cleanup EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+
+eval "$(scripts/mariadb.sh start "$work/db")"
+
+port=${AMI_PORT:-5038}
+"$bin" simulate --port "$port" &
+simulator_pid=$!
+# Let the simulator bind before the daemon's first connection attempt.
+for _ in $(seq 100); do
+    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
+    sleep 0.1
+done
+
+# The simulator replays sessions recorded with user `bridge` and a plain login.
+AMI_PORT=$port AMI_USERNAME=bridge AMI_SECRET=s3cret-AMI AMI_AUTH=plain LOG_LEVEL=${LOG_LEVEL:-debug} \
+    "$bin" run --config Config/amibridge.example.yaml
