@@ -9,22 +9,8 @@ import Testing
 struct ConnectionFaultTests {
     static let banner = "Asterisk Call Manager/9.0.0\r\n"
 
-    /// Greets, answers every action like Asterisk 20, and hands the session to `after` once the
-    /// client is logged in (its `Events` setup answered).
     static func asterisk(after: @escaping @Sendable (inout FakeAMISession) async throws -> Void = { _ in }) -> FakeAMIServer.Behavior {
-        { session in
-            try await session.write(banner)
-            while let action = try await session.nextAction() {
-                guard try await session.answerGenerically(action) else { return }
-                if action["Action"] == "Events" {
-                    try await after(&session)
-                    break
-                }
-            }
-            while let action = try await session.nextAction() {
-                guard try await session.answerGenerically(action) else { return }
-            }
-        }
+        FakeAMIServer.asterisk(afterLogin: after)
     }
 
     static func client(port: Int, events: AMIEventStream, tweak: (inout AMIClient.Configuration) -> Void = { _ in }) -> AMIClient {

@@ -1,0 +1,127 @@
+import AMIProtocol
+import AMITestSupport
+import Foundation
+import Testing
+
+/// The built `amibridge` binary, run as an operator runs it.
+@Suite("amibridge executable")
+struct DaemonProcessTests {
+    /// `swift build --build-tests` puts the executable beside the test bundle.
+    static var binary: URL {
+        URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("amibridge")
+    }
+
+    static func launch(_ arguments: [String], environment: [String: String]) throws -> (Process, Pipe, Pipe) {
+        let process = Process()
+        process.executableURL = binary
+        process.arguments = arguments
+        // Only what the test sets: no AMI_* from the developer's shell leaks in.
+        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { _, new in new }
+        let output = Pipe()
+        let errors = Pipe()
+        process.standardOutput = output
+        process.standardError = errors
+        try process.run()
+        return (process, output, errors)
+    }
+
+    static func wait(_ process: Process) async {
+        await withCheckedContinuation { continuation in
+            DispatchQueue.global().async {
+                process.waitUntilExit()
+                continuation.resume()
+            }
+        }
+    }
+
+    @Test("--help lists the subcommands")
+    func help() async throws {
+        let (process, output, _) = try Self.launch(["--help"], environment: [:])
+        await Self.wait(process)
+        let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 0)
+        #expect(text.contains("run"))
+        #expect(text.contains("simulate"))
+    }
+
+    @Test("a bad value fails at start with one line naming the key", arguments: [
+        (["AMI_PORT": "abc", "AMI_SECRET": "x"], "ami.port"),
+        (["AMI_PORT": "70000", "AMI_SECRET": "x"], "ami.port"),
+        ([:], "ami.secret"),
+        (["AMI_SECRET": "x", "AMI_AUTH": "sha1"], "ami.auth"),
+        (["AMI_SECRET": "x", "LOG_LEVEL": "loud"], "log.level"),
+    ])
+    func badConfiguration(environment: [String: String], key: String) async throws {
+        let config = Self.exampleConfig.path
+        let (process, _, errors) = try Self.launch(["run", "--config", config], environment: environment)
+        await Self.wait(process)
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 78)
+        let lines = text.split(separator: "\n")
+        #expect(lines.count == 1)
+        #expect(text.contains("\(key):"))
+        // The secret's value never shows, even in an error about it.
+        #expect(!text.contains("=x"))
+    }
+
+    /// The lines a child process writes, as they come.
+    static func lines(of handle: FileHandle) -> AsyncStream<String> {
+        AsyncStream { continuation in
+            let thread = Thread {
+                var pending = Data()
+                while true {
+                    let chunk = handle.availableData
+                    if chunk.isEmpty { break }
+                    pending.append(chunk)
+                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
+                        continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
+                        pending.removeSubrange(pending.startIndex...newline)
+                    }
+                }
+                continuation.finish()
+            }
+            thread.start()
+        }
+    }
+
+    static var exampleConfig: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            .appendingPathComponent("Config/amibridge.example.yaml")
+    }
+
+    @Test("run logs in with the configured credentials, logs JSON without the secret, and logs off on SIGTERM")
+    func runAndStop() async throws {
+        let secret = "s3cret-\(UInt32.random(in: 0...UInt32.max))"
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.asterisk { session in
+            try await session.write("Event: PeerStatus\r\nPeer: SIP/1001\r\nPeerStatus: Reachable\r\n\r\n")
+        }) { server in
+            let (process, output, _) = try Self.launch(["run", "--config", Self.exampleConfig.path], environment: [
+                "AMI_PORT": String(server.port), "AMI_USERNAME": "bridge", "AMI_SECRET": secret, "AMI_AUTH": "plain",
+                "LOG_LEVEL": "debug",
+            ])
+            // Read log lines until the daemon reports the event the server sent after login.
+            let lines = try await withDeadline(.seconds(30)) {
+                var lines: [String] = []
+                for await line in Self.lines(of: output.fileHandleForReading) {
+                    lines.append(line)
+                    if line.contains("PeerStatus") { break }
+                }
+                return lines
+            }
+            process.terminate() // SIGTERM
+            await Self.wait(process)
+            #expect(process.terminationStatus == 0)
+
+            let login = try #require(server.receivedActions.first?.first)
+            #expect(login["Action"] == "Login")
+            #expect(login["Username"] == "bridge")
+            #expect(login["Secret"] == secret)
+            #expect(server.receivedActions.first?.contains { $0["Action"] == "Logoff" } == true)
+            for line in lines {
+                let object = try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any]
+                #expect(object?["time"] != nil && object?["level"] != nil && object?["message"] != nil, "not a JSON log line: \(line)")
+                #expect(!line.contains(secret))
+            }
+        }
+    }
+}
