@@ -85,10 +85,7 @@ import Testing
             timeout: timeout
         )
 
-        let clock = ContinuousClock()
-        let start = clock.now
-        let result = try await perform(request)
-        let elapsed = clock.now - start
+        let (result, elapsed) = try await performTimed(request)
         // The request did arrive (data sent before curl gave up is still read by the server), so
         // the time went into waiting for an answer, not into connecting.
         var requests = server.requests.makeAsyncIterator()
@@ -153,10 +150,20 @@ import Testing
         #expect(CurlHTTPRequest(method: "GET", url: "https://crm.example.com/hook").verifiesTLS)
     }
 
-    /// Runs one request on the thread pool: libcurl blocks, and must not block the test's task.
     private func perform(_ request: CurlHTTPRequest) async throws -> Result<CurlHTTPResponse, CurlError> {
+        try await self.performTimed(request).result
+    }
+
+    /// Runs one request on the thread pool (libcurl blocks, and must not block the test's task),
+    /// timed there so that a busy cooperative pool in a parallel test run cannot inflate the time.
+    private func performTimed(
+        _ request: CurlHTTPRequest
+    ) async throws -> (result: Result<CurlHTTPResponse, CurlError>, elapsed: Duration) {
         try await NIOThreadPool.singleton.runIfActive {
-            Result { () throws(CurlError) in try CurlHTTPClient().perform(request) }
+            let clock = ContinuousClock()
+            let start = clock.now
+            let result = Result { () throws(CurlError) in try CurlHTTPClient().perform(request) }
+            return (result, clock.now - start)
         }
     }
 }
