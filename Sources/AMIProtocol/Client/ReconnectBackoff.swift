@@ -51,7 +51,7 @@ public struct ReconnectBackoff: Sendable {
         let initial = configuration.initialDelay.seconds
         let capped = min(initial * pow(configuration.multiplier, exponent), configuration.maximumDelay.seconds)
         let jittered = capped * (1 - configuration.jitter * min(max(unitRandom, 0), 1))
-        return .nanoseconds(Int64(jittered * 1e9))
+        return .nanoseconds(Int64((jittered * 1e9).rounded()))
     }
 }
 

@@ -108,6 +108,8 @@ public struct AMIConnectionStateMachine: Sendable {
     private var internalActionCounter = 0
     /// `Events`/`Filter` actions sent after login whose answers are still due.
     private var setupActionIDs: Set<String> = []
+    /// Event lists whose action timed out: their late items are dropped, not taken for events.
+    private var drainingLists: Set<String> = []
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -169,7 +171,8 @@ public struct AMIConnectionStateMachine: Sendable {
             guard outstandingPing != nil, case .loggedIn = state else { return .none }
             return close(AMIError(.pingTimeout, "Ping not answered within \(configuration.pingTimeout)"))
         case .action(let actionID):
-            guard pendingRequests.removeValue(forKey: actionID) != nil else { return .none }
+            guard let pending = pendingRequests.removeValue(forKey: actionID) else { return .none }
+            if pending.response != nil { drainingLists.insert(actionID) }
             return .failRequest(actionID: actionID, AMIError(.actionTimeout, "no answer to the action in time", detail: actionID))
         case .logoff:
             guard case .loggingOff = state else { return .none }
@@ -207,6 +210,7 @@ public struct AMIConnectionStateMachine: Sendable {
             actions.append(.failRequest(actionID: actionID, AMIError(.connectionClosed, "the connection closed before the answer", detail: reason.description)))
         }
         pendingRequests.removeAll()
+        drainingLists.removeAll()
         actions.append(.reportClosed(reason))
         return .many(actions)
     }
@@ -281,6 +285,17 @@ public struct AMIConnectionStateMachine: Sendable {
             }
             if case .loggingOff = state, message.response?.caseInsensitiveEquals("Goodbye") == true {
                 return close(AMIError(.clientShutdown, "logged off"))
+            }
+            if drainingLists.contains(actionID), !message.isResponse {
+                if let marker = message.eventList, marker.caseInsensitiveEquals("Complete") || marker.caseInsensitiveEquals("Cancelled") {
+                    drainingLists.remove(actionID)
+                }
+                return .none
+            }
+            if pendingRequests[actionID] == nil, message.isResponse, message.eventList?.caseInsensitiveEquals("start") == true {
+                // The list of an action that already timed out: its items are not live events.
+                drainingLists.insert(actionID)
+                return .none
             }
             if var pending = pendingRequests[actionID] {
                 if message.isResponse, pending.response == nil {

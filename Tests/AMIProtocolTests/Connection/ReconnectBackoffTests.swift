@@ -112,8 +112,6 @@ struct ReconnectBackoffTests {
         var backoff = ReconnectBackoff(configuration: configuration)
         // 300 ms × (1 − 0.25) = 225 ms.
         let delay = backoff.delayAfterFailure(Self.lostSocket, unitRandom: 1)
-        withKnownIssue("the delay is converted with Int64(seconds * 1e9), which truncates 224_999_999.99… ns to 224_999_999 ns") {
-            #expect(delay == .milliseconds(225))
-        }
+        #expect(delay == .milliseconds(225))
     }
 }
