@@ -1,0 +1,93 @@
+/// How a call ended, in the words the API and webhooks use.
+public enum CallOutcome: String, Sendable, Hashable, Codable {
+    case answered
+    case agentBusy = "agent_busy"
+    case agentNoAnswer = "agent_no_answer"
+    case customerBusy = "customer_busy"
+    case customerNoAnswer = "customer_no_answer"
+    case congestion
+    case originateError = "originate_error"
+    /// The agent leg answered but the call ended before a customer was dialed.
+    case notDialed = "not_dialed"
+}
+
+/// Which side of an answered call hung up first.
+public enum CallSide: String, Sendable, Hashable, Codable {
+    case agent
+    case customer
+}
+
+/// One channel of a call, as the tracker saw it. Times are seconds since 1970.
+public struct CallLeg: Sendable, Hashable {
+    public var uniqueid: String
+    public var channel: String
+    public var createdAt: Double
+    public var ringingAt: Double?
+    public var answeredAt: Double?
+    public var hungUpAt: Double?
+    public var cause: Int?
+    public var causeText: String?
+    /// The `DialStatus` of the dial that created this leg (ANSWER, BUSY, NOANSWER, ...).
+    public var dialStatus: String?
+    public var dialStatusAt: Double?
+    /// What was dialed to create this leg (`SIP/carrier/18005551234`), from DialBegin.
+    public var dialString: String?
+    public var callerIDNum: String?
+    public var connectedLineNum: String?
+    /// Uniqueid of the channel whose Dial() created this leg; nil for originated or inbound legs.
+    public var dialedBy: String?
+    /// This leg is the channel an `Originate` created (a DialBegin without a caller).
+    public var isOriginated = false
+
+    public var isLocal: Bool { channel.hasPrefix("Local/") }
+
+    /// `Local/1001@agents-00000000` for both halves `;1` and `;2` of a Local channel.
+    var localPairName: Substring? {
+        guard isLocal, let semicolon = channel.lastIndex(of: ";") else { return nil }
+        return channel[..<semicolon]
+    }
+}
+
+/// A call as it is emitted: everything downstream (the ViciDial join, webhooks, the API) needs.
+public struct CallRecord: Sendable, Hashable {
+    public var server: String
+    /// The Linkedid (Asterisk 13.5+) or the first channel's Uniqueid (Asterisk 11).
+    public var linkedid: String
+    public var legs: [CallLeg]
+    /// The click-to-call id (`CRM_CALL_ID` channel variable or the Originate's ActionID).
+    public var callID: String?
+    public var agentLeg: CallLeg?
+    public var customerLeg: CallLeg?
+    public var startedAt: Double
+    public var answeredAt: Double?
+    public var endedAt: Double?
+    public var ringSeconds: Int?
+    public var talkSeconds: Int?
+    public var hangupCause: Int?
+    public var hangupCauseText: String?
+    public var hungUpFirst: CallSide?
+    public var outcome: CallOutcome?
+    /// `OriginateResponse` Reason (Asterisk control frame: 4 answered, 5 busy, 3 no answer, ...).
+    public var originateReason: Int?
+    /// ViciDial's 20-character caller code, when the call carries one.
+    public var callerCode: ViciDialCallerCode?
+    /// The customer's number: what was dialed, else the customer's caller ID.
+    public var phoneNumber: String?
+    /// Closed because no event arrived for the configured idle time, not by a Hangup.
+    public var closedByTimeout = false
+    /// Completed from the database after an AMI outage, not from its own events.
+    public var reconstructed = false
+
+    public var uniqueids: [String] { legs.map(\.uniqueid) }
+}
+
+/// What the tracker tells its consumer.
+public enum CallUpdate: Sendable, Hashable {
+    case started(CallRecord)
+    case answered(CallRecord)
+    case completed(CallRecord)
+    /// An `Originate` this bridge sent got no `OriginateResponse` in time.
+    case originateTimedOut(callID: String, actionID: String)
+    /// A dialplan `UserEvent` (e.g. `UserEvent(CRMEvent,...)`), with the call it belongs to if known.
+    case userEvent(server: String, name: String, linkedid: String?, callID: String?, fields: [String: String])
+}
