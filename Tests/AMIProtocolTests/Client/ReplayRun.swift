@@ -77,7 +77,8 @@ struct ReplayRun: Sendable {
         let expected = try RecordedSession(capture)
         let replay = CaptureReplay(capture, chunking: chunking)
         return try await FakeAMIServer.withServer(behavior: replay.behavior) { server in
-            try await withDeadline(.seconds(120)) {
+            // Generous: twenty byte-per-write replays share two cores with the rest of the suite.
+            try await withDeadline(.seconds(600)) {
                 try await drive(expected, port: server.port)
             }
         }
@@ -95,7 +96,8 @@ struct ReplayRun: Sendable {
                     secret: expected.secret ?? "s3cret-AMI",
                     authentication: expected.authentication
                 ),
-                reconnect: .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100), loginRejectedDelay: .seconds(30))
+                reconnect: .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100), loginRejectedDelay: .seconds(30)),
+                defaultActionTimeout: .seconds(300)
             ),
             events: events
         )
