@@ -48,6 +48,7 @@ let package = Package(
             dependencies: [
                 "AMIProtocol",
                 "CMariaDB",
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -78,6 +79,7 @@ let package = Package(
             name: "AMIBenchmarks",
             dependencies: [
                 "AMIProtocol",
+                "EventMapper",
                 "AMITestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
@@ -105,7 +107,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventMapperTests",
-            dependencies: ["EventMapper"]
+            dependencies: ["EventMapper", "AMITestSupport", .product(name: "NIOCore", package: "swift-nio")]
         ),
         .testTarget(
             name: "CRMSinkTests",

@@ -1,14 +1,20 @@
 import AMIProtocol
 import AMITestSupport
+import EventMapper
 import Foundation
 import NIOCore
 
 /// Benchmarks of amibridge's hot paths, run by hand in release mode and reported in the README:
 ///
 ///     swift run -c release amibridge-bench decode [megabytes]
+///     swift run -c release amibridge-bench track [repetitions]
+///     swift run -c release amibridge-bench live-calls [calls]
 ///
 /// `decode`: the recorded Asterisk 20 event streams, repeated to at least `megabytes` (default
 /// 100), cut into 64 KiB reads like a socket delivers them, decoded into messages on one core.
+/// `track`: the 20 interleaved calls of `burst-20-calls`, repeated with fresh uniqueids, through
+/// the call tracker on one core (decoding excluded).
+/// `live-calls`: resident memory per live call with that many calls answered and not yet hung up.
 @main
 struct Benchmarks {
     static func main() throws {
@@ -16,8 +22,12 @@ struct Benchmarks {
         switch arguments.first {
         case "decode", nil:
             try decode(megabytes: arguments.dropFirst().first.flatMap(Int.init) ?? 100)
+        case "track":
+            try track(repetitions: arguments.dropFirst().first.flatMap(Int.init) ?? 300)
+        case "live-calls":
+            try liveCalls(count: arguments.dropFirst().first.flatMap(Int.init) ?? 10_000)
         default:
-            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes]\n".utf8))
+            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls]\n".utf8))
             exit(2)
         }
     }
@@ -60,5 +70,76 @@ struct Benchmarks {
         let megabytesDecoded = Double(totalBytes) / 1_000_000
         print("decode: \(messages) messages (\(fieldsSeen) fields), \(String(format: "%.1f", megabytesDecoded)) MB, best of 5 runs on one core")
         print(String(format: "decode: %.0f events/s, %.0f MB/s, %.1f s", Double(messages) / best, megabytesDecoded / best, best))
+    }
+}
+
+extension Benchmarks {
+    /// The burst recording's messages, with every uniqueid moved to a new epoch so each
+    /// repetition is 20 new calls.
+    static func burstMessages(repetition: Int, untilFirstHangup: Bool = false) throws -> [AMIMessage] {
+        var text = String(decoding: try AMICapture.load("asterisk-20", "burst-20-calls").receivedBytes, as: UTF8.self)
+        text = String(text[text.range(of: "\r\n")!.upperBound...])
+        text = text.replacingOccurrences(of: "1795615948.", with: "\(2_000_000_000 + repetition).")
+        var decoder = AMIFrameDecoder()
+        var buffer = ByteBuffer(string: text)
+        var messages: [AMIMessage] = []
+        while let frame = try decoder.decode(buffer: &buffer) {
+            guard case .message(let message) = frame else { continue }
+            if untilFirstHangup, message.eventName == "Hangup" || message.eventName == "HangupRequest" || message.eventName == "SoftHangupRequest" { continue }
+            messages.append(message)
+        }
+        return messages
+    }
+
+    static func track(repetitions: Int) throws {
+        var batches: [[AMIMessage]] = []
+        for repetition in 0..<repetitions { batches.append(try burstMessages(repetition: repetition)) }
+        let total = batches.reduce(0) { $0 + $1.count }
+        var best = Double.infinity
+        var completed = 0
+        for _ in 0..<5 {
+            var tracker = CallTracker(configuration: .init(server: "bench"))
+            completed = 0
+            var time = 1_000.0
+            let start = ContinuousClock.now
+            for batch in batches {
+                for message in batch {
+                    time += 0.0001
+                    for update in tracker.receive(message, at: time) {
+                        if case .completed = update { completed += 1 }
+                    }
+                }
+            }
+            let elapsed = ContinuousClock.now - start
+            best = min(best, Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        }
+        print("track: \(total) events, \(completed) calls completed, best of 5 runs on one core")
+        print(String(format: "track: %.0f events/s, %.2f s", Double(total) / best, best))
+    }
+
+    static func liveCalls(count: Int) throws {
+        // Only the channel events up to the answer: every call stays live.
+        let repetitions = (count + 19) / 20
+        var batches: [[AMIMessage]] = []
+        for repetition in 0..<repetitions { batches.append(try burstMessages(repetition: repetition, untilFirstHangup: true)) }
+        let before = heapBytesInUse()
+        var tracker = CallTracker(configuration: .init(server: "bench"))
+        var time = 1_000.0
+        for batch in batches {
+            for message in batch {
+                time += 0.0001
+                _ = tracker.receive(message, at: time)
+            }
+        }
+        let after = heapBytesInUse()
+        let live = tracker.liveCallCount
+        print("live-calls: \(live) live calls, \(after - before) bytes more resident memory, \((after - before) / max(live, 1)) bytes per live call")
+        withExtendedLifetime(tracker) {}
+    }
+
+    /// Resident memory: the recorded messages are decoded before the first reading, so the
+    /// growth between readings is the tracker's state.
+    static func heapBytesInUse() -> Int {
+        residentMemoryBytes()
     }
 }

@@ -68,9 +68,9 @@ public struct CallTracker: Sendable {
     }
 
     public let configuration: Configuration
-    private var calls: [String: TrackedCall] = [:]
+    var calls: [String: TrackedCall] = [:]
     /// Uniqueid → the key of the call it belongs to.
-    private var callOfChannel: [String: String] = [:]
+    var callOfChannel: [String: String] = [:]
     private var originates: [String: PendingOriginate] = [:]
 
     public init(configuration: Configuration) {
@@ -79,6 +79,11 @@ public struct CallTracker: Sendable {
 
     /// Calls being followed right now.
     public var liveCallCount: Int { calls.count }
+
+    /// Whether a channel belongs to a call being followed.
+    public func isTracked(_ uniqueid: String) -> Bool { callOfChannel[uniqueid] != nil }
+
+    mutating func removeOriginate(_ actionID: String) { originates[actionID] = nil }
 
     /// Registers an Originate this bridge sent, so its call carries `callID` and waits for the
     /// OriginateResponse (matched by `actionID`).

@@ -1,0 +1,62 @@
+import AMIProtocol
+
+/// Catching up after an AMI outage: `CoreShowChannels` lists what is still up.
+extension CallTracker {
+    /// Compares the tracked calls with the channels Asterisk lists as live after a reconnect.
+    /// Calls none of whose channels are still up ended during the outage: they complete now,
+    /// marked `reconstructed` (their end time is unknown, so `endedAt` stays nil for the database
+    /// to fill). Channels of a call that went away are marked hung up; live channels the tracker
+    /// never saw become calls of their own, followed from here on.
+    public mutating func reconcile(liveChannels: [AMIMessage], at time: Double) -> [CallUpdate] {
+        var live: [String: ChannelSnapshot] = [:]
+        var durations: [String: Double] = [:]
+        for item in liveChannels {
+            guard let snapshot = item.snapshot else { continue }
+            live[snapshot.uniqueid] = snapshot
+            durations[snapshot.uniqueid] = item["Duration"].flatMap(Self.parseDuration)
+        }
+
+        var updates: [CallUpdate] = []
+        for (key, call) in calls {
+            let stillUp = call.legs.filter { live[$0.uniqueid] != nil }
+            if stillUp.isEmpty {
+                guard var ended = calls.removeValue(forKey: key) else { continue }
+                for leg in ended.legs { callOfChannel[leg.uniqueid] = nil }
+                if let actionID = ended.originateActionID { removeOriginate(actionID) }
+                ended.announced = true
+                var record = record(ended)
+                record.reconstructed = true
+                record.endedAt = nil
+                updates.append(.completed(record))
+                continue
+            }
+            for index in call.legs.indices where live[call.legs[index].uniqueid] == nil && call.legs[index].hungUpAt == nil {
+                calls[key]!.legs[index].hungUpAt = time
+            }
+            calls[key]!.lastEventAt = time
+        }
+
+        // Channels that came up during the outage: all of them first, so a call is announced
+        // with every leg it has.
+        let unknown = live.filter { !isTracked($0.key) }.sorted { $0.key < $1.key }
+        for (uniqueid, snapshot) in unknown {
+            _ = apply(.newChannel(snapshot), at: time - (durations[uniqueid] ?? 0))
+        }
+        for (_, snapshot) in unknown {
+            let progress: ChannelEvent = .newState(snapshot)
+            updates += apply(progress, at: time).map { update in
+                guard case .started(var record) = update else { return update }
+                record.reconstructed = true
+                return .started(record)
+            }
+        }
+        return updates
+    }
+
+    /// `HH:MM:SS` as CoreShowChannel reports a channel's age.
+    static func parseDuration(_ text: String) -> Double? {
+        let parts = text.split(separator: ":").compactMap { Double($0) }
+        guard parts.count == 3 else { return nil }
+        return parts[0] * 3600 + parts[1] * 60 + parts[2]
+    }
+}

@@ -1,0 +1,111 @@
+import AMIProtocol
+import Logging
+import ServiceLifecycle
+import Synchronization
+
+/// Runs a ``CallTracker`` per AMI server over the shared event stream: applies events, lets time
+/// pass once a second (idle calls, late OriginateResponses), and after every login reconciles
+/// with `CoreShowChannels`, so calls that ended while the connection was down are completed
+/// (`reconstructed`) instead of silently missed.
+public final class CallTrackingService: Service, Sendable {
+    public struct Configuration: Sendable {
+        public var tracker: @Sendable (String) -> CallTracker.Configuration
+        public var tickInterval: Duration
+
+        public init(tracker: @escaping @Sendable (String) -> CallTracker.Configuration = { .init(server: $0) }, tickInterval: Duration = .seconds(1)) {
+            self.tracker = tracker
+            self.tickInterval = tickInterval
+        }
+    }
+
+    public typealias ChannelLister = @Sendable (_ server: String) async throws -> [AMIMessage]
+    public typealias Output = @Sendable (CallUpdate) async -> Void
+
+    private let events: AMIEventStream
+    private let configuration: Configuration
+    private let listChannels: ChannelLister
+    private let now: @Sendable () -> Double
+    private let output: Output
+    private let logger: Logger
+    private let trackers = Mutex<[String: CallTracker]>([:])
+
+    public init(
+        events: AMIEventStream,
+        configuration: Configuration = .init(),
+        listChannels: @escaping ChannelLister,
+        now: @escaping @Sendable () -> Double,
+        logger: Logger = Logger(label: "amibridge.calls"),
+        output: @escaping Output
+    ) {
+        self.events = events
+        self.configuration = configuration
+        self.listChannels = listChannels
+        self.now = now
+        self.logger = logger
+        self.output = output
+    }
+
+    /// Registers a click-to-call Originate so its call carries `callID`.
+    public func originateSent(server: String, actionID: String, callID: String, channel: String) {
+        let time = now()
+        withTracker(server) { $0.originateSent(actionID: actionID, callID: callID, channel: channel, at: time) }
+    }
+
+    /// Calls being followed on every server.
+    public var liveCallCount: Int { trackers.withLock { $0.values.reduce(0) { $0 + $1.liveCallCount } } }
+
+    public func run() async throws {
+        await withDiscardingTaskGroup { group in
+            group.addTask {
+                await cancelWhenGracefulShutdown {
+                    while !Task.isCancelled {
+                        try? await Task.sleep(for: self.configuration.tickInterval)
+                        let time = self.now()
+                        let updates = self.trackers.withLock { trackers in
+                            trackers.keys.flatMap { trackers[$0]!.tick(now: time) }
+                        }
+                        for update in updates { await self.output(update) }
+                    }
+                }
+            }
+            await cancelWhenGracefulShutdown {
+                for await element in self.events {
+                    await self.handle(element)
+                }
+            }
+            group.cancelAll()
+        }
+    }
+
+    private func handle(_ element: AMIClientEvent) async {
+        switch element {
+        case .event(let event):
+            let time = now()
+            let updates = withTracker(event.server) { $0.receive(event.message, at: time) }
+            for update in updates { await output(update) }
+        case .loggedIn(let server, _):
+            do {
+                let channels = try await listChannels(server)
+                let time = now()
+                let updates = withTracker(server) { $0.reconcile(liveChannels: channels, at: time) }
+                let reconstructed = updates.filter { if case .completed = $0 { return true } else { return false } }.count
+                logger.info("reconciled live calls after login", metadata: [
+                    "server": "\(server)", "live_channels": "\(channels.count)", "reconstructed_calls": "\(reconstructed)",
+                ])
+                for update in updates { await output(update) }
+            } catch {
+                // Not fatal: the calls are still followed, and silent ones close at the idle timeout.
+                logger.error("CoreShowChannels after login failed; live calls not reconciled", metadata: ["server": "\(server)", "error": "\(error)"])
+            }
+        case .disconnected:
+            break
+        }
+    }
+
+    private func withTracker<Result>(_ server: String, _ body: (inout CallTracker) -> Result) -> Result {
+        trackers.withLock { trackers in
+            if trackers[server] == nil { trackers[server] = CallTracker(configuration: configuration.tracker(server)) }
+            return body(&trackers[server]!)
+        }
+    }
+}
