@@ -16,23 +16,26 @@ public struct CaptureReplay: Sendable {
     }
 
     enum Step: Sendable {
-        case chunks([String])
+        case chunks([(t: Double, data: String)])
         case expect(AMIMessage)
         case close
     }
 
     let steps: [Step]
     let chunking: Chunking
+    /// Keep the recorded pacing (a chunk is written at its recorded time since the connection
+    /// started) instead of writing as fast as the client reads.
+    public var paced = false
 
     /// `waitForActions: false` replays everything after the login without waiting for the
     /// recording client's other actions (a demo feed of recorded call traffic).
     public init(_ capture: AMICapture, chunking: Chunking, waitForActions: Bool = true) {
         var steps: [Step] = []
-        var pending: [String] = []
+        var pending: [(t: Double, data: String)] = []
         for entry in capture.entries {
             switch entry.dir {
             case .recv:
-                pending.append(entry.data)
+                pending.append((entry.t, entry.data))
             case .send, .close:
                 if !pending.isEmpty { steps.append(.chunks(pending)) }
                 pending = []
@@ -53,13 +56,19 @@ public struct CaptureReplay: Sendable {
     public var behavior: FakeAMIServer.Behavior {
         let steps = steps
         let chunking = chunking
+        let paced = paced
         return { session in
+            let start = ContinuousClock.now
             var actionIDs: [String: String] = [:]
             var index = 0
             while index < steps.count {
                 switch steps[index] {
                 case .chunks(let chunks):
-                    for chunk in Self.rewrite(chunks, actionIDs: actionIDs) {
+                    let times = chunks.map(\.t)
+                    for (offset, chunk) in Self.rewrite(chunks.map(\.data), actionIDs: actionIDs).enumerated() {
+                        if paced, offset < times.count {
+                            try await Task.sleep(until: start + .milliseconds(Int64(times[offset] * 1000)), clock: .continuous)
+                        }
                         try await session.write(chunk, bytePerWrite: chunking == .bytePerWrite)
                     }
                 case .close:

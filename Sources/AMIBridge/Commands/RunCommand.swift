@@ -1,5 +1,6 @@
 import AMIProtocol
 import ArgumentParser
+import EventMapper
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -27,7 +28,18 @@ struct RunCommand: AsyncParsableCommand {
 
         let events = AMIEventStream(capacity: configuration.eventBufferCapacity, logger: Logger(label: "amibridge.ami"))
         let clients = configuration.amiServers.map { AMIClient(configuration: $0, events: events, logger: Logger(label: "amibridge.ami")) }
-        let consumer = EventLogService(events: events, logger: Logger(label: "amibridge.events"))
+        let clientsByName = Dictionary(uniqueKeysWithValues: clients.map { ($0.configuration.name, $0) })
+        let callLog = CallLog(logger: Logger(label: "amibridge.calls"))
+        let consumer = CallTrackingService(
+            events: events,
+            listChannels: { server in
+                guard let client = clientsByName[server] else { return [] }
+                return try await client.send(.coreShowChannels).listItems
+            },
+            now: { Date().timeIntervalSince1970 }
+        ) { update in
+            callLog.record(update)
+        }
 
         logger.info("amibridge starting", metadata: [
             "servers": "\(configuration.amiServers.map { "\($0.name)=\($0.host):\($0.port)" }.joined(separator: ","))",

@@ -19,7 +19,8 @@ struct SimulateCommand: AsyncParsableCommand {
 
     func run() async throws {
         let recording = try AMICapture.load("asterisk-20", capture)
-        let replay = CaptureReplay(recording, chunking: .recorded, waitForActions: false)
+        var replay = CaptureReplay(recording, chunking: .recorded, waitForActions: false)
+        replay.paced = true
         try await FakeAMIServer.withServer(port: port, behavior: replay.behavior) { server in
             FileHandle.standardOutput.write(Data("amibridge simulate: AMI on 127.0.0.1:\(server.port), replaying \(recording.name) (\(recording.note))\n".utf8))
             // Serve until interrupted.

@@ -1,3 +1,8 @@
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
 import Logging
 import NIOCore
 import NIOPosix
@@ -210,7 +215,7 @@ public final class AMIClient: Service, Sendable {
                                 events.yield(.loggedIn(server: name, banner: banner))
                             }
                         ) { message in
-                            events.yield(.event(AMIEvent(server: name, message: message)))
+                            events.yield(.event(AMIEvent(server: name, message: message, receivedAt: wallClockSeconds())))
                         }
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(AMIFrameDecoder(limits: limits)))
                         try channel.pipeline.syncOperations.addHandler(handler)
@@ -246,4 +251,11 @@ extension Duration {
     var milliseconds: Int64 {
         components.seconds * 1000 + components.attoseconds / 1_000_000_000_000_000
     }
+}
+
+/// Seconds since 1970 from the system clock, without Foundation.
+func wallClockSeconds() -> Double {
+    var spec = timespec()
+    clock_gettime(CLOCK_REALTIME, &spec)
+    return Double(spec.tv_sec) + Double(spec.tv_nsec) / 1e9
 }

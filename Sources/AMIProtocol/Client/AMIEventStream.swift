@@ -16,10 +16,14 @@ public struct AMIEvent: Sendable {
     /// The configured name of the server it came from (a ViciDial cluster has several dialers).
     public var server: String
     public var message: AMIMessage
+    /// When the event was read from the socket (seconds since 1970): the consumer may process it
+    /// later, but call times are measured from arrival.
+    public var receivedAt: Double
 
-    public init(server: String, message: AMIMessage) {
+    public init(server: String, message: AMIMessage, receivedAt: Double) {
         self.server = server
         self.message = message
+        self.receivedAt = receivedAt
     }
 
     public var name: String? { message.eventName }

@@ -80,8 +80,7 @@ public final class CallTrackingService: Service, Sendable {
     private func handle(_ element: AMIClientEvent) async {
         switch element {
         case .event(let event):
-            let time = now()
-            let updates = withTracker(event.server) { $0.receive(event.message, at: time) }
+            let updates = withTracker(event.server) { $0.receive(event.message, at: event.receivedAt) }
             for update in updates { await output(update) }
         case .loggedIn(let server, _):
             do {

@@ -152,7 +152,7 @@ struct AMIEventStreamTests {
 // MARK: - Helpers
 
 private func event(_ number: Int) -> AMIClientEvent {
-    .event(AMIEvent(server: "dialer1", message: AMIMessage([("Event", "Newchannel"), ("Uniqueid", "1764085495.\(number)")])))
+    .event(AMIEvent(server: "dialer1", message: AMIMessage([("Event", "Newchannel"), ("Uniqueid", "1764085495.\(number)")]), receivedAt: 0))
 }
 
 /// AMIClientEvent is not Equatable; its label is.

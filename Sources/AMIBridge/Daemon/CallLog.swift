@@ -1,0 +1,42 @@
+import EventMapper
+import Logging
+
+/// Logs what the call tracker reports: one line per call start, answer and completion, with the
+/// fields an ops person greps for.
+struct CallLog: Sendable {
+    let logger: Logger
+
+    func record(_ update: CallUpdate) {
+        switch update {
+        case .started(let call):
+            logger.debug("call started", metadata: metadata(call))
+        case .answered(let call):
+            logger.info("call answered", metadata: metadata(call))
+        case .completed(let call):
+            logger.info("call complete", metadata: metadata(call))
+        case .originateTimedOut(let callID, let actionID):
+            logger.warning("no OriginateResponse in time", metadata: ["call_id": "\(callID)", "action_id": "\(actionID)"])
+        case .userEvent(let server, let name, let linkedid, let callID, _):
+            logger.info("dialplan UserEvent", metadata: [
+                "server": "\(server)", "event": "\(name)", "linkedid": "\(linkedid ?? "")", "call_id": "\(callID ?? "")",
+            ])
+        }
+    }
+
+    private func metadata(_ call: CallRecord) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "server": "\(call.server)",
+            "linkedid": "\(call.linkedid)",
+            "uniqueid": "\(call.customerLeg?.uniqueid ?? call.agentLeg?.uniqueid ?? "")",
+        ]
+        if let callID = call.callID { metadata["call_id"] = "\(callID)" }
+        if let outcome = call.outcome { metadata["outcome"] = "\(outcome.rawValue)" }
+        if let talk = call.talkSeconds { metadata["talk_seconds"] = "\(talk)" }
+        if let ring = call.ringSeconds { metadata["ring_seconds"] = "\(ring)" }
+        if let cause = call.hangupCause { metadata["hangup_cause"] = "\(cause)" }
+        if let lead = call.callerCode?.leadID { metadata["lead_id"] = "\(lead)" }
+        if call.reconstructed { metadata["reconstructed"] = "true" }
+        if call.closedByTimeout { metadata["closed_by_timeout"] = "true" }
+        return metadata
+    }
+}
