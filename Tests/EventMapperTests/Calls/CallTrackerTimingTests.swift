@@ -1,0 +1,100 @@
+import AMIProtocol
+import EventMapper
+import Testing
+
+/// What time alone does to calls: silent calls close, missing OriginateResponses are reported.
+@Suite("Call tracker over time")
+struct CallTrackerTimingTests {
+    /// The answered call up to (not including) its first hangup: a call whose Hangup was lost.
+    static func unfinishedCall() throws -> (items: [(AMIMessage, Double)], last: Double) {
+        let timeline = try CaptureTimeline("asterisk-20", "originate-answered")
+        var items: [(AMIMessage, Double)] = []
+        for case .message(let message, let time) in timeline.items {
+            if ["Hangup", "HangupRequest", "SoftHangupRequest"].contains(message.eventName ?? "") { break }
+            items.append((message, time))
+        }
+        return (items, items.last!.1)
+    }
+
+    @Test("a call with no event for the idle timeout is closed and reported as closed by timeout")
+    func idleTimeout() throws {
+        let (items, last) = try Self.unfinishedCall()
+        var tracker = CallTracker(configuration: .init(server: "dialer1", idleTimeout: 600))
+        for (message, time) in items { _ = tracker.receive(message, at: time) }
+        #expect(tracker.liveCallCount == 1)
+        // Not yet (the last events the tracker reads are within seconds of the recording's end).
+        #expect(tracker.tick(now: last + 590).completed.isEmpty)
+        let closed = tracker.tick(now: last + 600).completed
+        #expect(closed.count == 1)
+        #expect(closed.first?.closedByTimeout == true)
+        // The end is the last sign of life, not the moment of the check.
+        #expect(closed.first.flatMap(\.endedAt).map { $0 <= last && $0 > last - 10 } == true)
+        #expect(tracker.liveCallCount == 0)
+    }
+
+    @Test("a click-to-call waits for its OriginateResponse after the last hangup, for the grace time only")
+    func originateGrace() throws {
+        // agent-busy: Asterisk sends the OriginateResponse after the channels are gone.
+        let timeline = try CaptureTimeline("asterisk-20", "originate-agent-busy")
+        var tracker = CallTracker(configuration: .init(server: "dialer1", originateResponseGrace: 5))
+        var completed: [CallRecord] = []
+        var lastHangup = 0.0
+        for item in timeline.items {
+            switch item {
+            case .originate(let actionID, let callID, let channel, let time):
+                tracker.originateSent(actionID: actionID, callID: callID, channel: channel, at: time)
+            case .message(let message, let time):
+                if message.eventName == "OriginateResponse" {
+                    // Before the response: every channel is gone, yet the call is not complete.
+                    #expect(completed.isEmpty)
+                    #expect(tracker.liveCallCount == 1)
+                }
+                if message.eventName == "Hangup" { lastHangup = time }
+                completed += tracker.receive(message, at: time).completed
+            }
+        }
+        #expect(completed.count == 1)
+        #expect(completed.first?.outcome == .agentBusy)
+        #expect(completed.first?.originateReason == 5)
+
+        // The same call without its OriginateResponse completes when the grace time is over.
+        var withoutResponse = CallTracker(configuration: .init(server: "dialer1", originateResponseGrace: 5))
+        for item in timeline.items {
+            switch item {
+            case .originate(let actionID, let callID, let channel, let time):
+                withoutResponse.originateSent(actionID: actionID, callID: callID, channel: channel, at: time)
+            case .message(let message, let time) where message.eventName != "OriginateResponse":
+                #expect(withoutResponse.receive(message, at: time).completed.isEmpty)
+            default:
+                break
+            }
+        }
+        #expect(withoutResponse.tick(now: lastHangup + 4.9).completed.isEmpty)
+        let late = withoutResponse.tick(now: lastHangup + 5).completed
+        #expect(late.count == 1)
+        #expect(late.first?.outcome != nil)
+    }
+
+    @Test("an Originate that is never answered by an OriginateResponse is reported as timed out")
+    func originateTimeout() {
+        var tracker = CallTracker(configuration: .init(server: "dialer1", originateResponseTimeout: 180))
+        tracker.originateSent(actionID: "a-1", callID: "c-1", channel: "SIP/1001", at: 1000)
+        #expect(tracker.tick(now: 1179).isEmpty)
+        #expect(tracker.tick(now: 1180) == [.originateTimedOut(callID: "c-1", actionID: "a-1")])
+        // Reported once.
+        #expect(tracker.tick(now: 2000).isEmpty)
+    }
+
+    @Test("dialplan UserEvents pass through with the call they belong to")
+    func userEvent() throws {
+        let timeline = try CaptureTimeline("asterisk-20", "command-and-misc")
+        let userEvents = timeline.run().compactMap { update -> (String, [String: String])? in
+            if case .userEvent(_, let name, _, _, let fields) = update { return (name, fields) }
+            return nil
+        }
+        let crm = try #require(userEvents.first { $0.0 == "CRMEvent" })
+        #expect(crm.1["event"] == "lead_note")
+        #expect(crm.1["lead_id"] == "42")
+        #expect(crm.1["note"] == "hello")
+    }
+}
