@@ -141,6 +141,10 @@ public struct CallTracker: Sendable {
         case .linked(let first, let second):
             link(first, second, at: time)
             if let key = callOfChannel[first] { announce(key, into: &updates) }
+        case .masquerade(let clone, let original):
+            if let first = uniqueid(ofChannel: clone), let second = uniqueid(ofChannel: original) {
+                link(first, second, at: time)
+            }
         case .bridgeEnter(let uniqueid, _), .bridgeLeave(let uniqueid, _):
             if let key = touch(uniqueid, at: time) { announce(key, into: &updates) }
         case .hangupRequest(let uniqueid):
@@ -211,6 +215,14 @@ public struct CallTracker: Sendable {
         calls[key]!.lastEventAt = time
         callOfChannel[snapshot.uniqueid] = key
         update(snapshot, in: key)
+    }
+
+    /// The live channel with this name (names change with Rename; uniqueids do not).
+    private func uniqueid(ofChannel name: String) -> String? {
+        for call in calls.values {
+            if let leg = call.legs.last(where: { $0.channel == name && $0.hungUpAt == nil }) { return leg.uniqueid }
+        }
+        return nil
     }
 
     private func isClaimed(_ actionID: String) -> Bool {

@@ -16,6 +16,8 @@ public enum ChannelEvent: Sendable, Equatable {
     case dialEnd(caller: String?, destination: String?, status: String)
     /// Two channels joined: Asterisk 11 `Bridge` Link, `LocalBridge`, `Masquerade`, `Transfer`.
     case linked(String, String)
+    /// Asterisk 11 `Masquerade`: names only, resolved to uniqueids by the tracker at that moment.
+    case masquerade(clone: String, original: String)
     case bridgeEnter(uniqueid: String, bridge: String)
     case bridgeLeave(uniqueid: String, bridge: String)
     /// HangupRequest / SoftHangupRequest: a side asked to end the call (a SIP BYE, a dialplan
@@ -93,6 +95,9 @@ extension ChannelEvent {
             } else {
                 self = .other(name)
             }
+        case "Masquerade":
+            guard let clone = message["Clone"], let original = message["Original"] else { self = .other(name); return }
+            self = .masquerade(clone: clone, original: original)
         case "BridgeEnter", "BridgeLeave":
             guard let uniqueid = message["Uniqueid"], let bridge = message["BridgeUniqueid"] else { self = .other(name); return }
             self = name == "BridgeEnter" ? .bridgeEnter(uniqueid: uniqueid, bridge: bridge) : .bridgeLeave(uniqueid: uniqueid, bridge: bridge)

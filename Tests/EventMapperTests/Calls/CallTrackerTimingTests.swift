@@ -98,3 +98,25 @@ struct CallTrackerTimingTests {
         #expect(crm.1["note"] == "hello")
     }
 }
+
+@Suite("Asterisk 11 relations")
+struct Asterisk11RelationTests {
+    static func channel(_ event: String, _ uniqueid: String, _ name: String) -> AMIMessage {
+        AMIMessage([("Event", event), ("Privilege", "call,all"), ("Channel", name), ("ChannelState", "0"), ("Uniqueid", uniqueid)])
+    }
+
+    @Test("Masquerade joins two channels' calls by name; the call ends with its last channel")
+    func masquerade() {
+        var tracker = CallTracker(configuration: .init(server: "pbx11"))
+        _ = tracker.receive(Self.channel("Newchannel", "100.1", "SIP/1001-00000001"), at: 1)
+        _ = tracker.receive(Self.channel("Newchannel", "100.2", "SIP/carrier-00000002"), at: 2)
+        #expect(tracker.liveCallCount == 2)
+        _ = tracker.receive(AMIMessage([("Event", "Masquerade"), ("Clone", "SIP/carrier-00000002"), ("CloneState", "Up"), ("Original", "SIP/1001-00000001"), ("OriginalState", "Up")]), at: 3)
+        #expect(tracker.liveCallCount == 1)
+        #expect(tracker.receive(AMIMessage([("Event", "Hangup"), ("Channel", "SIP/1001-00000001"), ("Uniqueid", "100.1"), ("Cause", "16")]), at: 4).completed.isEmpty)
+        let done = tracker.receive(AMIMessage([("Event", "Hangup"), ("Channel", "SIP/carrier-00000002"), ("Uniqueid", "100.2"), ("Cause", "16")]), at: 5).completed
+        #expect(done.count == 1)
+        #expect(Set(done.first?.uniqueids ?? []) == ["100.1", "100.2"])
+        #expect(done.first?.linkedid == "100.1")
+    }
+}
