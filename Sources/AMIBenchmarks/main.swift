@@ -9,15 +9,18 @@ import NIOCore
 ///     swift run -c release amibridge-bench decode [megabytes]
 ///     swift run -c release amibridge-bench track [repetitions]
 ///     swift run -c release amibridge-bench live-calls [calls]
+///     swift run -c release amibridge-bench watcher [calls]   (needs the private MariaDB's env)
 ///
 /// `decode`: the recorded Asterisk 20 event streams, repeated to at least `megabytes` (default
 /// 100), cut into 64 KiB reads like a socket delivers them, decoded into messages on one core.
 /// `track`: the 20 interleaved calls of `burst-20-calls`, repeated with fresh uniqueids, through
 /// the call tracker on one core (decoding excluded).
+/// `watcher`: queries per poll and poll latency of the disposition watcher with that many calls
+/// waiting, against MariaDB (`eval "$(scripts/mariadb.sh start DIR)"` first; uses its root user).
 /// `live-calls`: resident memory per live call with that many calls answered and not yet hung up.
 @main
 struct Benchmarks {
-    static func main() throws {
+    static func main() async throws {
         let arguments = CommandLine.arguments.dropFirst()
         switch arguments.first {
         case "decode", nil:
@@ -26,8 +29,10 @@ struct Benchmarks {
             try track(repetitions: arguments.dropFirst().first.flatMap(Int.init) ?? 300)
         case "live-calls":
             try liveCalls(count: arguments.dropFirst().first.flatMap(Int.init) ?? 10_000)
+        case "watcher":
+            try await watcher(calls: arguments.dropFirst().first.flatMap(Int.init) ?? 10_000)
         default:
-            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls]\n".utf8))
+            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls]\n".utf8))
             exit(2)
         }
     }
@@ -141,5 +146,25 @@ extension Benchmarks {
     /// growth between readings is the tracker's state.
     static func heapBytesInUse() -> Int {
         residentMemoryBytes()
+    }
+}
+
+extension Benchmarks {
+    static func watcher(calls: Int) async throws {
+        let environment = ProcessInfo.processInfo.environment
+        guard let socket = environment["AMIBRIDGE_DB_SOCKET"], let database = environment["AMIBRIDGE_DB_NAME"] else {
+            FileHandle.standardError.write(Data("watcher: start the private MariaDB first: eval \"$(scripts/mariadb.sh start /tmp/amibridge-db)\"\n".utf8))
+            exit(2)
+        }
+        let client = MariaDBClient(configuration: .init(
+            endpoint: .unixSocket(path: socket),
+            username: environment["AMIBRIDGE_DB_ROOT_USER"] ?? "root",
+            password: environment["AMIBRIDGE_DB_ROOT_PASSWORD"] ?? "",
+            database: database
+        ))
+        let result = try await DispositionWatcherBenchmark.run(client: client, waitingCalls: calls, polls: 5)
+        let latencies = result.pollLatencies.map { String(format: "%.1f", Double($0.components.attoseconds) / 1e15 + Double($0.components.seconds) * 1000) }
+        print("watcher: \(result.waitingCalls) waiting calls, \(result.polls) polls, \(result.queriesPerPoll) queries per poll, poll latency ms: \(latencies.joined(separator: ", "))")
+        try await client.close()
     }
 }
