@@ -26,6 +26,11 @@ let package = Package(
             providers: [.apt(["libcurl4-openssl-dev"])]
         ),
         .systemLibrary(
+            name: "CSQLite",
+            pkgConfig: "sqlite3",
+            providers: [.apt(["libsqlite3-dev"])]
+        ),
+        .systemLibrary(
             name: "CMariaDB",
             pkgConfig: "libmariadb",
             providers: [.apt(["libmariadb-dev"])]
@@ -58,8 +63,17 @@ let package = Package(
             name: "CRMSink",
             dependencies: [
                 "CCurl",
+                "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
+        ),
+        // Test helper for the crash-safety test: the real outbox and dispatcher in a process that
+        // the test kills with SIGKILL and starts again. Built beside the test bundle; no product.
+        .executableTarget(
+            name: "OutboxCrashHelper",
+            dependencies: ["CRMSink", .product(name: "Logging", package: "swift-log")]
         ),
         .executableTarget(
             name: "AMIBridge",
@@ -81,7 +95,10 @@ let package = Package(
                 "AMIProtocol",
                 "EventMapper",
                 "AMITestSupport",
+                "CRMSink",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
 
@@ -113,9 +130,12 @@ let package = Package(
             name: "CRMSinkTests",
             dependencies: [
                 "CRMSink",
+                "AMITestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(

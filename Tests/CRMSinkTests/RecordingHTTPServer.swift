@@ -17,6 +17,8 @@ final class RecordingHTTPServer: Sendable {
     enum Behaviour: Sendable {
         case respond(status: HTTPResponseStatus, headers: [(String, String)] = [], body: [UInt8] = [])
         case neverRespond
+        /// Decided per request (the closure keeps its own count); `after` delays the answer.
+        case script(@Sendable (RecordedRequest) -> (behaviour: Behaviour, after: TimeAmount))
     }
 
     let port: Int
@@ -25,7 +27,8 @@ final class RecordingHTTPServer: Sendable {
     private let continuation: AsyncStream<RecordedRequest>.Continuation
     private let channel: any Channel
 
-    static func start(_ behaviour: Behaviour) async throws -> RecordingHTTPServer {
+    /// `port` 0 lets the kernel pick; a given port brings a stopped receiver back where it was.
+    static func start(_ behaviour: Behaviour, port: Int = 0) async throws -> RecordingHTTPServer {
         let (requests, continuation) = AsyncStream.makeStream(of: RecordedRequest.self)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -37,7 +40,7 @@ final class RecordingHTTPServer: Sendable {
                     )
                 }
             }
-            .bind(host: "127.0.0.1", port: 0)
+            .bind(host: "127.0.0.1", port: port)
             .get()
         return RecordingHTTPServer(channel: channel, requests: requests, continuation: continuation)
     }
@@ -87,16 +90,29 @@ private final class RecordingHandler: ChannelInboundHandler {
             self.body += bytes.readableBytesView
         case .end:
             guard let head = self.head else { return }
-            // Recorded before answering: once the client has its response, the request is here.
-            self.continuation.yield(
-                .init(method: head.method, uri: head.uri, headers: head.headers, body: self.body, clientPort: context.remoteAddress?.port)
+            let request = RecordingHTTPServer.RecordedRequest(
+                method: head.method, uri: head.uri, headers: head.headers, body: self.body, clientPort: context.remoteAddress?.port
             )
-            guard case .respond(let status, let extraHeaders, let body) = self.behaviour else { return }
+            // Recorded before answering: once the client has its response, the request is here.
+            self.continuation.yield(request)
+            var behaviour = self.behaviour
+            var delay = TimeAmount.zero
+            if case .script(let decide) = behaviour { (behaviour, delay) = decide(request) }
+            guard case .respond(let status, let extraHeaders, let body) = behaviour else { return }
             var headers = HTTPHeaders(extraHeaders)
             headers.add(name: "Content-Length", value: String(body.count))
-            context.write(self.wrapOutboundOut(.head(HTTPResponseHead(version: head.version, status: status, headers: headers))), promise: nil)
-            context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
-            context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            let response = HTTPResponseHead(version: head.version, status: status, headers: headers)
+            let answer = { [self] in
+                context.write(self.wrapOutboundOut(.head(response)), promise: nil)
+                context.write(self.wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: body)))), promise: nil)
+                context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)
+            }
+            if delay == .zero {
+                answer()
+            } else {
+                let loopBound = NIOLoopBound(answer, eventLoop: context.eventLoop)
+                context.eventLoop.scheduleTask(in: delay) { loopBound.value() }
+            }
         }
     }
 }

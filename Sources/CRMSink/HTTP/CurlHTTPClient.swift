@@ -89,7 +89,9 @@ public final class CurlHTTPClient {
             amib_curl_easy_setopt_long(self.handle, CURLOPT_CONNECTTIMEOUT_MS, Self.milliseconds(request.connectTimeout)),
             amib_curl_easy_setopt_long(self.handle, CURLOPT_TIMEOUT_MS, Self.milliseconds(request.timeout)),
             // A webhook endpoint answers for itself; following a redirect could send the body elsewhere.
-            amib_curl_easy_setopt_long(self.handle, CURLOPT_FOLLOWLOCATION, 0),
+            amib_curl_easy_setopt_long(self.handle, CURLOPT_FOLLOWLOCATION, request.followsRedirects ? 1 : 0),
+            // HTTP/2 when the server offers it in the TLS handshake (ALPN), HTTP/1.1 otherwise.
+            amib_curl_easy_setopt_long(self.handle, CURLOPT_HTTP_VERSION, Int(CURL_HTTP_VERSION_2TLS)),
             amib_curl_easy_setopt_long(self.handle, CURLOPT_SSL_VERIFYPEER, request.verifiesTLS ? 1 : 0),
             amib_curl_easy_setopt_long(self.handle, CURLOPT_SSL_VERIFYHOST, request.verifiesTLS ? 2 : 0),
             amib_curl_easy_setopt_slist(self.handle, CURLOPT_HTTPHEADER, headers),
@@ -98,6 +100,14 @@ public final class CurlHTTPClient {
             amib_curl_easy_setopt_write_function(self.handle, CURLOPT_HEADERFUNCTION, curlReceiveHeader),
             amib_curl_easy_setopt_pointer(self.handle, CURLOPT_HEADERDATA, context),
         ]
+        if request.followsRedirects {
+            statuses += [
+                amib_curl_easy_setopt_long(self.handle, CURLOPT_MAXREDIRS, 5),
+                amib_curl_easy_setopt_string(self.handle, CURLOPT_REDIR_PROTOCOLS_STR, "http,https"),
+                // Keep POST (and its body) on 301/302/303 instead of switching to GET.
+                amib_curl_easy_setopt_long(self.handle, CURLOPT_POSTREDIR, 7), // CURL_REDIR_POST_ALL, a macro expression
+            ]
+        }
         let sendsBody = !body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method)
         switch (request.method, sendsBody) {
         case ("GET", false):

@@ -17,6 +17,9 @@ public struct CurlHTTPRequest: Sendable {
     /// Verify the server's certificate chain and host name. Default on; turning it off is for
     /// endpoints with self-signed certificates the operator has accepted.
     public var verifiesTLS: Bool
+    /// Follow 3xx answers (at most 5 hops, http and https only, a POST stays a POST). Default
+    /// off: a webhook endpoint answers for itself; following could send the body elsewhere.
+    public var followsRedirects: Bool
     /// Largest response body accepted; a larger one fails with ``CurlError/Code/writeError``
     /// instead of growing memory without bound. Default 1 MiB.
     public var maximumResponseBodySize: Int
@@ -29,6 +32,7 @@ public struct CurlHTTPRequest: Sendable {
         connectTimeout: Duration = .seconds(10),
         timeout: Duration = .seconds(30),
         verifiesTLS: Bool = true,
+        followsRedirects: Bool = false,
         maximumResponseBodySize: Int = 1 << 20
     ) {
         self.method = method
@@ -38,6 +42,7 @@ public struct CurlHTTPRequest: Sendable {
         self.connectTimeout = connectTimeout
         self.timeout = timeout
         self.verifiesTLS = verifiesTLS
+        self.followsRedirects = followsRedirects
         self.maximumResponseBodySize = maximumResponseBodySize
     }
 }

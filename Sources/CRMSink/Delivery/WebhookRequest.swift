@@ -1,0 +1,40 @@
+import Foundation
+
+/// Turns a claimed delivery into the HTTP request for its endpoint: pure, so tests check headers
+/// and signatures without a network.
+enum WebhookRequest {
+    static let userAgent = "amibridge/1"
+
+    /// - Parameter timestamp: Unix seconds of this attempt (what the signature covers).
+    static func make(_ delivery: OutboxDelivery, endpoint: WebhookEndpoint.Configuration, timestamp: Int) -> CurlHTTPRequest {
+        var headers: [(name: String, value: String)] = [
+            ("User-Agent", userAgent),
+            (WebhookSignature.eventHeader, delivery.event),
+            (WebhookSignature.deliveryHeader, delivery.eventID.uuidString.lowercased()),
+            (WebhookSignature.timestampHeader, String(timestamp)),
+        ]
+        let method: String
+        let url: String
+        if let requestURL = delivery.requestURL {
+            method = "GET"
+            url = requestURL
+        } else {
+            method = "POST"
+            url = endpoint.url
+            headers.insert(("Content-Type", "application/json"), at: 0)
+            if let secret = endpoint.secret {
+                headers.append((WebhookSignature.signatureHeader, WebhookSignature.signature(secret: secret, timestamp: timestamp, body: delivery.body)))
+            }
+        }
+        return CurlHTTPRequest(
+            method: method,
+            url: url,
+            headers: headers,
+            body: delivery.body,
+            connectTimeout: endpoint.connectTimeout,
+            timeout: endpoint.timeout,
+            verifiesTLS: endpoint.verifiesTLS,
+            followsRedirects: endpoint.followsRedirects
+        )
+    }
+}

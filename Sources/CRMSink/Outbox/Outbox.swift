@@ -1,0 +1,378 @@
+import Foundation
+import Synchronization
+
+/// The durable queue of webhook deliveries: one SQLite file in the state directory.
+///
+/// An event counts as emitted once ``enqueue(_:)`` returns: its rows are committed to disk.
+/// The database runs in WAL mode with `synchronous=FULL`: every commit fsyncs the WAL, so a
+/// committed event survives not only `kill -9` (which `NORMAL` would also survive, the WAL being
+/// in the page cache) but a power cut or kernel panic, which `NORMAL` may roll back. Group commit
+/// (one transaction per batch of enqueues or outcomes) pays that fsync once per batch.
+///
+/// One connection behind a lock is the process's single writer; `amibridge outbox` opens its own
+/// connection and waits for the lock (busy timeout) when it writes.
+public final class Outbox: Sendable {
+    /// The file inside a state directory.
+    public static let fileName = "outbox.sqlite3"
+
+    public let path: String
+    private let state: Mutex<Connection>
+    private let groupCommit: GroupCommit
+    private let observers = Mutex<[@Sendable () -> Void]>([])
+
+    /// Opens (creating if needed) `<stateDirectory>/outbox.sqlite3`, creating the directory too.
+    public convenience init(stateDirectory: String) throws {
+        try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
+        try self.init(path: (stateDirectory as NSString).appendingPathComponent(Self.fileName))
+    }
+
+    public init(path: String) throws {
+        self.path = path
+        let database = try SQLiteDatabase(path: path)
+        try database.execute(
+            """
+            PRAGMA journal_mode = WAL;
+            PRAGMA synchronous = FULL;
+            PRAGMA busy_timeout = 10000;
+            CREATE TABLE IF NOT EXISTS deliveries (
+                id INTEGER PRIMARY KEY,
+                event_id TEXT NOT NULL,
+                event TEXT NOT NULL,
+                endpoint TEXT NOT NULL,
+                call_key TEXT NOT NULL,
+                request_url TEXT,
+                body BLOB NOT NULL,
+                state INTEGER NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL,
+                next_attempt_at INTEGER NOT NULL,
+                last_status INTEGER,
+                last_error TEXT,
+                UNIQUE (event_id, endpoint)
+            );
+            CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE state IN (0, 2);
+            CREATE INDEX IF NOT EXISTS deliveries_call ON deliveries (endpoint, call_key, id) WHERE state < 3;
+            """
+        )
+        self.state = Mutex(try Connection(database))
+        self.groupCommit = GroupCommit()
+        self.groupCommit.start(outbox: self)
+    }
+
+    deinit {
+        self.groupCommit.stop()
+    }
+
+    /// Called after every commit that added rows (from the committing thread): the dispatcher
+    /// wakes up instead of waiting for its next poll.
+    public func addEnqueueObserver(_ observer: @escaping @Sendable () -> Void) {
+        self.observers.withLock { $0.append(observer) }
+    }
+
+    /// Writes `deliveries` in one transaction and returns once they are on disk. A row whose
+    /// (event_id, endpoint) is already in the outbox is skipped, so emitting an event twice
+    /// delivers it once.
+    public func enqueue(_ deliveries: [OutboxNewDelivery], now: Date = Date()) throws {
+        guard !deliveries.isEmpty else { return }
+        try self.state.withLock { try $0.insert(deliveries, now: now) }
+        for observer in self.observers.withLock({ $0 }) { observer() }
+    }
+
+    /// Like ``enqueue(_:now:)``, but concurrent callers share one transaction (group commit): a
+    /// dedicated thread writes everything queued since its last commit, then resumes them all.
+    public func enqueue(_ deliveries: [OutboxNewDelivery]) async throws {
+        guard !deliveries.isEmpty else { return }
+        try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
+            self.groupCommit.submit(deliveries, continuation)
+        }
+    }
+
+    /// Marks up to `limit` due deliveries in flight and returns them, oldest due first. A delivery
+    /// is due when its time has come and no earlier delivery of the same call to the same endpoint
+    /// is still owed (pending, in flight or waiting to retry): per call, events go out in order.
+    public func claim(now: Date = Date(), limit: Int) throws -> [OutboxDelivery] {
+        try self.state.withLock { try $0.claim(now: now, limit: limit) }
+    }
+
+    /// Writes attempts' outcomes in one transaction: delivered rows are deleted, retries get their
+    /// next time (and hold back the later events of their call until then), dead rows stay for
+    /// `amibridge outbox`.
+    public func record(_ outcomes: [OutboxOutcome]) throws {
+        guard !outcomes.isEmpty else { return }
+        try self.state.withLock { try $0.record(outcomes) }
+    }
+
+    /// After a crash: what was in flight was perhaps not received; it goes out again (same event_id).
+    @discardableResult
+    public func resetInFlight() throws -> Int {
+        try self.state.withLock { connection in
+            try connection.resetInFlight.run()
+            return connection.database.changes
+        }
+    }
+
+    /// The earliest retry time after `now`, if any: when the dispatcher next has work it cannot see yet.
+    public func nextAttempt(after now: Date) throws -> Date? {
+        try self.state.withLock { connection in
+            try connection.nextAttempt.reset([.integer(Self.milliseconds(now))])
+            guard try connection.nextAttempt.step(), let next = connection.nextAttempt.optionalInteger(0) else { return nil }
+            return Self.date(next)
+        }
+    }
+
+    /// Rows per endpoint and state.
+    public func counts() throws -> [String: [OutboxDeliveryState: Int]] {
+        try self.state.withLock { connection in
+            let statement = try connection.database.prepare("SELECT endpoint, state, count(*) FROM deliveries GROUP BY endpoint, state")
+            var counts: [String: [OutboxDeliveryState: Int]] = [:]
+            while try statement.step() {
+                guard let state = OutboxDeliveryState(rawValue: Int(statement.integer(1))) else { continue }
+                counts[statement.text(0), default: [:]][state] = Int(statement.integer(2))
+            }
+            return counts
+        }
+    }
+
+    /// Rows in `selection`, oldest first.
+    public func list(_ selection: OutboxSelection, limit: Int) throws -> [OutboxEntry] {
+        try self.state.withLock { connection in
+            let (condition, values) = Self.condition(selection)
+            let statement = try connection.database.prepare(
+                """
+                SELECT id, event_id, event, endpoint, call_key, state, attempts, created_at, next_attempt_at, last_status, last_error
+                FROM deliveries WHERE \(condition) ORDER BY id LIMIT ?
+                """
+            )
+            try statement.reset(values + [.integer(limit)])
+            var entries: [OutboxEntry] = []
+            while try statement.step() {
+                entries.append(
+                    OutboxEntry(
+                        id: statement.integer(0),
+                        eventID: Outbox.eventID(statement.text(1)),
+                        event: statement.text(2),
+                        endpoint: statement.text(3),
+                        callKey: statement.text(4),
+                        state: OutboxDeliveryState(rawValue: Int(statement.integer(5))) ?? .dead,
+                        attempts: Int(statement.integer(6)),
+                        createdAt: Self.date(statement.integer(7)),
+                        nextAttemptAt: Self.date(statement.integer(8)),
+                        lastStatus: statement.optionalInteger(9).map(Int.init),
+                        lastError: statement.optionalText(10)
+                    )
+                )
+            }
+            return entries
+        }
+    }
+
+    /// Re-drives the selected rows now, with a fresh attempt count and age. Returns how many.
+    /// In-flight rows are never touched (a running dispatcher owns them).
+    public func retry(_ selection: OutboxSelection, now: Date = Date()) throws -> Int {
+        let count = try self.state.withLock { connection in
+            let (condition, values) = Self.condition(selection)
+            let statement = try connection.database.prepare(
+                "UPDATE deliveries SET state = 0, attempts = 0, created_at = ?, next_attempt_at = ? WHERE state <> 1 AND \(condition)"
+            )
+            let time = SQLiteValue.integer(Self.milliseconds(now))
+            try statement.run([time, time] + values)
+            return connection.database.changes
+        }
+        for observer in self.observers.withLock({ $0 }) { observer() }
+        return count
+    }
+
+    /// Deletes the selected rows (never in-flight ones). Returns how many.
+    public func purge(_ selection: OutboxSelection) throws -> Int {
+        try self.state.withLock { connection in
+            let (condition, values) = Self.condition(selection)
+            try connection.database.prepare("DELETE FROM deliveries WHERE state <> 1 AND \(condition)").run(values)
+            return connection.database.changes
+        }
+    }
+
+    private static func condition(_ selection: OutboxSelection) -> (String, [SQLiteValue]) {
+        var terms = ["state IN (\(selection.states.map { String($0.rawValue) }.sorted().joined(separator: ",")))"]
+        var values: [SQLiteValue] = []
+        if let endpoint = selection.endpoint {
+            terms.append("endpoint = ?")
+            values.append(.text(endpoint))
+        }
+        if !selection.ids.isEmpty {
+            terms.append("id IN (\(selection.ids.map { _ in "?" }.joined(separator: ",")))")
+            values += selection.ids.map { .integer($0) }
+        }
+        return (terms.joined(separator: " AND "), values)
+    }
+
+    /// The stored id; all zeros if the row was edited into something else by hand.
+    static func eventID(_ text: String) -> UUID {
+        UUID(uuidString: text) ?? UUID(uuid: (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0))
+    }
+
+    static func milliseconds(_ date: Date) -> Int64 { Int64((date.timeIntervalSince1970 * 1000).rounded()) }
+
+    static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
+
+    /// Commits what `GroupCommit` gathered; resumes every waiter with the result.
+    fileprivate func commit(_ batch: [([OutboxNewDelivery], CheckedContinuation<Void, any Error>)]) {
+        let result = Result { try self.enqueue(batch.flatMap(\.0)) }
+        for (_, continuation) in batch { continuation.resume(with: result) }
+    }
+}
+
+/// The connection and its prepared statements, used under ``Outbox``'s lock.
+private final class Connection {
+    let database: SQLiteDatabase
+    let insert: SQLiteStatement
+    let claim: SQLiteStatement
+    let delete: SQLiteStatement
+    let retry: SQLiteStatement
+    let holdBackFollowers: SQLiteStatement
+    let dead: SQLiteStatement
+    let resetInFlight: SQLiteStatement
+    let release: SQLiteStatement
+    let nextAttempt: SQLiteStatement
+
+    init(_ database: SQLiteDatabase) throws {
+        self.database = database
+        self.insert = try database.prepare(
+            """
+            INSERT OR IGNORE INTO deliveries (event_id, event, endpoint, call_key, request_url, body, state, created_at, next_attempt_at)
+            VALUES (?, ?, ?, ?, ?, ?, 0, ?, ?)
+            """
+        )
+        // The inner query walks deliveries_due in time order; NOT EXISTS probes deliveries_call.
+        self.claim = try database.prepare(
+            """
+            UPDATE deliveries SET state = 1, attempts = attempts + 1
+            WHERE id IN (
+                SELECT d.id FROM deliveries AS d
+                WHERE d.state IN (0, 2) AND d.next_attempt_at <= ?1
+                  AND NOT EXISTS (
+                      SELECT 1 FROM deliveries AS e
+                      WHERE e.endpoint = d.endpoint AND e.call_key = d.call_key AND e.state < 3 AND e.id < d.id
+                  )
+                ORDER BY d.next_attempt_at, d.id LIMIT ?2
+            )
+            RETURNING id, event_id, event, endpoint, call_key, request_url, body, attempts, created_at
+            """
+        )
+        self.delete = try database.prepare("DELETE FROM deliveries WHERE id = ?")
+        self.retry = try database.prepare(
+            "UPDATE deliveries SET state = 2, next_attempt_at = ?2, last_status = ?3, last_error = ?4 WHERE id = ?1"
+        )
+        // Later events of the call cannot go before the retried one; keeping them from looking due
+        // spares the claim query from stepping over them until then.
+        self.holdBackFollowers = try database.prepare(
+            """
+            UPDATE deliveries SET next_attempt_at = max(next_attempt_at, ?2)
+            WHERE state IN (0, 2) AND id > ?1
+              AND (endpoint, call_key) = (SELECT endpoint, call_key FROM deliveries WHERE id = ?1)
+            """
+        )
+        self.dead = try database.prepare("UPDATE deliveries SET state = 3, last_status = ?2, last_error = ?3 WHERE id = ?1")
+        self.resetInFlight = try database.prepare("UPDATE deliveries SET state = 0 WHERE state = 1")
+        self.release = try database.prepare("UPDATE deliveries SET state = 0, attempts = attempts - 1 WHERE id = ? AND state = 1")
+        self.nextAttempt = try database.prepare(
+            "SELECT min(next_attempt_at) FROM deliveries WHERE state IN (0, 2) AND next_attempt_at > ?"
+        )
+    }
+
+    func insert(_ deliveries: [OutboxNewDelivery], now: Date) throws {
+        let time = SQLiteValue.integer(Outbox.milliseconds(now))
+        try self.database.transaction {
+            for delivery in deliveries {
+                try self.insert.run([
+                    .text(delivery.eventID.uuidString.lowercased()), .text(delivery.event.rawValue), .text(delivery.endpoint),
+                    .text(delivery.callKey), .optionalText(delivery.requestURL), .blob(delivery.body), time, time,
+                ])
+            }
+        }
+    }
+
+    func claim(now: Date, limit: Int) throws -> [OutboxDelivery] {
+        try self.database.transaction {
+            try self.claim.reset([.integer(Outbox.milliseconds(now)), .integer(limit)])
+            var claimed: [OutboxDelivery] = []
+            while try self.claim.step() {
+                claimed.append(
+                    OutboxDelivery(
+                        id: self.claim.integer(0),
+                        eventID: Outbox.eventID(self.claim.text(1)),
+                        event: self.claim.text(2),
+                        endpoint: self.claim.text(3),
+                        callKey: self.claim.text(4),
+                        requestURL: self.claim.optionalText(5),
+                        body: self.claim.blob(6),
+                        attempts: Int(self.claim.integer(7)),
+                        createdAt: Outbox.date(self.claim.integer(8))
+                    )
+                )
+            }
+            // RETURNING gives rows in no promised order: hand them out oldest first.
+            return claimed.sorted { $0.id < $1.id }
+        }
+    }
+
+    func record(_ outcomes: [OutboxOutcome]) throws {
+        try self.database.transaction {
+            for outcome in outcomes {
+                switch outcome {
+                case .delivered(let id):
+                    try self.delete.run([.integer(id)])
+                case .retry(let id, let at, let status, let error):
+                    let time = SQLiteValue.integer(Outbox.milliseconds(at))
+                    try self.retry.run([.integer(id), time, status.map { .integer($0) } ?? .null, .text(error)])
+                    try self.holdBackFollowers.run([.integer(id), time])
+                case .dead(let id, let status, let error):
+                    try self.dead.run([.integer(id), status.map { .integer($0) } ?? .null, .text(error)])
+                case .released(let id):
+                    try self.release.run([.integer(id)])
+                }
+            }
+        }
+    }
+}
+
+/// The thread behind ``Outbox/enqueue(_:)-async``: whatever arrives while it commits goes into
+/// the next transaction, so N concurrent emitters cost one fsync, not N.
+private final class GroupCommit: @unchecked Sendable {
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var queued: [([OutboxNewDelivery], CheckedContinuation<Void, any Error>)] = []
+    private var stopping = false
+
+    func start(outbox: Outbox) {
+        // Unowned: the thread must not keep the outbox alive; the outbox stops it in deinit.
+        let thread = Thread { [unowned outbox] in
+            while let batch = self.next() { outbox.commit(batch) }
+        }
+        thread.name = "amibridge.outbox.commit"
+        thread.start()
+    }
+
+    func submit(_ deliveries: [OutboxNewDelivery], _ continuation: CheckedContinuation<Void, any Error>) {
+        self.condition.lock()
+        self.queued.append((deliveries, continuation))
+        self.condition.signal()
+        self.condition.unlock()
+    }
+
+    func stop() {
+        self.condition.lock()
+        self.stopping = true
+        self.condition.signal()
+        self.condition.unlock()
+    }
+
+    /// Waits for work; nil once stopped with nothing left.
+    private func next() -> [([OutboxNewDelivery], CheckedContinuation<Void, any Error>)]? {
+        self.condition.lock()
+        defer { self.condition.unlock() }
+        while self.queued.isEmpty && !self.stopping { self.condition.wait() }
+        guard !self.queued.isEmpty else { return nil }
+        defer { self.queued.removeAll(keepingCapacity: true) }
+        return self.queued
+    }
+}

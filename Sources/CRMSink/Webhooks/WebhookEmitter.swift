@@ -1,0 +1,35 @@
+import Synchronization
+
+/// Where the bridge hands over call events: routes each to the endpoints that take it (event
+/// name, campaign) and writes the deliveries to the outbox. Once `emit` returns, the event is on
+/// disk and will reach every such endpoint, whatever happens to the process.
+public final class WebhookEmitter: Sendable {
+    private let outbox: Outbox
+    private let endpoints: Mutex<[WebhookEndpoint.Configuration]>
+
+    public init(outbox: Outbox, endpoints: [WebhookEndpoint.Configuration]) {
+        self.outbox = outbox
+        self.endpoints = Mutex(endpoints)
+    }
+
+    /// For config reload: events emitted from now on are routed with `endpoints`.
+    public func updateEndpoints(_ endpoints: [WebhookEndpoint.Configuration]) {
+        self.endpoints.withLock { $0 = endpoints }
+    }
+
+    /// Writes the event's deliveries (group commit with concurrent callers). An event no endpoint
+    /// takes writes nothing.
+    public func emit(_ event: WebhookEvent) async throws {
+        try await self.outbox.enqueue(self.deliveries(of: [event]))
+    }
+
+    /// Writes many events in one transaction, blocking the caller until they are on disk.
+    public func emitBlocking(_ events: [WebhookEvent]) throws {
+        try self.outbox.enqueue(self.deliveries(of: events))
+    }
+
+    private func deliveries(of events: [WebhookEvent]) -> [OutboxNewDelivery] {
+        let endpoints = self.endpoints.withLock { $0 }
+        return events.flatMap { OutboxNewDelivery.deliveries(of: $0, to: endpoints) }
+    }
+}

@@ -1,0 +1,107 @@
+import Foundation
+
+/// One call event on its way to CRMs: what the call tracker knows, as the webhook body's fields.
+///
+/// Built by the bridge's glue from calls; CRMSink depends on nothing that builds it, so the outbox
+/// and delivery can be tested (and benchmarked) on their own.
+public struct WebhookEvent: Sendable, Hashable {
+    /// The webhook event names: the `event` field and the `X-AMIBridge-Event` header.
+    public enum Name: String, Sendable, Hashable, CaseIterable {
+        case callAnswered = "call_answered"
+        case callComplete = "call_complete"
+        case dispositionSet = "disposition_set"
+        case click2callFailed = "click2call_failed"
+        case userEvent = "user_event"
+    }
+
+    public var name: Name
+    /// The delivery id CRMs dedupe on: the same on every retry of every endpoint.
+    public var eventID: UUID
+    public var occurredAt: Date
+    /// Events with the same key reach each endpoint in the order they were emitted (for a call:
+    /// its linkedid), so `call_complete` always arrives before `disposition_set`.
+    public var callKey: String
+
+    public var uniqueid: String?
+    public var linkedid: String?
+    /// ViciDial's `call_date` text, e.g. `2026-01-15 14:32:00` (the dialer's local time).
+    public var calldate: String?
+    public var phoneNumber: String?
+    public var agentUser: String?
+    /// Also what endpoints filter on (`campaigns`).
+    public var campaignID: String?
+    public var leadID: Int?
+    public var listID: Int?
+    public var disposition: String?
+    /// Seconds.
+    public var callDuration: Int?
+    /// Seconds.
+    public var ringDuration: Int?
+    /// Q.850 cause code, e.g. 16.
+    public var hangupCause: Int?
+    public var hangupCauseText: String?
+    public var termReason: String?
+    public var recordingFilename: String?
+    public var notes: String?
+    /// The AMI server (dialer) name.
+    public var server: String?
+    public var click2callID: String?
+    /// True when the call ended while AMI was disconnected and was completed from the database.
+    public var reconstructed: Bool
+    /// Further fields: a `user_event`'s own fields, lead columns for `vicidial-template` URLs
+    /// (`first_name`, `vendor_lead_code`, `talk_time`, ...). Added to the JSON body after the
+    /// standard fields; a key equal to a standard field is ignored.
+    public var extra: [String: String]
+
+    public init(
+        name: Name,
+        eventID: UUID = UUID(),
+        occurredAt: Date = Date(),
+        callKey: String,
+        uniqueid: String? = nil,
+        linkedid: String? = nil,
+        calldate: String? = nil,
+        phoneNumber: String? = nil,
+        agentUser: String? = nil,
+        campaignID: String? = nil,
+        leadID: Int? = nil,
+        listID: Int? = nil,
+        disposition: String? = nil,
+        callDuration: Int? = nil,
+        ringDuration: Int? = nil,
+        hangupCause: Int? = nil,
+        hangupCauseText: String? = nil,
+        termReason: String? = nil,
+        recordingFilename: String? = nil,
+        notes: String? = nil,
+        server: String? = nil,
+        click2callID: String? = nil,
+        reconstructed: Bool = false,
+        extra: [String: String] = [:]
+    ) {
+        self.name = name
+        self.eventID = eventID
+        self.occurredAt = occurredAt
+        self.callKey = callKey
+        self.uniqueid = uniqueid
+        self.linkedid = linkedid
+        self.calldate = calldate
+        self.phoneNumber = phoneNumber
+        self.agentUser = agentUser
+        self.campaignID = campaignID
+        self.leadID = leadID
+        self.listID = listID
+        self.disposition = disposition
+        self.callDuration = callDuration
+        self.ringDuration = ringDuration
+        self.hangupCause = hangupCause
+        self.hangupCauseText = hangupCauseText
+        self.termReason = termReason
+        self.recordingFilename = recordingFilename
+        self.notes = notes
+        self.server = server
+        self.click2callID = click2callID
+        self.reconstructed = reconstructed
+        self.extra = extra
+    }
+}
