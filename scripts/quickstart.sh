@@ -32,6 +32,11 @@ for _ in $(seq 100); do
     sleep 0.1
 done
 
-# The simulator replays sessions recorded with user `bridge` and a plain login.
-AMI_PORT=$port AMI_USERNAME=bridge AMI_SECRET=s3cret-AMI AMI_AUTH=plain LOG_LEVEL=${LOG_LEVEL:-debug} \
+# The simulator replays sessions recorded with user `bridge` and a plain login; the daemon reads
+# the private MariaDB's ViciDial tables (empty here: the simulator writes no rows yet, so each
+# call_complete goes out after a short wait without lead fields).
+AMI_PORT=$port AMI_USERNAME=bridge AMI_SECRET=s3cret-AMI AMI_AUTH=plain \
+VICIDIAL_DB_SOCKET=$AMIBRIDGE_DB_SOCKET VICIDIAL_DB_USER=$AMIBRIDGE_DB_USER VICIDIAL_DB_PASSWORD=$AMIBRIDGE_DB_PASSWORD \
+VICIDIAL_DB_NAME=$AMIBRIDGE_DB_NAME VICIDIAL_ROW_WAIT_SECONDS=${VICIDIAL_ROW_WAIT_SECONDS:-5} \
+LOG_LEVEL=${LOG_LEVEL:-info} \
     "$bin" run --config Config/amibridge.example.yaml

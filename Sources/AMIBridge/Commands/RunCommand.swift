@@ -1,5 +1,6 @@
 import AMIProtocol
 import ArgumentParser
+import CRMSink
 import EventMapper
 import Foundation
 import Logging
@@ -29,24 +30,46 @@ struct RunCommand: AsyncParsableCommand {
         let events = AMIEventStream(capacity: configuration.eventBufferCapacity, logger: Logger(label: "amibridge.ami"))
         let clients = configuration.amiServers.map { AMIClient(configuration: $0, events: events, logger: Logger(label: "amibridge.ami")) }
         let clientsByName = Dictionary(uniqueKeysWithValues: clients.map { ($0.configuration.name, $0) })
-        let callLog = CallLog(logger: Logger(label: "amibridge.calls"))
+        let now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
+
+        var enricher: CallEnricher?
+        var watcher: DispositionWatcher?
+        if let database = configuration.vicidialDatabase {
+            let repository = ViciDialRepository(database: MariaDBClient(configuration: database))
+            enricher = CallEnricher(repository: repository, configuration: configuration.enrichment)
+            watcher = DispositionWatcher(repository: repository, configuration: configuration.dispositions)
+        } else {
+            logger.notice("no vicidial.db configured: webhooks carry the call's own fields, no lead or disposition")
+        }
+        let webhookLogger = Logger(label: "amibridge.webhooks")
+        let pipeline = CallPipeline(
+            enricher: enricher,
+            watcher: watcher,
+            callLog: CallLog(logger: Logger(label: "amibridge.calls")),
+            logger: Logger(label: "amibridge.vicidial"),
+            now: now
+        ) { event in
+            webhookLogger.info("webhook", metadata: [
+                "event": "\(event.name.rawValue)", "event_id": "\(event.eventID)", "linkedid": "\(event.linkedid ?? "")",
+                "lead_id": "\(event.leadID.map(String.init) ?? "")", "disposition": "\(event.disposition ?? "")",
+            ])
+        }
         let consumer = CallTrackingService(
             events: events,
             listChannels: { server in
                 guard let client = clientsByName[server] else { return [] }
                 return try await client.send(.coreShowChannels).listItems
             },
-            now: { Date().timeIntervalSince1970 }
+            now: now
         ) { update in
-            callLog.record(update)
+            await pipeline.handle(update)
         }
-
         logger.info("amibridge starting", metadata: [
             "servers": "\(configuration.amiServers.map { "\($0.name)=\($0.host):\($0.port)" }.joined(separator: ","))",
         ])
         let group = ServiceGroup(
             configuration: .init(
-                services: clients.map { .init(service: $0) } + [.init(service: consumer)],
+                services: clients.map { .init(service: $0) } + [.init(service: consumer), .init(service: pipeline)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

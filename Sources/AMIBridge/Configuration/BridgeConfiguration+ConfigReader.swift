@@ -1,4 +1,5 @@
 import AMIProtocol
+import EventMapper
 import Foundation
 import Configuration
 import Logging
@@ -35,6 +36,16 @@ extension BridgeConfiguration {
         }
         amiServers = servers
         eventBufferCapacity = try values.int("ami.event_buffer", default: 100_000, range: 100...10_000_000)
+        vicidialDatabase = try Self.vicidialDatabase(values.scoped("vicidial").scoped("db"))
+        let vicidial = values.scoped("vicidial")
+        enrichment = CallEnrichmentQueue.Configuration(
+            retryInterval: Double(try vicidial.int("row_poll_seconds", default: 2, range: 1...3600)),
+            maximumWait: Double(try vicidial.int("row_wait_seconds", default: 60, range: 0...86_400))
+        )
+        dispositions = DispositionQueue.Configuration(
+            pollInterval: Double(try vicidial.int("dispo_poll_seconds", default: 5, range: 1...3600)),
+            maximumWait: Double(try vicidial.int("dispo_wait_seconds", default: 1800, range: 0...604_800))
+        )
 
         let level = values.string("log.level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {
@@ -46,6 +57,24 @@ extension BridgeConfiguration {
             throw ConfigurationError(key: "log.format", problem: "'\(format)' is not json or text")
         }
         self.logFormat = logFormat
+    }
+
+    /// `vicidial.db.socket`, or `vicidial.db.host` and `port`; neither means no database.
+    private static func vicidialDatabase(_ section: ConfigValues) throws -> MariaDBConnection.Configuration? {
+        let socket = section.optionalString("socket", default: nil)
+        let host = section.optionalString("host", default: nil)
+        guard socket != nil || host != nil else { return nil }
+        let endpoint: MariaDBConnection.Configuration.Endpoint = if let socket {
+            .unixSocket(path: socket)
+        } else {
+            .tcp(host: host!, port: try section.int("port", default: 3306, range: 1...65535))
+        }
+        return MariaDBConnection.Configuration(
+            endpoint: endpoint,
+            username: try section.requiredString("user", default: nil),
+            password: section.optionalString("password", default: nil, isSecret: true) ?? "",
+            database: section.string("name", default: "asterisk")
+        )
     }
 
     private static func amiServer(name: String, section: ConfigValues, defaults: AMIClient.Configuration?) throws -> AMIClient.Configuration {
@@ -111,8 +140,8 @@ struct ConfigValues {
     }
 
     /// `none` or an empty value turns an optional setting off.
-    func optionalString(_ key: String, default defaultValue: String?) -> String? {
-        guard let value = raw(key) else { return defaultValue }
+    func optionalString(_ key: String, default defaultValue: String?, isSecret: Bool = false) -> String? {
+        guard let value = raw(key, isSecret: isSecret) else { return defaultValue }
         return value.isEmpty || value == "none" ? nil : value
     }
 

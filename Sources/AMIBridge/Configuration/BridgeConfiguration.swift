@@ -1,10 +1,15 @@
 import AMIProtocol
+import EventMapper
 import Logging
 
 /// Everything `amibridge run` is configured with, read once at start (see
 /// `Config/amibridge.example.yaml` for every key and its default).
 struct BridgeConfiguration: Sendable {
     var amiServers: [AMIClient.Configuration]
+    /// ViciDial's database; nil runs without the join (webhooks carry the call's own fields).
+    var vicidialDatabase: MariaDBConnection.Configuration?
+    var enrichment: CallEnrichmentQueue.Configuration
+    var dispositions: DispositionQueue.Configuration
     /// Events waiting for the tracker before the overflow policy applies.
     var eventBufferCapacity: Int
     var logLevel: Logger.Level

@@ -1,0 +1,130 @@
+import CRMSink
+import EventMapper
+import Foundation
+
+/// How calls become webhook bodies: the SPEC fields from the call and its ViciDial row, and the
+/// ViciDial Dispo Call URL field names (for `vicidial-template` endpoints) in `extra`.
+extension WebhookEvent {
+    static func callAnswered(_ call: CallRecord) -> WebhookEvent {
+        var event = WebhookEvent(name: .callAnswered, callKey: call.key)
+        event.fill(from: call)
+        return event
+    }
+
+    static func callComplete(_ enriched: EnrichedCall) -> WebhookEvent {
+        var event = WebhookEvent(name: .callComplete, callKey: enriched.call.key)
+        event.fill(from: enriched.call)
+        if let row = enriched.vicidial { event.fill(from: row) }
+        return event
+    }
+
+    static func dispositionSet(_ set: DispositionSet) -> WebhookEvent {
+        var event = WebhookEvent(name: .dispositionSet, callKey: set.call.call.key)
+        event.fill(from: set.call.call)
+        if let row = set.call.vicidial { event.fill(from: row) }
+        event.disposition = set.status
+        event.agentUser = set.user ?? event.agentUser
+        event.notes = set.comments ?? event.notes
+        event.extra["dispo"] = set.status
+        if let flags = set.flags {
+            event.extra["dispo_name"] = flags.statusName ?? ""
+            event.extra["sale"] = flags.sale ? "Y" : "N"
+            event.extra["human_answered"] = flags.humanAnswered ? "Y" : "N"
+            event.extra["category"] = flags.category ?? ""
+        }
+        return event
+    }
+
+    /// A click-to-call that did not reach a conversation: the agent or the customer never answered.
+    static func click2callFailed(_ call: CallRecord, reason: String) -> WebhookEvent {
+        var event = WebhookEvent(name: .click2callFailed, callKey: call.key)
+        event.fill(from: call)
+        event.extra["reason"] = reason
+        return event
+    }
+
+    static func click2callTimedOut(callID: String, server: String) -> WebhookEvent {
+        var event = WebhookEvent(name: .click2callFailed, callKey: "\(server)/\(callID)", server: server, click2callID: callID)
+        event.extra["reason"] = "timeout"
+        return event
+    }
+
+    static func userEvent(server: String, name: String, linkedid: String?, callID: String?, fields: [String: String]) -> WebhookEvent {
+        var event = WebhookEvent(name: .userEvent, callKey: "\(server)/\(linkedid ?? "none")", linkedid: linkedid, server: server, click2callID: callID)
+        event.extra = fields.filter { !["Event", "Privilege", "UserEvent"].contains($0.key) }
+        event.extra["user_event"] = name
+        return event
+    }
+
+    private mutating func fill(from call: CallRecord) {
+        uniqueid = call.customerLeg?.uniqueid ?? call.agentLeg?.uniqueid ?? call.legs.first?.uniqueid
+        linkedid = call.linkedid
+        calldate = Self.calldate(call.startedAt)
+        phoneNumber = call.phoneNumber
+        leadID = call.callerCode?.leadID
+        callDuration = call.talkSeconds
+        ringDuration = call.ringSeconds
+        hangupCause = call.hangupCause
+        hangupCauseText = call.hangupCauseText
+        server = call.server
+        click2callID = call.callID
+        reconstructed = call.reconstructed
+        if let outcome = call.outcome { extra["outcome"] = outcome.rawValue }
+        if let side = call.hungUpFirst { extra["hung_up_first"] = side.rawValue }
+        if let code = call.callerCode { extra["call_id"] = code.code }
+        extra["uniqueid"] = uniqueid ?? ""
+        extra["phone_number"] = phoneNumber ?? ""
+        extra["talk_time"] = call.talkSeconds.map(String.init) ?? ""
+        extra["epoch"] = String(Int(call.startedAt))
+    }
+
+    private mutating func fill(from row: ViciDialCallData) {
+        uniqueid = row.uniqueid.isEmpty ? uniqueid : row.uniqueid
+        calldate = row.callDate ?? calldate
+        phoneNumber = row.phoneNumber ?? phoneNumber
+        agentUser = row.user
+        campaignID = row.campaignID
+        leadID = Int(row.leadID)
+        listID = row.listID.map(Int.init)
+        if let status = row.status, !Self.nonFinalStatuses.contains(status) { disposition = status }
+        callDuration = callDuration ?? row.lengthInSeconds.map(Int.init)
+        termReason = row.termReason
+        recordingFilename = row.recording?.location ?? row.recording?.filename
+        notes = row.comments
+        extra["user"] = row.user ?? ""
+        extra["campaign"] = row.campaignID ?? ""
+        extra["lead_id"] = String(row.leadID)
+        extra["list_id"] = row.listID.map(String.init) ?? ""
+        extra["recording_filename"] = row.recording?.filename ?? ""
+        extra["recording_id"] = row.recording.map { String($0.recordingID) } ?? ""
+        if let talk = row.agentTalkSeconds { extra["talk_time"] = String(talk) }
+        if let lead = row.lead {
+            for (key, value) in [
+                ("vendor_lead_code", lead.vendorLeadCode), ("source_id", lead.sourceID), ("title", lead.title),
+                ("first_name", lead.firstName), ("middle_initial", lead.middleInitial), ("last_name", lead.lastName),
+                ("address1", lead.address1), ("address2", lead.address2), ("address3", lead.address3), ("city", lead.city),
+                ("state", lead.state), ("province", lead.province), ("postal_code", lead.postalCode),
+                ("country_code", lead.countryCode), ("alt_phone", lead.altPhone), ("email", lead.email),
+                ("comments", lead.comments), ("owner", lead.owner), ("phone_code", lead.phoneCode),
+            ] {
+                extra[key] = value ?? ""
+            }
+        }
+    }
+
+    /// ViciDial statuses that are not an agent's disposition yet.
+    static let nonFinalStatuses: Set<String> = ["INCALL", "QUEUE", "DISPO", "NEW", ""]
+
+    /// `YYYY-MM-DD HH:MM:SS` in the server's time zone, as ViciDial writes `call_date`.
+    static func calldate(_ epoch: Double) -> String {
+        let formatter = DateFormatter()
+        formatter.locale = Locale(identifier: "en_US_POSIX")
+        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
+        return formatter.string(from: Date(timeIntervalSince1970: epoch))
+    }
+}
+
+extension CallRecord {
+    /// Per-call ordering key for webhook delivery: server and Linkedid.
+    var key: String { "\(server)/\(linkedid)" }
+}
