@@ -16,6 +16,10 @@ struct CallLog: Sendable {
             logger.info("call complete", metadata: metadata(call))
         case .originateTimedOut(let callID, let actionID):
             logger.warning("no OriginateResponse in time", metadata: ["call_id": "\(callID)", "action_id": "\(actionID)"])
+        case .outage(let server, let from, let to):
+            logger.warning("AMI outage over; looking for calls missed meanwhile", metadata: [
+                "server": "\(server)", "outage_seconds": "\(Int(to - from))",
+            ])
         case .userEvent(let server, let name, let linkedid, let callID, _):
             logger.info("dialplan UserEvent", metadata: [
                 "server": "\(server)", "event": "\(name)", "linkedid": "\(linkedid ?? "")", "call_id": "\(callID ?? "")",

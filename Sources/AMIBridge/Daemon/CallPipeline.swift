@@ -2,6 +2,7 @@ import CRMSink
 import EventMapper
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// What happens to a call after the tracker: `call_answered` at once; at completion the ViciDial
 /// join (waiting, bounded, for rows written after the hangup), then `call_complete`; then the
@@ -18,6 +19,9 @@ struct CallPipeline: Service {
     /// Puts a webhook into the durable outbox; errors are logged by the caller's emitter.
     let emit: @Sendable (WebhookEvent) async -> Void
     var pollInterval: Duration = .seconds(1)
+    /// Uniqueids of recently completed calls, so an outage's database sweep skips calls the
+    /// tracker already reported. Bounded: the oldest are forgotten first.
+    let recentUniqueids = RecentSet(capacity: 100_000)
 
     func handle(_ update: CallUpdate) async {
         callLog.record(update)
@@ -27,6 +31,7 @@ struct CallPipeline: Service {
         case .answered(let call):
             await emit(.callAnswered(call))
         case .completed(let call):
+            recentUniqueids.insert(call.uniqueids)
             if call.callID != nil, let outcome = call.outcome, outcome != .answered {
                 await emit(.click2callFailed(call, reason: outcome.rawValue))
             }
@@ -34,6 +39,19 @@ struct CallPipeline: Service {
                 await handle(await enricher.callCompleted(call, at: now()))
             } else {
                 await emit(.callComplete(EnrichedCall(call: call, vicidial: nil)))
+            }
+        case .outage(let server, let from, let to):
+            guard let repository = await enricher?.repository else { break }
+            do {
+                // A margin on both sides: clocks and ViciDial's own writes are not exact.
+                let missed = try await repository.missedCalls(server: server, from: from - 60, to: to + 60, knownUniqueids: recentUniqueids.snapshot)
+                logger.warning("calls reconstructed from ViciDial after an AMI outage", metadata: ["server": "\(server)", "calls": "\(missed.count)"])
+                for call in missed {
+                    recentUniqueids.insert(call.call.uniqueids)
+                    await completed(call)
+                }
+            } catch {
+                logger.error("could not look for calls missed during the AMI outage", metadata: ["server": "\(server)", "error": "\(error)"])
             }
         case .originateTimedOut(let callID, _):
             await emit(.click2callTimedOut(callID: callID, server: ""))
@@ -43,11 +61,14 @@ struct CallPipeline: Service {
     }
 
     private func handle(_ results: [CallEnricher.Result]) async {
-        for result in results {
-            await emit(.callComplete(result.enrichedCall))
-            if result.enrichedCall.vicidial != nil, let watcher {
-                await handle(await watcher.watch(result.enrichedCall, at: now()))
-            }
+        for result in results { await completed(result.enrichedCall) }
+    }
+
+    /// `call_complete`, then the wait for the agent's disposition when there is a row to watch.
+    private func completed(_ call: EnrichedCall) async {
+        await emit(.callComplete(call))
+        if call.vicidial != nil, let watcher {
+            await handle(await watcher.watch(call, at: now()))
         }
     }
 
@@ -83,4 +104,33 @@ struct CallPipeline: Service {
             }
         }
     }
+}
+
+/// A bounded set of strings that forgets the oldest first.
+final class RecentSet: Sendable {
+    private struct State {
+        var members: Set<String> = []
+        var order: [String] = []
+        var head = 0
+    }
+
+    private let state = Mutex(State())
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func insert(_ values: [String]) {
+        state.withLock { state in
+            for value in values where state.members.insert(value).inserted {
+                state.order.append(value)
+                if state.members.count > capacity {
+                    state.members.remove(state.order[state.head])
+                    state.head += 1
+                    if state.head > capacity { state.order.removeFirst(state.head); state.head = 0 }
+                }
+            }
+        }
+    }
+
+    var snapshot: Set<String> { state.withLock { $0.members } }
 }

@@ -88,6 +88,9 @@ public enum CallUpdate: Sendable, Hashable {
     case completed(CallRecord)
     /// An `Originate` this bridge sent got no `OriginateResponse` in time.
     case originateTimedOut(callID: String, actionID: String)
+    /// The AMI connection to `server` was down from `from` to `to` (after the reconcile): calls
+    /// that started and ended inside that window are only in ViciDial's tables.
+    case outage(server: String, from: Double, to: Double)
     /// A dialplan `UserEvent` (e.g. `UserEvent(CRMEvent,...)`), with the call it belongs to if known.
     case userEvent(server: String, name: String, linkedid: String?, callID: String?, fields: [String: String])
 }

@@ -28,6 +28,8 @@ public final class CallTrackingService: Service, Sendable {
     private let output: Output
     private let logger: Logger
     private let trackers = Mutex<[String: CallTracker]>([:])
+    /// When each server's connection went down, until it is logged in again.
+    private let outageStarts = Mutex<[String: Double]>([:])
 
     public init(
         events: AMIEventStream,
@@ -92,12 +94,18 @@ public final class CallTrackingService: Service, Sendable {
                     "server": "\(server)", "live_channels": "\(channels.count)", "reconstructed_calls": "\(reconstructed)",
                 ])
                 for update in updates { await output(update) }
+                if let start = outageStarts.withLock({ $0.removeValue(forKey: server) }) {
+                    await output(.outage(server: server, from: start, to: time))
+                }
             } catch {
                 // Not fatal: the calls are still followed, and silent ones close at the idle timeout.
                 logger.error("CoreShowChannels after login failed; live calls not reconciled", metadata: ["server": "\(server)", "error": "\(error)"])
             }
-        case .disconnected:
-            break
+        case .disconnected(let server, _):
+            let time = now()
+            outageStarts.withLock { starts in
+                if starts[server] == nil { starts[server] = time }
+            }
         }
     }
 

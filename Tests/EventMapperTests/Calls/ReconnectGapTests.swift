@@ -39,30 +39,35 @@ struct ReconnectGapTests {
                 events: events
             )
             let updates = Mutex<[CallUpdate]>([])
-            let (completions, continuation) = AsyncStream<CallRecord>.makeStream()
+            let (outages, continuation) = AsyncStream<(from: Double, to: Double)>.makeStream()
             let service = CallTrackingService(
                 events: events,
                 listChannels: { _ in try await client.send(.coreShowChannels).listItems },
                 now: { Date().timeIntervalSince1970 }
             ) { update in
                 updates.withLock { $0.append(update) }
-                if case .completed(let record) = update { continuation.yield(record) }
+                if case .outage(let server, let from, let to) = update, server == "dialer1" { continuation.yield((from, to)) }
             }
-            let record = try await withDeadline(.seconds(60)) {
-                try await withThrowingTaskGroup(of: CallRecord?.self) { group in
+            // The outage is reported after the reconcile's completions.
+            let outage = try await withDeadline(.seconds(60)) {
+                try await withThrowingTaskGroup(of: (from: Double, to: Double)?.self) { group in
                     group.addTask { try await client.run(); return nil }
                     group.addTask { try await service.run(); return nil }
                     group.addTask {
-                        for await record in completions { return record }
+                        for await outage in outages { return outage }
                         return nil
                     }
                     defer { group.cancelAll() }
                     while let result = try await group.next() {
-                        if let record = result { return record }
+                        if let outage = result { return outage }
                     }
-                    throw CaptureError("no completion")
+                    throw CaptureError("no outage reported")
                 }
             }
+            #expect(outage.from <= outage.to)
+            let completed = updates.withLock { $0 }.compactMap { if case .completed(let call) = $0 { return call } else { return nil } }
+            #expect(completed.count == 1)
+            let record = try #require(completed.first)
             #expect(record.reconstructed)
             #expect(record.linkedid == "1795615870.0")
             #expect(record.outcome == .answered)
