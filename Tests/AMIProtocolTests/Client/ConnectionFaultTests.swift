@@ -54,6 +54,20 @@ struct ConnectionFaultTests {
         }
     }
 
+    /// Runs a client against `port` and hands it to `body` once it is logged in.
+    static func withLoggedInClient(port: Int, _ body: @escaping @Sendable (AMIClient) async throws -> Void) async throws {
+        let events = AMIEventStream()
+        let client = Self.client(port: port, events: events)
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask { try await client.run() }
+            for await element in events {
+                if case .loggedIn = element { break }
+            }
+            try await body(client)
+            group.cancelAll()
+        }
+    }
+
     static func logins(_ history: [AMIClientEvent]) -> Int {
         history.filter { if case .loggedIn = $0 { return true } else { return false } }.count
     }
@@ -240,13 +254,7 @@ struct ConnectionFaultTests {
     @Test("an action value carrying CR/LF is rejected and nothing of it reaches the socket")
     func injectionRejected() async throws {
         try await FakeAMIServer.withServer(behavior: Self.asterisk()) { server in
-            let events = AMIEventStream()
-            let client = Self.client(port: server.port, events: events)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await client.run() }
-                for await element in events {
-                    if case .loggedIn = element { break }
-                }
+            try await Self.withLoggedInClient(port: server.port) { client in
                 let attempts: [AMIAction] = [
                     AMIAction("Originate", [("Channel", "SIP/1001\r\nAction: Hangup\r\nChannel: SIP/1002")]),
                     AMIAction("Originate", [("Channel", "SIP/1001"), ("CallerID", "x\nAction: Command")]),
@@ -261,7 +269,6 @@ struct ConnectionFaultTests {
                 // A Ping after the attempts: whatever was written before it has arrived when it is answered.
                 let pong = try await client.send(.ping)
                 #expect(pong.message["Ping"] == "Pong")
-                group.cancelAll()
             }
             let received = server.receivedActions[0].compactMap { $0["Action"] }
             #expect(received == ["Login", "Events", "Ping"])
@@ -279,20 +286,13 @@ struct ConnectionFaultTests {
             }
         }
         try await FakeAMIServer.withServer(behavior: behavior) { server in
-            let events = AMIEventStream()
-            let client = Self.client(port: server.port, events: events)
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { try await client.run() }
-                for await element in events {
-                    if case .loggedIn = element { break }
-                }
+            try await Self.withLoggedInClient(port: server.port) { client in
                 await #expect { try await client.send(.command("core show uptime"), timeout: .milliseconds(100)) } throws: {
                     ($0 as? AMIError)?.code == .actionTimeout
                 }
                 // The connection is still fine.
                 let pong = try await client.send(.ping)
                 #expect(pong.isSuccess)
-                group.cancelAll()
             }
         }
     }
