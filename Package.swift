@@ -67,7 +67,8 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            ]
+            ],
+            exclude: ["README.md"]
         ),
         // Test helper for the crash-safety test: the real outbox and dispatcher in a process that
         // the test kills with SIGKILL and starts again. Built beside the test bundle; no product.
@@ -143,6 +144,7 @@ let package = Package(
             dependencies: [
                 "AMIProtocol",
                 "AMITestSupport",
+                "CRMSink",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ]

@@ -32,7 +32,7 @@ final class DispatcherHarness: Sendable {
             outbox: self.outbox,
             endpoints: endpoints,
             configuration: .init(workers: workers, pollInterval: .milliseconds(200)),
-            logger: Logger(label: "test.webhooks")
+            logger: { var logger = Logger(label: "test.webhooks"); logger.logLevel = .critical; return logger }()
         )
         let dispatcher = self.dispatcher
         self.running = Task { try await dispatcher.run() }

@@ -72,13 +72,13 @@ public final class Outbox: Sendable {
     /// Writes `deliveries` in one transaction and returns once they are on disk. A row whose
     /// (event_id, endpoint) is already in the outbox is skipped, so emitting an event twice
     /// delivers it once.
-    public func enqueue(_ deliveries: [OutboxNewDelivery], now: Date = Date()) throws {
+    public func enqueueBlocking(_ deliveries: [OutboxNewDelivery], now: Date = Date()) throws {
         guard !deliveries.isEmpty else { return }
         try self.state.withLock { try $0.insert(deliveries, now: now) }
         for observer in self.observers.withLock({ $0 }) { observer() }
     }
 
-    /// Like ``enqueue(_:now:)``, but concurrent callers share one transaction (group commit): a
+    /// Like ``enqueueBlocking(_:now:)``, but concurrent callers share one transaction (group commit): a
     /// dedicated thread writes everything queued since its last commit, then resumes them all.
     public func enqueue(_ deliveries: [OutboxNewDelivery]) async throws {
         guard !deliveries.isEmpty else { return }
@@ -216,7 +216,7 @@ public final class Outbox: Sendable {
 
     /// Commits what `GroupCommit` gathered; resumes every waiter with the result.
     fileprivate func commit(_ batch: [([OutboxNewDelivery], CheckedContinuation<Void, any Error>)]) {
-        let result = Result { try self.enqueue(batch.flatMap(\.0)) }
+        let result = Result { try self.enqueueBlocking(batch.flatMap(\.0)) }
         for (_, continuation) in batch { continuation.resume(with: result) }
     }
 }
@@ -335,7 +335,7 @@ private final class Connection {
     }
 }
 
-/// The thread behind ``Outbox/enqueue(_:)-async``: whatever arrives while it commits goes into
+/// The thread behind ``Outbox/enqueue(_:)``: whatever arrives while it commits goes into
 /// the next transaction, so N concurrent emitters cost one fsync, not N.
 private final class GroupCommit: @unchecked Sendable {
     private let condition = NSCondition()

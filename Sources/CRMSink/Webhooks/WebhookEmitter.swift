@@ -25,7 +25,7 @@ public final class WebhookEmitter: Sendable {
 
     /// Writes many events in one transaction, blocking the caller until they are on disk.
     public func emitBlocking(_ events: [WebhookEvent]) throws {
-        try self.outbox.enqueue(self.deliveries(of: events))
+        try self.outbox.enqueueBlocking(self.deliveries(of: events))
     }
 
     private func deliveries(of events: [WebhookEvent]) -> [OutboxNewDelivery] {

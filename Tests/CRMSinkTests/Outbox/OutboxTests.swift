@@ -22,7 +22,7 @@ import Testing
             let complete = WebhookEvent(name: .callComplete, callKey: "call-1")
             let disposition = WebhookEvent(name: .dispositionSet, callKey: "call-1")
             let other = WebhookEvent(name: .callComplete, callKey: "call-2")
-            try outbox.enqueue(Self.deliveries([complete, disposition, other]))
+            try outbox.enqueueBlocking(Self.deliveries([complete, disposition, other]))
 
             let first = try outbox.claim(limit: 10)
             #expect(first.map(\.eventID) == [complete.eventID, other.eventID])
@@ -43,7 +43,7 @@ import Testing
         try Self.withOutbox { outbox in
             let complete = WebhookEvent(name: .callComplete, callKey: "call-1")
             let disposition = WebhookEvent(name: .dispositionSet, callKey: "call-1")
-            try outbox.enqueue(Self.deliveries([complete, disposition]))
+            try outbox.enqueueBlocking(Self.deliveries([complete, disposition]))
             let first = try outbox.claim(limit: 10)
             try outbox.record([.dead(id: first[0].id, status: 410, error: "HTTP 410")])
             #expect(try outbox.claim(limit: 10).map(\.eventID) == [disposition.eventID])
@@ -52,7 +52,7 @@ import Testing
 
     @Test func aRetryIsNotClaimedBeforeItsTime() throws {
         try Self.withOutbox { outbox in
-            try outbox.enqueue(Self.deliveries([WebhookEvent(name: .callComplete, callKey: "c")]))
+            try outbox.enqueueBlocking(Self.deliveries([WebhookEvent(name: .callComplete, callKey: "c")]))
             let now = Date()
             let claimed = try outbox.claim(now: now, limit: 1)
             let later = now.addingTimeInterval(30)
@@ -69,7 +69,7 @@ import Testing
         let event = WebhookEvent(name: .callComplete, callKey: "c")
         do {
             let outbox = try Outbox(stateDirectory: directory.path)
-            try outbox.enqueue(Self.deliveries([event]))
+            try outbox.enqueueBlocking(Self.deliveries([event]))
             #expect(try outbox.claim(limit: 1).count == 1)
             #expect(try outbox.claim(limit: 1).isEmpty)
         }
@@ -82,8 +82,8 @@ import Testing
     @Test func theSameEventEnqueuedTwiceIsOneDelivery() throws {
         try Self.withOutbox { outbox in
             let event = WebhookEvent(name: .callComplete, callKey: "c")
-            try outbox.enqueue(Self.deliveries([event]))
-            try outbox.enqueue(Self.deliveries([event]))
+            try outbox.enqueueBlocking(Self.deliveries([event]))
+            try outbox.enqueueBlocking(Self.deliveries([event]))
             #expect(try outbox.counts() == ["crm": [.pending: 1]])
         }
     }
@@ -107,7 +107,7 @@ import Testing
     @Test func deadLettersCanBeListedRetriedAndPurged() throws {
         try Self.withOutbox { outbox in
             let events = (0..<3).map { WebhookEvent(name: .callComplete, callKey: "call-\($0)") }
-            try outbox.enqueue(Self.deliveries(events))
+            try outbox.enqueueBlocking(Self.deliveries(events))
             let claimed = try outbox.claim(limit: 3)
             try outbox.record(claimed.map { .dead(id: $0.id, status: 404, error: "HTTP 404") })
 
