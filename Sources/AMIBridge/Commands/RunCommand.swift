@@ -35,7 +35,7 @@ struct RunCommand: AsyncParsableCommand {
         var enricher: CallEnricher?
         var watcher: DispositionWatcher?
         if let database = configuration.vicidialDatabase {
-            let repository = ViciDialRepository(database: MariaDBClient(configuration: database))
+            let repository = ViciDialRepository(database: MariaDBPool(configuration: database, size: 2))
             enricher = CallEnricher(repository: repository, configuration: configuration.enrichment)
             watcher = DispositionWatcher(repository: repository, configuration: configuration.dispositions)
         } else {

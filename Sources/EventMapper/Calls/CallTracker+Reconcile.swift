@@ -11,9 +11,9 @@ extension CallTracker {
         var live: [String: ChannelSnapshot] = [:]
         var durations: [String: Double] = [:]
         for item in liveChannels {
-            guard let snapshot = item.snapshot else { continue }
+            guard case .coreShowChannel(let snapshot, let seconds) = ChannelEvent(item) else { continue }
             live[snapshot.uniqueid] = snapshot
-            durations[snapshot.uniqueid] = item["Duration"].flatMap(Self.parseDuration)
+            durations[snapshot.uniqueid] = seconds
         }
 
         var updates: [CallUpdate] = []

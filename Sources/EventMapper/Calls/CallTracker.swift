@@ -94,7 +94,10 @@ public struct CallTracker: Sendable {
     /// Feeds one AMI event; `time` is when it arrived (its `Timestamp:` header wins when present).
     public mutating func receive(_ message: AMIMessage, at time: Double) -> [CallUpdate] {
         let event = ChannelEvent(message)
-        if case .other = event { return [] }
+        switch event {
+        case .other, .cdr, .coreShowChannel: return []
+        default: break
+        }
         let eventTime = message["Timestamp"].flatMap(Double.init) ?? time
         return apply(event, at: eventTime)
     }
@@ -172,7 +175,7 @@ public struct CallTracker: Sendable {
             var values: [String: String] = [:]
             for field in fields where !field.name.isEmpty && values[field.name] == nil { values[field.name] = field.value }
             updates.append(.userEvent(server: configuration.server, name: name, linkedid: key ?? linkedid, callID: key.flatMap { calls[$0]?.callID }, fields: values))
-        case .other:
+        case .cdr, .coreShowChannel, .other:
             break
         }
         return updates

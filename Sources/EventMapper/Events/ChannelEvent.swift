@@ -28,6 +28,10 @@ public enum ChannelEvent: Sendable, Equatable {
     case variableSet(uniqueid: String, name: String, value: String)
     case rename(uniqueid: String, newName: String)
     case userEvent(name: String, uniqueid: String?, linkedid: String?, fields: [AMIField])
+    /// A CDR record (`cdr_manager`): the tracker keeps its own times and ignores it.
+    case cdr(uniqueid: String?, disposition: String?, billableSeconds: Int?)
+    /// An item of a `CoreShowChannels` list, used when reconciling after a reconnect.
+    case coreShowChannel(ChannelSnapshot, seconds: Double?)
     case other(String)
 }
 
@@ -127,6 +131,10 @@ extension ChannelEvent {
         case "UserEvent":
             guard let userEvent = message["UserEvent"] else { self = .other(name); return }
             self = .userEvent(name: userEvent, uniqueid: message["Uniqueid"], linkedid: message["Linkedid"], fields: message.fields)
+        case "Cdr":
+            self = .cdr(uniqueid: message["UniqueID"], disposition: message["Disposition"], billableSeconds: message["BillableSeconds"].flatMap { Int($0) })
+        case "CoreShowChannel":
+            self = message.snapshot.map { .coreShowChannel($0, seconds: message["Duration"].flatMap(CallTracker.parseDuration)) } ?? .other(name)
         default:
             self = .other(name)
         }

@@ -120,3 +120,27 @@ struct Asterisk11RelationTests {
         #expect(done.first?.linkedid == "100.1")
     }
 }
+
+@Suite("Typed channel events")
+struct ChannelEventTests {
+    @Test("Asterisk 11 and 20 spellings map onto the same cases")
+    func dialects() {
+        let dial11 = AMIMessage([("Event", "Dial"), ("SubEvent", "Begin"), ("Channel", "SIP/1001-0000004a"), ("UniqueID", "1.1"), ("DestUniqueID", "1.2"), ("Dialstring", "carrier/18005551234")])
+        let dial20 = AMIMessage([("Event", "DialBegin"), ("Channel", "SIP/1001-0000004a"), ("Uniqueid", "1.1"), ("DestUniqueid", "1.2"), ("DialString", "carrier/18005551234")])
+        #expect(ChannelEvent(dial11) == ChannelEvent(dial20))
+        #expect(ChannelEvent(dial20) == .dialBegin(caller: "1.1", destination: "1.2", dialString: "carrier/18005551234"))
+        let bridge11 = AMIMessage([("Event", "Bridge"), ("Bridgestate", "Link"), ("Uniqueid1", "1.1"), ("Uniqueid2", "1.2")])
+        #expect(ChannelEvent(bridge11) == .linked("1.1", "1.2"))
+        let cdr = AMIMessage([("Event", "Cdr"), ("UniqueID", "1.1"), ("Disposition", "ANSWERED"), ("BillableSeconds", "12")])
+        #expect(ChannelEvent(cdr) == .cdr(uniqueid: "1.1", disposition: "ANSWERED", billableSeconds: 12))
+        let item = AMIMessage([("Event", "CoreShowChannel"), ("Channel", "SIP/1001-0000004a"), ("Uniqueid", "1.1"), ("Linkedid", "1.1"), ("Duration", "01:02:03")])
+        guard case .coreShowChannel(let snapshot, let seconds) = ChannelEvent(item) else { Issue.record("not a CoreShowChannel"); return }
+        #expect(snapshot.linkedid == "1.1")
+        #expect(seconds == 3723)
+        // Asterisk 11's empty and <null> values mean unknown, like 20's <unknown>.
+        let empty = AMIMessage([("Event", "Newchannel"), ("Channel", "SIP/x"), ("Uniqueid", "1.3"), ("CallerIDNum", ""), ("CallerIDName", "<null>")])
+        guard case .newChannel(let channel) = ChannelEvent(empty) else { Issue.record("not a Newchannel"); return }
+        #expect(channel.callerIDNum == nil && channel.callerIDName == nil)
+        #expect(ChannelEvent(AMIMessage([("Event", "DeviceStateChange"), ("Device", "SIP/1001")])) == .other("DeviceStateChange"))
+    }
+}
