@@ -93,18 +93,18 @@ struct DaemonProcessTests {
     func runAndStop() async throws {
         let secret = "s3cret-\(UInt32.random(in: 0...UInt32.max))"
         try await FakeAMIServer.withServer(behavior: FakeAMIServer.asterisk { session in
-            try await session.write("Event: PeerStatus\r\nPeer: SIP/1001\r\nPeerStatus: Reachable\r\n\r\n")
+            try await session.write("Event: UserEvent\r\nPrivilege: user,all\r\nUserEvent: CRMEvent\r\nlead_id: 42\r\n\r\n")
         }) { server in
             let (process, output, _) = try Self.launch(["run", "--config", Self.exampleConfig.path], environment: [
                 "AMI_PORT": String(server.port), "AMI_USERNAME": "bridge", "AMI_SECRET": secret, "AMI_AUTH": "plain",
                 "LOG_LEVEL": "debug",
             ])
-            // Read log lines until the daemon reports the event the server sent after login.
+            // Read log lines until the daemon reports the dialplan event the server sent after login.
             let lines = try await withDeadline(.seconds(30)) {
                 var lines: [String] = []
                 for await line in Self.lines(of: output.fileHandleForReading) {
                     lines.append(line)
-                    if line.contains("PeerStatus") { break }
+                    if line.contains("CRMEvent") { break }
                 }
                 return lines
             }

@@ -87,6 +87,11 @@ struct CallPipeline: Service {
     }
 
     func run() async throws {
+        guard enricher != nil || watcher != nil else {
+            // Nothing polls without a database; stay up until the daemon stops.
+            try? await gracefulShutdown()
+            return
+        }
         await withDiscardingTaskGroup { group in
             if let enricher {
                 group.addTask {
