@@ -130,8 +130,9 @@ public final class WebhookDispatcher: Service, Sendable {
     // MARK: Coordinator thread
 
     private func coordinate() {
-        // Enough claimed that a worker finishing one request finds the next one waiting.
-        let capacity = self.configuration.workers * 2
+        // Enough claimed that a worker finishing one request finds the next one waiting, and
+        // claims come in batches (one transaction each).
+        let capacity = self.configuration.workers * 4
         var lastClaimWasFull = false
         while true {
             let step = self.core.awaitWork(

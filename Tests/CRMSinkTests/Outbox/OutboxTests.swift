@@ -79,15 +79,6 @@ import Testing
         #expect(try reopened.claim(limit: 1).map(\.eventID) == [event.eventID])
     }
 
-    @Test func theSameEventEnqueuedTwiceIsOneDelivery() throws {
-        try Self.withOutbox { outbox in
-            let event = WebhookEvent(name: .callComplete, callKey: "c")
-            try outbox.enqueueBlocking(Self.deliveries([event]))
-            try outbox.enqueueBlocking(Self.deliveries([event]))
-            #expect(try outbox.counts() == ["crm": [.pending: 1]])
-        }
-    }
-
     @Test func concurrentEmittersAreAllOnDiskWhenTheyReturn() async throws {
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
