@@ -38,11 +38,14 @@ final class DispatcherHarness: Sendable {
         self.running = Task { try await dispatcher.run() }
     }
 
+    deinit {
+        self.directory.remove()
+    }
+
     /// Graceful stop: in-flight requests finish; after this nothing more is sent.
     func stop() async throws {
         self.running.cancel()
         try await self.running.value
-        self.directory.remove()
     }
 
     /// Once nothing is owed any more: stops the dispatcher, then the receiver, and returns

@@ -266,12 +266,18 @@ private final class Connection {
             "UPDATE deliveries SET state = 2, next_attempt_at = ?2, last_status = ?3, last_error = ?4 WHERE id = ?1"
         )
         // Later events of the call cannot go before the retried one; keeping them from looking due
-        // spares the claim query from stepping over them until then.
+        // spares the claim query from stepping over them until then. Written as a join so that it
+        // walks deliveries_call (the call's rows), not every row after the retried one.
         self.holdBackFollowers = try database.prepare(
             """
             UPDATE deliveries SET next_attempt_at = max(next_attempt_at, ?2)
-            WHERE state IN (0, 2) AND id > ?1
-              AND (endpoint, call_key) = (SELECT endpoint, call_key FROM deliveries WHERE id = ?1)
+            WHERE state IN (0, 2) AND id IN (
+                SELECT later.id FROM deliveries AS retried
+                JOIN deliveries AS later
+                  ON later.endpoint = retried.endpoint AND later.call_key = retried.call_key
+                 AND later.state < 3 AND later.id > retried.id
+                WHERE retried.id = ?1
+            )
             """
         )
         self.dead = try database.prepare("UPDATE deliveries SET state = 3, last_status = ?2, last_error = ?3 WHERE id = ?1")

@@ -194,6 +194,23 @@ import Testing
         #expect(request.headers["X-AMIBridge-Delivery"] == [event.eventID.uuidString.lowercased()])
     }
 
+    @Test func gracefulShutdownFinishesTheRequestInFlightAndRecordsIt() async throws {
+        let server = try await RecordingHTTPServer.start(.script { _ in (.respond(status: .ok), .milliseconds(300)) })
+        let received = ReceivedRequests(server)
+        let harness = try DispatcherHarness(endpoints: [try .testEndpoint(port: server.port)])
+
+        try await harness.emitter.emit(Self.complete)
+        _ = try await received.first(1)
+        // The receiver holds its answer for 300 ms; stopping now must wait for it.
+        try await harness.stop()
+        let states = try harness.states()
+        try await server.shutdown()
+
+        #expect(harness.dispatcher.metrics == .init(attempts: 1, delivered: 1))
+        #expect(states.isEmpty)
+        #expect(await received.final().count == 1)
+    }
+
     @Test func eventsGoOnlyToEndpointsThatTakeThem() async throws {
         let server = try await RecordingHTTPServer.start(.respond(status: .ok))
         let received = ReceivedRequests(server)
