@@ -211,6 +211,32 @@ import Testing
         #expect(await received.final().count == 1)
     }
 
+    @Test(arguments: [false, true])
+    func redirectsAreFollowedOnlyWhenConfigured(follow: Bool) async throws {
+        let server = try await RecordingHTTPServer.start(.script { request in
+            (request.uri == "/hook" ? .respond(status: .temporaryRedirect, headers: [("Location", "/moved")]) : .respond(status: .ok), .zero)
+        })
+        let received = ReceivedRequests(server)
+        var endpoint = try WebhookEndpoint.Configuration.testEndpoint(port: server.port)
+        endpoint.followsRedirects = follow
+        let harness = try DispatcherHarness(endpoints: [endpoint])
+
+        try await harness.emitter.emit(Self.complete)
+        try await harness.drained()
+        let dead = try harness.outbox.list(OutboxSelection(states: [.dead]), limit: 10)
+        let requests = try await harness.finish(server, received)
+
+        if follow {
+            #expect(requests.map(\.uri) == ["/hook", "/moved"])
+            #expect(requests.last?.method == .POST)
+            #expect(requests.last?.body == requests.first?.body)
+            #expect(dead.isEmpty)
+        } else {
+            #expect(requests.map(\.uri) == ["/hook"])
+            #expect(dead.first?.lastStatus == 307)
+        }
+    }
+
     @Test func eventsGoOnlyToEndpointsThatTakeThem() async throws {
         let server = try await RecordingHTTPServer.start(.respond(status: .ok))
         let received = ReceivedRequests(server)
