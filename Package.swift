@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/apple/swift-configuration.git", from: "1.4.0", traits: ["YAML"]),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
     ],
     targets: [
         // C libraries, reached only through a module map and a static-inline shim.
@@ -88,6 +89,9 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Configuration", package: "swift-configuration"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                "CSQLite",
             ]
         ),
         .executableTarget(
@@ -143,6 +147,8 @@ let package = Package(
         .testTarget(
             name: "AMIBridgeTests",
             dependencies: [
+                "AMIBridge",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 "AMIProtocol",
                 "AMITestSupport",
                 "CRMSink",

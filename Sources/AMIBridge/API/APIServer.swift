@@ -1,0 +1,73 @@
+import Hummingbird
+import Logging
+import ServiceLifecycle
+
+/// The daemon's HTTP API: health and readiness probes plus the authenticated `/v1` routes.
+///
+/// A `Service`, so the daemon's `ServiceGroup` starts it with the rest and stops it gracefully on
+/// SIGTERM. The router is built separately (``makeRouter()``) so tests drive it without a socket.
+///
+/// Middleware order, outermost first: CORS (so every answer to an allowed origin, errors included,
+/// carries its headers), JSON errors, IP allowlist, body limit; on `/v1` also API key, then rate
+/// limit. Refusals that need no key (403, 413) come before those that do.
+struct APIServer: Service {
+    var configuration: APIConfiguration
+    var keyStore: APIKeyStore
+    var readinessChecks: [ReadinessCheck]
+    var rateLimiter: TokenBucketRateLimiter
+    var logger: Logger
+
+    init(
+        configuration: APIConfiguration,
+        keyStore: APIKeyStore,
+        readinessChecks: [ReadinessCheck] = [],
+        now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
+        logger: Logger = Logger(label: "amibridge.api")
+    ) {
+        self.configuration = configuration
+        self.keyStore = keyStore
+        self.readinessChecks = readinessChecks
+        self.rateLimiter = TokenBucketRateLimiter(perMinute: configuration.rateLimitPerMinute, now: now)
+        self.logger = logger
+    }
+
+    func run() async throws {
+        try await makeApplication().run()
+    }
+
+    func makeApplication() -> Application<RouterResponder<APIRequestContext>> {
+        Application(
+            router: makeRouter(),
+            configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "amibridge"),
+            logger: logger
+        )
+    }
+
+    func makeRouter() -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
+        router.add(middleware: CORSAllowlistMiddleware(allowedOrigins: configuration.corsOrigins))
+        router.add(middleware: JSONErrorMiddleware())
+        router.add(middleware: IPAllowlistMiddleware(allowlist: configuration.ipAllowlist))
+        router.add(middleware: BodyLimitMiddleware(limit: configuration.bodyLimitBytes))
+
+        router.get("healthz") { _, _ in Response.json(["status": "ok"]) }
+        let checks = readinessChecks
+        router.get("readyz") { _, _ in
+            let report = await ReadinessReport.evaluate(checks)
+            return Response.json(report, status: report.isReady ? .ok : .serviceUnavailable)
+        }
+
+        let v1 = router.group("v1")
+            .add(middleware: APIKeyAuthMiddleware(store: keyStore))
+            .add(middleware: RateLimitMiddleware(limiter: rateLimiter))
+        // A placeholder that proves the chain; real endpoints (calls, agents, ...) join it.
+        v1.get("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
+        v1.post("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
+        return router
+    }
+
+    private struct Pong: Encodable {
+        var pong: Bool
+        var key: String
+    }
+}
