@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
-# The README's first command: installs what amibridge needs, builds it, starts a private MariaDB
-# and the built-in AMI simulator (recorded Asterisk 20 call traffic), and runs the daemon on the
-# example configuration with debug logs, so every AMI event it follows is visible. Ctrl-C stops
-# the daemon, then the simulator and the database.
+# The README's first command: installs what amibridge needs, builds it, starts a private MariaDB,
+# the built-in AMI simulator (recorded Asterisk 20 call traffic) and a webhook receiver, and runs
+# the daemon on the example configuration: the calls it follows are logged, and their webhooks
+# are printed by the receiver as they arrive ("signature ok  POST call_complete ..."). Ctrl-C
+# stops the daemon, then the receiver, the simulator and the database.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -12,8 +13,10 @@ bin=$(swift build --show-bin-path)/amibridge
 
 work=$(mktemp -d /tmp/amibridge-demo.XXXXXX)
 simulator_pid=""
+receiver_pid=""
 cleanup() {
     [ -n "$simulator_pid" ] && kill "$simulator_pid" 2>/dev/null && wait "$simulator_pid" 2>/dev/null
+    [ -n "$receiver_pid" ] && kill "$receiver_pid" 2>/dev/null && wait "$receiver_pid" 2>/dev/null
     scripts/mariadb.sh stop "$work/db" || true
     rm -rf "$work"
 }
@@ -26,10 +29,16 @@ eval "$(scripts/mariadb.sh start "$work/db")"
 port=${AMI_PORT:-5038}
 "$bin" simulate --port "$port" &
 simulator_pid=$!
-# Let the simulator bind before the daemon's first connection attempt.
-for _ in $(seq 100); do
-    (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null && break
-    sleep 0.1
+# A stand-in CRM: prints each webhook with its signature checked.
+hooks_port=${RECEIVE_PORT:-8088}
+RECEIVE_SECRET=quickstart-secret "$bin" receive --port "$hooks_port" &
+receiver_pid=$!
+# Let both bind before the daemon's first connection attempt.
+for listener in "$port" "$hooks_port"; do
+    for _ in $(seq 100); do
+        (exec 3<>"/dev/tcp/127.0.0.1/$listener") 2>/dev/null && break
+        sleep 0.1
+    done
 done
 
 # The simulator replays sessions recorded with user `bridge` and a plain login; the daemon reads
@@ -38,5 +47,7 @@ done
 AMI_PORT=$port AMI_USERNAME=bridge AMI_SECRET=s3cret-AMI AMI_AUTH=plain \
 VICIDIAL_DB_SOCKET=$AMIBRIDGE_DB_SOCKET VICIDIAL_DB_USER=$AMIBRIDGE_DB_USER VICIDIAL_DB_PASSWORD=$AMIBRIDGE_DB_PASSWORD \
 VICIDIAL_DB_NAME=$AMIBRIDGE_DB_NAME VICIDIAL_ROW_WAIT_SECONDS=${VICIDIAL_ROW_WAIT_SECONDS:-5} \
+STATE_DIR=$work/state WEBHOOKS_ENDPOINTS=demo WEBHOOKS_DEMO_URL=http://127.0.0.1:$hooks_port/hooks \
+WEBHOOKS_DEMO_SECRET=quickstart-secret \
 LOG_LEVEL=${LOG_LEVEL:-info} \
     "$bin" run --config Config/amibridge.example.yaml

@@ -31,8 +31,10 @@ struct Benchmarks {
             try liveCalls(count: arguments.dropFirst().first.flatMap(Int.init) ?? 10_000)
         case "watcher":
             try await watcher(calls: arguments.dropFirst().first.flatMap(Int.init) ?? 10_000)
+        case "webhooks":
+            try webhooks(arguments: Array(arguments.dropFirst()))
         default:
-            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls]\n".utf8))
+            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls] | webhooks throughput|latency|pending [n]\n".utf8))
             exit(2)
         }
     }

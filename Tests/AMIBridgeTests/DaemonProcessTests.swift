@@ -97,7 +97,7 @@ struct DaemonProcessTests {
         }) { server in
             let (process, output, _) = try Self.launch(["run", "--config", Self.exampleConfig.path], environment: [
                 "AMI_PORT": String(server.port), "AMI_USERNAME": "bridge", "AMI_SECRET": secret, "AMI_AUTH": "plain",
-                "LOG_LEVEL": "debug",
+                "LOG_LEVEL": "debug", "STATE_DIR": FileManager.default.temporaryDirectory.appendingPathComponent("amibridge-run-\(UUID())").path,
             ])
             // Read log lines until the daemon reports the dialplan event the server sent after login.
             let lines = try await withDeadline(.seconds(30)) {

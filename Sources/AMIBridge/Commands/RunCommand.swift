@@ -17,8 +17,10 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         let configuration: BridgeConfiguration
+        let webhooks: WebhookConfiguration
         do {
             configuration = try await BridgeConfiguration.load(path: config)
+            webhooks = try await WebhookConfiguration.load(path: config)
         } catch let error as ConfigurationError {
             // One line naming the key, and a non-zero exit: systemd shows it as the failure reason.
             FileHandle.standardError.write(Data("amibridge: \(error)\n".utf8))
@@ -41,7 +43,20 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             logger.notice("no vicidial.db configured: webhooks carry the call's own fields, no lead or disposition")
         }
+        // The outbox first: an event counts as emitted once it is on disk there.
+        let outbox: Outbox
+        do {
+            outbox = try Outbox(stateDirectory: webhooks.stateDirectory)
+        } catch {
+            FileHandle.standardError.write(Data("amibridge: state_dir: cannot open the outbox in \(webhooks.stateDirectory) (\(error))\n".utf8))
+            throw ExitCode(73) // EX_CANTCREAT
+        }
         let webhookLogger = Logger(label: "amibridge.webhooks")
+        let emitter = WebhookEmitter(outbox: outbox, endpoints: webhooks.endpoints)
+        let dispatcher = WebhookDispatcher(outbox: outbox, endpoints: webhooks.endpoints, configuration: webhooks.dispatcher, logger: webhookLogger)
+        if webhooks.endpoints.isEmpty {
+            logger.notice("no webhooks.endpoints configured: calls are followed and logged, nothing is sent")
+        }
         let pipeline = CallPipeline(
             enricher: enricher,
             watcher: watcher,
@@ -49,10 +64,17 @@ struct RunCommand: AsyncParsableCommand {
             logger: Logger(label: "amibridge.vicidial"),
             now: now
         ) { event in
-            webhookLogger.info("webhook", metadata: [
-                "event": "\(event.name.rawValue)", "event_id": "\(event.eventID)", "linkedid": "\(event.linkedid ?? "")",
-                "lead_id": "\(event.leadID.map(String.init) ?? "")", "disposition": "\(event.disposition ?? "")",
-            ])
+            do {
+                try await emitter.emit(event)
+                webhookLogger.debug("webhook queued", metadata: [
+                    "event": "\(event.name.rawValue)", "event_id": "\(event.eventID)", "linkedid": "\(event.linkedid ?? "")",
+                ])
+            } catch {
+                // The outbox is the one thing that must not fail; say so loudly (the call is in the log).
+                webhookLogger.critical("could not store a webhook in the outbox", metadata: [
+                    "event": "\(event.name.rawValue)", "event_id": "\(event.eventID)", "error": "\(error)",
+                ])
+            }
         }
         let consumer = CallTrackingService(
             events: events,
@@ -69,7 +91,9 @@ struct RunCommand: AsyncParsableCommand {
         ])
         let group = ServiceGroup(
             configuration: .init(
-                services: clients.map { .init(service: $0) } + [.init(service: consumer), .init(service: pipeline)],
+                // Started in this order, stopped in reverse: the dispatcher goes last, after the
+                // AMI clients and the pipeline have handed it everything.
+                services: [.init(service: dispatcher)] + clients.map { .init(service: $0) } + [.init(service: consumer), .init(service: pipeline)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

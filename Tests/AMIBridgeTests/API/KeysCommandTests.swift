@@ -6,11 +6,7 @@ import Testing
 /// `amibridge keys create|list|revoke` through the built binary, in a temporary state directory.
 @Suite("amibridge keys")
 struct KeysCommandTests {
-    /// Needs `KeysCommand.self` in `AMIBridgeCommand`'s subcommands; remove the trait then.
-    @Test(
-        "create prints the key once; list never shows a secret; revoke makes it fail",
-        .disabled("until KeysCommand is registered in AMIBridgeCommand's subcommands")
-    )
+    @Test("create prints the key once; list never shows a secret; revoke makes it fail")
     func createListRevoke() async throws {
         let directory = NSTemporaryDirectory() + "amibridge-keys-cli-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: directory) }
