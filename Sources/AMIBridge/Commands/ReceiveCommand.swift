@@ -24,14 +24,19 @@ struct ReceiveCommand: AsyncParsableCommand {
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let body = try await request.body.collect(upTo: 4 * 1024 * 1024)
             let bytes = Array(buffer: body)
-            print(Self.describe(method: request.method.rawValue, uri: request.uri.description, headers: request.headers, body: bytes, secret: secret))
+            // One unbuffered write per delivery: a pipe or a file sees each line as it happens.
+            Self.say(Self.describe(method: request.method.rawValue, uri: request.uri.description, headers: request.headers, body: bytes, secret: secret))
             return Response(status: .ok)
         }
         router.post("**", use: handler)
         router.get("**", use: handler)
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        print("amibridge receive: listening on http://127.0.0.1:\(port)/ (signatures \(secret == nil ? "not checked: \(secretEnv) unset" : "checked"))")
+        Self.say("amibridge receive: listening on http://127.0.0.1:\(port)/ (signatures \(secret == nil ? "not checked: \(secretEnv) unset" : "checked"))")
         try await app.runService()
+    }
+
+    static func say(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
     /// One line per delivery: the verdict on the signature, the event, the delivery id, the body.

@@ -91,10 +91,14 @@ struct ReplayRun: Sendable {
                 name: "replay",
                 host: "127.0.0.1",
                 port: port,
+                // No keepalive Pings during a replay: the fake answers them only between recorded
+                // writes, and a loaded machine must not turn that into a ping timeout.
                 session: .init(
                     username: expected.username,
                     secret: expected.secret ?? "s3cret-AMI",
-                    authentication: expected.authentication
+                    authentication: expected.authentication,
+                    keepaliveInterval: .seconds(3600),
+                    pingTimeout: .seconds(600)
                 ),
                 reconnect: .init(initialDelay: .milliseconds(20), maximumDelay: .milliseconds(100), loginRejectedDelay: .seconds(30)),
                 defaultActionTimeout: .seconds(300)

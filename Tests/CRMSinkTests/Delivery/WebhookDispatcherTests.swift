@@ -115,9 +115,10 @@ import Testing
         let gap = ContinuousClock.now - first
         _ = try await harness.finish(server, received)
 
-        // The endpoint's own backoff is 10-40 ms: only Retry-After explains a second's wait.
+        // The endpoint's own backoff is 10-40 ms: only Retry-After explains a second's wait. The
+        // upper bound only rules out reading Retry-After as minutes; a loaded CI machine adds seconds.
         #expect(gap >= .milliseconds(900))
-        #expect(gap < .seconds(5))
+        #expect(gap < .seconds(30))
         #expect(await received.final().count == 2)
     }
 

@@ -1,6 +1,7 @@
 import AMITestSupport
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 
 /// `OutboxCrashHelper` (the real outbox and dispatcher in their own process) killed with SIGKILL
@@ -23,9 +24,15 @@ import Testing
     @Test(.timeLimit(.minutes(1)))
     func killNineWhileDeliveringThenRestartDeliversEveryEvent() async throws {
         let total = 300
-        // Slow enough answers that, when the process dies, requests are in flight and most
-        // events are still pending.
-        let server = try await RecordingHTTPServer.start(.script { _ in (.respond(status: .ok), .milliseconds(5)) })
+        // The first run gets 40 answers, then its requests hang: when it dies, requests are in
+        // flight and most events are still pending, however fast the machine is.
+        let answered = Mutex(0)
+        let killed = Atomic<Bool>(false)
+        let server = try await RecordingHTTPServer.start(.script { _ in
+            let count = answered.withLock { $0 += 1; return $0 }
+            if count > 40, !killed.load(ordering: .acquiring) { return (.neverRespond, .zero) }
+            return (.respond(status: .ok), .milliseconds(5))
+        })
         let received = ReceivedRequests(server)
         let directory = try TemporaryDirectory()
         defer { directory.remove() }
@@ -36,9 +43,13 @@ import Testing
         _ = try await received.first(40)
         kill(first.processIdentifier, SIGKILL)
         await ChildProcess.waitForExit(first)
+        killed.store(true, ordering: .releasing)
         #expect(first.terminationReason == .uncaughtSignal)
         let beforeRestart = received.all.count
         #expect(beforeRestart < total, "the helper finished before it was killed: nothing was tested")
+        // The first run's connections, by client port: its in-flight requests may still be on
+        // their way to the server, but they come on these.
+        let firstRunPorts = Set(received.all.compactMap(\.clientPort))
 
         var (second, secondOutput) = try Self.launch(arguments)
         #expect(await secondOutput.next() == "enqueued")
@@ -53,7 +64,7 @@ import Testing
         #expect(ids.count == requests.count)
         #expect(Set(ids) == expected)
         // At least once: a duplicate is only ever an id the first run had sent (in flight at the kill).
-        let firstRun = Set(ids.prefix(beforeRestart))
+        let firstRun = Set(requests.filter { firstRunPorts.contains($0.clientPort ?? -1) }.compactMap { $0.headers["X-AMIBridge-Delivery"].first })
         var seen = Set<String>()
         let duplicates = ids.filter { !seen.insert($0).inserted }
         #expect(Set(duplicates).isSubset(of: firstRun))
