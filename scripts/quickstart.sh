@@ -30,7 +30,7 @@ port=${AMI_PORT:-5038}
 "$bin" simulate --port "$port" &
 simulator_pid=$!
 # A stand-in CRM: prints each webhook with its signature checked.
-hooks_port=${RECEIVE_PORT:-8088}
+hooks_port=${RECEIVE_PORT:-8099}
 RECEIVE_SECRET=quickstart-secret "$bin" receive --port "$hooks_port" &
 receiver_pid=$!
 # Let both bind before the daemon's first connection attempt.

@@ -1,5 +1,6 @@
 import AMIProtocol
 import AMITestSupport
+import CRMSink
 import Foundation
 import Testing
 
@@ -89,7 +90,7 @@ struct DaemonProcessTests {
             .appendingPathComponent("Config/amibridge.example.yaml")
     }
 
-    @Test("run logs in with the configured credentials, logs JSON without the secret, and logs off on SIGTERM")
+    @Test("run logs in with the configured credentials, is ready, logs JSON without the secret, and logs off on SIGTERM")
     func runAndStop() async throws {
         let secret = "s3cret-\(UInt32.random(in: 0...UInt32.max))"
         try await FakeAMIServer.withServer(behavior: FakeAMIServer.asterisk { session in
@@ -97,7 +98,7 @@ struct DaemonProcessTests {
         }) { server in
             let (process, output, _) = try Self.launch(["run", "--config", Self.exampleConfig.path], environment: [
                 "AMI_PORT": String(server.port), "AMI_USERNAME": "bridge", "AMI_SECRET": secret, "AMI_AUTH": "plain",
-                "LOG_LEVEL": "debug", "STATE_DIR": FileManager.default.temporaryDirectory.appendingPathComponent("amibridge-run-\(UUID())").path,
+                "LOG_LEVEL": "debug", "API_LISTEN": "127.0.0.1:0", "STATE_DIR": FileManager.default.temporaryDirectory.appendingPathComponent("amibridge-run-\(UUID())").path,
             ])
             // Read log lines until the daemon reports the dialplan event the server sent after login.
             let lines = try await withDeadline(.seconds(30)) {
@@ -108,6 +109,18 @@ struct DaemonProcessTests {
                 }
                 return lines
             }
+            // The API's bound port, from its log line.
+            let apiLine = try #require(lines.first { $0.contains("HTTP API listening") })
+            let apiObject = try JSONSerialization.jsonObject(with: Data(apiLine.utf8)) as? [String: Any]
+            let apiPort = try #require((apiObject?["port"] as? String).flatMap { Int($0) })
+            // Logged in, state directory writable, no database configured: ready.
+            let client = try CurlHTTPClient()
+            let health = try client.perform(CurlHTTPRequest(method: "GET", url: "http://127.0.0.1:\(apiPort)/healthz"))
+            #expect(health.status == 200)
+            let ready = try client.perform(CurlHTTPRequest(method: "GET", url: "http://127.0.0.1:\(apiPort)/readyz"))
+            let readiness = String(decoding: ready.body, as: UTF8.self)
+            #expect(ready.status == 200, "readyz: \(readiness)")
+            #expect(readiness.contains("ami:dialer1"))
             process.terminate() // SIGTERM
             await Self.wait(process)
             #expect(process.terminationStatus == 0)

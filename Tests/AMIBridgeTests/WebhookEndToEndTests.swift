@@ -21,24 +21,28 @@ struct WebhookEndToEndTests {
         let capture = try AMICapture.load("asterisk-20", "originate-answered")
         let replay = CaptureReplay(capture, chunking: .recorded, waitForActions: false)
         let secret = "e2e-\(UUID())"
-        let hooksPort = try await Self.freePort()
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("amibridge-e2e-\(UUID())").path
 
         try await FakeAMIServer.withServer(behavior: replay.behavior) { server in
-            let (receiver, receiverOutput, _) = try DaemonProcessTests.launch(["receive", "--port", String(hooksPort)], environment: ["RECEIVE_SECRET": secret])
+            // The receiver picks its own port and names it, so no other test can take it first.
+            let (receiver, receiverOutput, _) = try DaemonProcessTests.launch(["receive", "--port", "0"], environment: ["RECEIVE_SECRET": secret])
             defer { receiver.terminate() }
             let receiverLines = DaemonProcessTests.lines(of: receiverOutput.fileHandleForReading)
-            // No need to wait for the receiver to listen: a refused delivery is retried.
-            let (daemon, _, _) = try DaemonProcessTests.launch(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: [
-                "AMI_PORT": String(server.port), "AMI_USERNAME": "bridge", "AMI_SECRET": "s3cret-AMI", "AMI_AUTH": "plain",
-                "STATE_DIR": state, "WEBHOOKS_ENDPOINTS": "crm", "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(hooksPort)/hooks",
-                "WEBHOOKS_CRM_SECRET": secret, "WEBHOOKS_CRM_BACKOFF_INITIAL_MS": "50",
-            ])
+            let daemon = ChildProcessBox()
             defer { daemon.terminate() }
 
             let deliveries = try await withDeadline(.seconds(60)) {
                 var deliveries: [String] = []
-                for await line in receiverLines where !line.contains("listening") {
+                for await line in receiverLines {
+                    if let port = Self.listeningPort(line) {
+                        try daemon.start(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: [
+                            "AMI_PORT": String(server.port), "AMI_USERNAME": "bridge", "AMI_SECRET": "s3cret-AMI", "AMI_AUTH": "plain",
+                            "STATE_DIR": state, "API_LISTEN": "127.0.0.1:0", "WEBHOOKS_ENDPOINTS": "crm",
+                            "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(port)/hooks", "WEBHOOKS_CRM_SECRET": secret,
+                            "WEBHOOKS_CRM_BACKOFF_INITIAL_MS": "50",
+                        ])
+                        continue
+                    }
                     deliveries.append(line)
                     if line.contains("call_complete") { break }
                 }
@@ -62,4 +66,22 @@ struct WebhookEndToEndTests {
             #expect(complete.contains("\"hangup_cause\":16"))
         }
     }
+
+    /// The port in `amibridge receive: listening on http://127.0.0.1:PORT/ ...`.
+    static func listeningPort(_ line: String) -> Int? {
+        guard line.contains("listening on"), let range = line.range(of: "127.0.0.1:") else { return nil }
+        return Int(line[range.upperBound...].prefix { $0.isNumber })
+    }
+}
+
+/// A child process started from inside a task and stopped when the test ends.
+final class ChildProcessBox: @unchecked Sendable {
+    // Written once from the reading task, read by the test's defer after that task is done.
+    private var process: Process?
+
+    func start(_ arguments: [String], environment: [String: String]) throws {
+        process = try DaemonProcessTests.launch(arguments, environment: environment).0
+    }
+
+    func terminate() { process?.terminate() }
 }

@@ -39,6 +39,10 @@ struct APIServer: Service {
         Application(
             router: makeRouter(),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "amibridge"),
+            onServerRunning: { [logger] channel in
+                // The bound port: `api.listen` may say port 0 (tests, several daemons on one box).
+                logger.info("HTTP API listening", metadata: ["port": "\(channel.localAddress?.port ?? -1)"])
+            },
             logger: logger
         )
     }

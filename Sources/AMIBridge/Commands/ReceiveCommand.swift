@@ -12,8 +12,8 @@ struct ReceiveCommand: AsyncParsableCommand {
         abstract: "Listen for amibridge webhooks on 127.0.0.1 and print each one, signature checked."
     )
 
-    @Option(help: "TCP port to listen on.")
-    var port: Int = 8088
+    @Option(help: "TCP port to listen on (0 picks a free one; the greeting line names it).")
+    var port: Int = 8099
 
     @Option(help: "Environment variable holding the endpoint's secret (unset: signatures are not checked).")
     var secretEnv: String = "RECEIVE_SECRET"
@@ -30,8 +30,14 @@ struct ReceiveCommand: AsyncParsableCommand {
         }
         router.post("**", use: handler)
         router.get("**", use: handler)
-        let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)))
-        Self.say("amibridge receive: listening on http://127.0.0.1:\(port)/ (signatures \(secret == nil ? "not checked: \(secretEnv) unset" : "checked"))")
+        let checked = secret == nil ? "not checked: \(secretEnv) unset" : "checked"
+        let app = Application(
+            router: router,
+            configuration: .init(address: .hostname("127.0.0.1", port: port)),
+            onServerRunning: { channel in
+                Self.say("amibridge receive: listening on http://127.0.0.1:\(channel.localAddress?.port ?? port)/ (signatures \(checked))")
+            }
+        )
         try await app.runService()
     }
 

@@ -18,9 +18,11 @@ struct RunCommand: AsyncParsableCommand {
     func run() async throws {
         let configuration: BridgeConfiguration
         let webhooks: WebhookConfiguration
+        let api: APIConfiguration
         do {
             configuration = try await BridgeConfiguration.load(path: config)
             webhooks = try await WebhookConfiguration.load(path: config)
+            api = try await APIConfiguration.load(path: config)
         } catch let error as ConfigurationError {
             // One line naming the key, and a non-zero exit: systemd shows it as the failure reason.
             FileHandle.standardError.write(Data("amibridge: \(error)\n".utf8))
@@ -36,8 +38,11 @@ struct RunCommand: AsyncParsableCommand {
 
         var enricher: CallEnricher?
         var watcher: DispositionWatcher?
+        var databasePool: MariaDBPool?
         if let database = configuration.vicidialDatabase {
-            let repository = ViciDialRepository(database: MariaDBPool(configuration: database, size: 2))
+            let pool = MariaDBPool(configuration: database, size: 2)
+            databasePool = pool
+            let repository = ViciDialRepository(database: pool)
             enricher = CallEnricher(repository: repository, configuration: configuration.enrichment)
             watcher = DispositionWatcher(repository: repository, configuration: configuration.dispositions)
         } else {
@@ -86,6 +91,19 @@ struct RunCommand: AsyncParsableCommand {
         ) { update in
             await pipeline.handle(update)
         }
+        let keyStore: APIKeyStore
+        do {
+            keyStore = try APIKeyStore(stateDirectory: api.stateDirectory)
+        } catch {
+            FileHandle.standardError.write(Data("amibridge: state_dir: cannot open the API key store in \(api.stateDirectory) (\(error))\n".utf8))
+            throw ExitCode(73) // EX_CANTCREAT
+        }
+        let apiServer = APIServer(
+            configuration: api,
+            keyStore: keyStore,
+            readinessChecks: Readiness.checks(clients: clients, database: databasePool, stateDirectory: webhooks.stateDirectory)
+        )
+
         logger.info("amibridge starting", metadata: [
             "servers": "\(configuration.amiServers.map { "\($0.name)=\($0.host):\($0.port)" }.joined(separator: ","))",
         ])
@@ -93,7 +111,8 @@ struct RunCommand: AsyncParsableCommand {
             configuration: .init(
                 // Started in this order, stopped in reverse: the dispatcher goes last, after the
                 // AMI clients and the pipeline have handed it everything.
-                services: [.init(service: dispatcher)] + clients.map { .init(service: $0) } + [.init(service: consumer), .init(service: pipeline)],
+                services: [.init(service: dispatcher)] + clients.map { .init(service: $0) }
+                    + [.init(service: consumer), .init(service: pipeline), .init(service: apiServer)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )

@@ -37,7 +37,7 @@ extension APIConfiguration {
             throw problem // an IPv6 host needs brackets: [::1]:8088
         }
         if host.isEmpty { host = "0.0.0.0" }
-        guard let port = Int(text[text.index(after: colon)...]), (1...65535).contains(port), !host.contains(" ") else { throw problem }
+        guard let port = Int(text[text.index(after: colon)...]), (0...65535).contains(port), !host.contains(" ") else { throw problem }
         return (host, port)
     }
 }
