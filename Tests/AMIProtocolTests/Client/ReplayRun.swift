@@ -2,6 +2,7 @@ import AMIProtocol
 import AMITestSupport
 import NIOCore
 import Synchronization
+import Testing
 
 /// What a recording says a client should see, computed from the recorded bytes alone.
 struct RecordedSession {
@@ -97,6 +98,8 @@ struct ReplayRun: Sendable {
                     username: expected.username,
                     secret: expected.secret ?? "s3cret-AMI",
                     authentication: expected.authentication,
+                    // One byte per write on a busy machine can take long to log in.
+                    loginTimeout: .seconds(600),
                     keepaliveInterval: .seconds(3600),
                     pingTimeout: .seconds(600)
                 ),
@@ -133,7 +136,13 @@ struct ReplayRun: Sendable {
                     // Only the first session counts (a reconnect replays the recording again), so
                     // stop as soon as it is over, or has given every event the recording holds.
                     // Whatever it delivered by then is compared with the recording by the test.
-                    if !run.disconnectReasons.isEmpty { break }
+                    if !run.disconnectReasons.isEmpty {
+                        if run.banner == nil, expected.loginAccepted {
+                            // Say why the first session never logged in, for the failure report.
+                            Issue.record("the first session ended before logging in: \(run.disconnectReasons)")
+                        }
+                        break
+                    }
                     if !expected.endsWithClose, run.banner != nil, run.events.count >= expected.eventFields.count { break }
                 }
                 for response in pendingResponses {
