@@ -10,17 +10,7 @@ extension BridgeConfiguration {
     /// `ami.port`, `AMI_SECRET` supplies `ami.secret`, `AMI_DIALER2_HOST` overrides
     /// `ami.dialer2.host`). A missing or malformed value fails with the key's name.
     static func load(path: String?, environment: [String: String]? = nil) async throws -> BridgeConfiguration {
-        var providers: [any ConfigProvider] = [
-            environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider(),
-        ]
-        if let path {
-            do {
-                providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
-            } catch {
-                throw ConfigurationError(key: path, problem: "cannot read the configuration file (\(error))")
-            }
-        }
-        return try BridgeConfiguration(reader: ConfigReader(providers: providers))
+        try BridgeConfiguration(reader: try await ConfigReader.amibridge(path: path, environment: environment))
     }
 
     init(reader: ConfigReader) throws {
