@@ -26,19 +26,10 @@ struct DaemonProcessTests {
         return (process, output, errors)
     }
 
-    static func wait(_ process: Process) async {
-        await withCheckedContinuation { continuation in
-            DispatchQueue.global().async {
-                process.waitUntilExit()
-                continuation.resume()
-            }
-        }
-    }
-
     @Test("--help lists the subcommands")
     func help() async throws {
         let (process, output, _) = try Self.launch(["--help"], environment: [:])
-        await Self.wait(process)
+        await ChildProcess.waitForExit(process)
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 0)
         #expect(text.contains("run"))
@@ -55,7 +46,7 @@ struct DaemonProcessTests {
     func badConfiguration(environment: [String: String], key: String) async throws {
         let config = Self.exampleConfig.path
         let (process, _, errors) = try Self.launch(["run", "--config", config], environment: environment)
-        await Self.wait(process)
+        await ChildProcess.waitForExit(process)
         let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         #expect(process.terminationStatus == 78)
         let lines = text.split(separator: "\n")
@@ -63,26 +54,6 @@ struct DaemonProcessTests {
         #expect(text.contains("\(key):"))
         // The secret's value never shows, even in an error about it.
         #expect(!text.contains("=x"))
-    }
-
-    /// The lines a child process writes, as they come.
-    static func lines(of handle: FileHandle) -> AsyncStream<String> {
-        AsyncStream { continuation in
-            let thread = Thread {
-                var pending = Data()
-                while true {
-                    let chunk = handle.availableData
-                    if chunk.isEmpty { break }
-                    pending.append(chunk)
-                    while let newline = pending.firstIndex(of: UInt8(ascii: "\n")) {
-                        continuation.yield(String(decoding: pending[pending.startIndex..<newline], as: UTF8.self))
-                        pending.removeSubrange(pending.startIndex...newline)
-                    }
-                }
-                continuation.finish()
-            }
-            thread.start()
-        }
     }
 
     static var exampleConfig: URL {
@@ -103,7 +74,7 @@ struct DaemonProcessTests {
             // Read log lines until the daemon reports the dialplan event the server sent after login.
             let lines = try await withDeadline(.seconds(30)) {
                 var lines: [String] = []
-                for await line in Self.lines(of: output.fileHandleForReading) {
+                for await line in ChildProcess.lines(of: output.fileHandleForReading) {
                     lines.append(line)
                     if line.contains("CRMEvent") { break }
                 }
@@ -122,7 +93,7 @@ struct DaemonProcessTests {
             #expect(ready.status == 200, "readyz: \(readiness)")
             #expect(readiness.contains("ami:dialer1"))
             process.terminate() // SIGTERM
-            await Self.wait(process)
+            await ChildProcess.waitForExit(process)
             #expect(process.terminationStatus == 0)
 
             let login = try #require(server.receivedActions.first?.first)

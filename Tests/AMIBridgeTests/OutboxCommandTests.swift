@@ -1,4 +1,5 @@
 import CRMSink
+import AMITestSupport
 import Foundation
 import Testing
 
@@ -9,7 +10,7 @@ struct OutboxCommandTests {
         let (process, output, errors) = try DaemonProcessTests.launch(arguments, environment: environment)
         let text = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         let errorText = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        await DaemonProcessTests.wait(process)
+        await ChildProcess.waitForExit(process)
         return (process.terminationStatus, text, errorText)
     }
 

@@ -27,7 +27,7 @@ struct WebhookEndToEndTests {
             // The receiver picks its own port and names it, so no other test can take it first.
             let (receiver, receiverOutput, _) = try DaemonProcessTests.launch(["receive", "--port", "0"], environment: ["RECEIVE_SECRET": secret])
             defer { receiver.terminate() }
-            let receiverLines = DaemonProcessTests.lines(of: receiverOutput.fileHandleForReading)
+            let receiverLines = ChildProcess.lines(of: receiverOutput.fileHandleForReading)
             let daemon = ChildProcessBox()
             defer { daemon.terminate() }
 
