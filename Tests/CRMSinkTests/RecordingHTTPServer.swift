@@ -12,6 +12,8 @@ final class RecordingHTTPServer: Sendable {
         var body: [UInt8]
         /// The client's port: equal across requests when the client reused its connection.
         var clientPort: Int?
+        /// When the whole request had arrived, before it was answered.
+        var receivedAt: ContinuousClock.Instant = .now
     }
 
     enum Behaviour: Sendable {

@@ -199,12 +199,15 @@ public final class WebhookDispatcher: Service, Sendable {
             result = .transportError(error)
         }
         metadata["latency_ms"] = "\(Self.milliseconds(ContinuousClock.now - started))"
+        // Retry-After and the backoff count from the answer, not from when the request left: a
+        // slow receiver must not eat into the wait it asked for.
+        let answeredAt = Date()
         var random = SystemRandomNumberGenerator()
         let decision = DeliveryRetryPolicy(endpoint).decide(
             result,
             attempts: delivery.attempts,
             age: .milliseconds(Int64(now.timeIntervalSince(delivery.createdAt) * 1000)),
-            now: now,
+            now: answeredAt,
             random: &random
         )
         let status: Int? = if case .response(let status, _) = result { status } else { nil }
@@ -218,7 +221,7 @@ public final class WebhookDispatcher: Service, Sendable {
             metadata["error"] = "\(reason)"
             metadata["retry_in_ms"] = "\(Self.milliseconds(delay))"
             self.logger.warning("delivery failed; will retry", metadata: metadata)
-            return .retry(id: delivery.id, at: now.addingTimeInterval(Self.seconds(delay)), status: status, error: reason)
+            return .retry(id: delivery.id, at: answeredAt.addingTimeInterval(Self.seconds(delay)), status: status, error: reason)
         case .dead(let reason):
             self.counters.withLock { $0.attempts += 1; $0.deadLettered += 1 }
             metadata["error"] = "\(reason)"
