@@ -1,3 +1,4 @@
+import EventMapper
 import Hummingbird
 import Logging
 import ServiceLifecycle
@@ -14,6 +15,9 @@ struct APIServer: Service {
     var configuration: APIConfiguration
     var keyStore: APIKeyStore
     var readinessChecks: [ReadinessCheck]
+    /// ViciDial's database, for the routes that read or write it; nil when `vicidial.db` is not
+    /// configured, and those routes answer 503.
+    var vicidial: ViciDialRepository?
     var rateLimiter: TokenBucketRateLimiter
     var logger: Logger
 
@@ -21,12 +25,14 @@ struct APIServer: Service {
         configuration: APIConfiguration,
         keyStore: APIKeyStore,
         readinessChecks: [ReadinessCheck] = [],
+        vicidial: ViciDialRepository? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
         logger: Logger = Logger(label: "amibridge.api")
     ) {
         self.configuration = configuration
         self.keyStore = keyStore
         self.readinessChecks = readinessChecks
+        self.vicidial = vicidial
         self.rateLimiter = TokenBucketRateLimiter(perMinute: configuration.rateLimitPerMinute, now: now)
         self.logger = logger
     }

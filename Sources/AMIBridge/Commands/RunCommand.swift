@@ -39,12 +39,14 @@ struct RunCommand: AsyncParsableCommand {
         var enricher: CallEnricher?
         var watcher: DispositionWatcher?
         var databasePool: MariaDBPool?
+        var repository: ViciDialRepository?
         if let database = configuration.vicidialDatabase {
             let pool = MariaDBPool(configuration: database, size: 2)
             databasePool = pool
-            let repository = ViciDialRepository(database: pool)
-            enricher = CallEnricher(repository: repository, configuration: configuration.enrichment)
-            watcher = DispositionWatcher(repository: repository, configuration: configuration.dispositions)
+            let vicidial = ViciDialRepository(database: pool)
+            repository = vicidial
+            enricher = CallEnricher(repository: vicidial, configuration: configuration.enrichment)
+            watcher = DispositionWatcher(repository: vicidial, configuration: configuration.dispositions)
         } else {
             logger.notice("no vicidial.db configured: webhooks carry the call's own fields, no lead or disposition")
         }
@@ -101,7 +103,8 @@ struct RunCommand: AsyncParsableCommand {
         let apiServer = APIServer(
             configuration: api,
             keyStore: keyStore,
-            readinessChecks: Readiness.checks(clients: clients, database: databasePool, stateDirectory: webhooks.stateDirectory)
+            readinessChecks: Readiness.checks(clients: clients, database: databasePool, stateDirectory: webhooks.stateDirectory),
+            vicidial: repository
         )
 
         logger.info("amibridge starting", metadata: [

@@ -1,4 +1,5 @@
 @testable import AMIBridge
+import EventMapper
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -18,12 +19,12 @@ struct APITestEnvironment {
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
-    func application(_ configure: (inout APIConfiguration) -> Void = { _ in }, checks: [ReadinessCheck] = []) -> Application<RouterResponder<APIRequestContext>> {
+    func application(_ configure: (inout APIConfiguration) -> Void = { _ in }, checks: [ReadinessCheck] = [], vicidial: ViciDialRepository? = nil) -> Application<RouterResponder<APIRequestContext>> {
         var configuration = APIConfiguration()
         configuration.stateDirectory = directory
         configure(&configuration)
         let clock = self.clock
-        return APIServer(configuration: configuration, keyStore: store, readinessChecks: checks, now: { clock.now }).makeApplication()
+        return APIServer(configuration: configuration, keyStore: store, readinessChecks: checks, vicidial: vicidial, now: { clock.now }).makeApplication()
     }
 
     static func bearer(_ key: String) -> HTTPFields { [.authorization: "Bearer \(key)"] }
