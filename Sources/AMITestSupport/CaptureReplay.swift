@@ -110,7 +110,8 @@ public struct CaptureReplay: Sendable {
         ["Username", "Secret", "Key", "AuthType"].allSatisfy { action[$0] == recorded[$0] }
     }
 
-    static func parseAction(_ text: String) -> AMIMessage? {
+    /// A recorded action's text as a message (for tests that read what the recording client sent).
+    public static func parseAction(_ text: String) -> AMIMessage? {
         var decoder = AMIFrameDecoder()
         var buffer = ByteBuffer(string: text)
         guard case .message(let message)? = try? decoder.decode(buffer: &buffer) else { return nil }

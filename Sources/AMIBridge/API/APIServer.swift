@@ -18,6 +18,8 @@ struct APIServer: Service {
     /// ViciDial's database, for the routes that read or write it; nil when `vicidial.db` is not
     /// configured, and those routes answer 503.
     var vicidial: ViciDialRepository?
+    /// Click-to-call; nil when there is no AMI server to originate on (those routes answer 503).
+    var clickToCall: ClickToCallService?
     var rateLimiter: TokenBucketRateLimiter
     var logger: Logger
 
@@ -26,6 +28,7 @@ struct APIServer: Service {
         keyStore: APIKeyStore,
         readinessChecks: [ReadinessCheck] = [],
         vicidial: ViciDialRepository? = nil,
+        clickToCall: ClickToCallService? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
         logger: Logger = Logger(label: "amibridge.api")
     ) {
@@ -33,6 +36,7 @@ struct APIServer: Service {
         self.keyStore = keyStore
         self.readinessChecks = readinessChecks
         self.vicidial = vicidial
+        self.clickToCall = clickToCall
         self.rateLimiter = TokenBucketRateLimiter(perMinute: configuration.rateLimitPerMinute, now: now)
         self.logger = logger
     }
@@ -70,7 +74,8 @@ struct APIServer: Service {
         let v1 = router.group("v1")
             .add(middleware: APIKeyAuthMiddleware(store: keyStore))
             .add(middleware: RateLimitMiddleware(limiter: rateLimiter))
-        // A placeholder that proves the chain; real endpoints (calls, agents, ...) join it.
+        CallRoutes(service: clickToCall).register(on: v1)
+        // Proves the chain (key, rate limit) without side effects: for monitoring and key checks.
         v1.get("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
         v1.post("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
         return router

@@ -19,10 +19,12 @@ struct RunCommand: AsyncParsableCommand {
         let configuration: BridgeConfiguration
         let webhooks: WebhookConfiguration
         let api: APIConfiguration
+        let clickToCall: ClickToCallConfiguration
         do {
             configuration = try await BridgeConfiguration.load(path: config)
             webhooks = try await WebhookConfiguration.load(path: config)
             api = try await APIConfiguration.load(path: config)
+            clickToCall = try await ClickToCallConfiguration.load(path: config)
         } catch let error as ConfigurationError {
             // One line naming the key, and a non-zero exit: systemd shows it as the failure reason.
             FileHandle.standardError.write(Data("amibridge: \(error)\n".utf8))
@@ -64,6 +66,9 @@ struct RunCommand: AsyncParsableCommand {
         if webhooks.endpoints.isEmpty {
             logger.notice("no webhooks.endpoints configured: calls are followed and logged, nothing is sent")
         }
+        let clickToCallRegistry = ClickToCallRegistry(limits: .init(
+            retention: .seconds(clickToCall.statusRetentionMinutes * 60), maximumCalls: clickToCall.maximumRememberedCalls
+        ))
         let pipeline = CallPipeline(
             enricher: enricher,
             watcher: watcher,
@@ -71,6 +76,9 @@ struct RunCommand: AsyncParsableCommand {
             logger: Logger(label: "amibridge.vicidial"),
             now: now
         ) { event in
+            if event.name == .dispositionSet, let callID = event.click2callID {
+                clickToCallRegistry.dispositionSet(callID: callID, disposition: event.disposition)
+            }
             do {
                 try await emitter.emit(event)
                 webhookLogger.debug("webhook queued", metadata: [
@@ -85,12 +93,16 @@ struct RunCommand: AsyncParsableCommand {
         }
         let consumer = CallTrackingService(
             events: events,
+            configuration: .init(tracker: { server in
+                CallTracker.Configuration(server: server, originateResponseTimeout: Double(clickToCall.responseTimeoutSeconds))
+            }),
             listChannels: { server in
                 guard let client = clientsByName[server] else { return [] }
                 return try await client.send(.coreShowChannels).listItems
             },
             now: now
         ) { update in
+            clickToCallRegistry.apply(update)
             await pipeline.handle(update)
         }
         let keyStore: APIKeyStore
@@ -104,7 +116,15 @@ struct RunCommand: AsyncParsableCommand {
             configuration: api,
             keyStore: keyStore,
             readinessChecks: Readiness.checks(clients: clients, database: databasePool, stateDirectory: webhooks.stateDirectory),
-            vicidial: repository
+            vicidial: repository,
+            clickToCall: ClickToCallService(
+                configuration: clickToCall,
+                registry: clickToCallRegistry,
+                tracking: consumer,
+                servers: clients,
+                lookUpAgentPhone: nil,
+                logger: Logger(label: "amibridge.click2call")
+            )
         )
 
         logger.info("amibridge starting", metadata: [

@@ -14,8 +14,12 @@ struct CallLog: Sendable {
             logger.info("call answered", metadata: metadata(call))
         case .completed(let call):
             logger.info("call complete", metadata: metadata(call))
-        case .originateTimedOut(let callID, let actionID):
-            logger.warning("no OriginateResponse in time", metadata: ["call_id": "\(callID)", "action_id": "\(actionID)"])
+        case .progressed(let call, let stage):
+            var metadata = metadata(call)
+            metadata["stage"] = "\(stage.rawValue)"
+            logger.debug("click-to-call progressed", metadata: metadata)
+        case .originateTimedOut(let server, let callID, let actionID):
+            logger.warning("no OriginateResponse in time", metadata: ["server": "\(server)", "call_id": "\(callID)", "action_id": "\(actionID)"])
         case .outage(let server, let from, let to):
             logger.warning("AMI outage over; looking for calls missed meanwhile", metadata: [
                 "server": "\(server)", "outage_seconds": "\(Int(to - from))",

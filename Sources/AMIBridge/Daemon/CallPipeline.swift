@@ -26,7 +26,7 @@ struct CallPipeline: Service {
     func handle(_ update: CallUpdate) async {
         callLog.record(update)
         switch update {
-        case .started:
+        case .started, .progressed:
             break
         case .answered(let call):
             await emit(.callAnswered(call))
@@ -53,8 +53,8 @@ struct CallPipeline: Service {
             } catch {
                 logger.error("could not look for calls missed during the AMI outage", metadata: ["server": "\(server)", "error": "\(error)"])
             }
-        case .originateTimedOut(let callID, _):
-            await emit(.click2callTimedOut(callID: callID, server: ""))
+        case .originateTimedOut(let server, let callID, _):
+            await emit(.click2callTimedOut(callID: callID, server: server))
         case .userEvent(let server, let name, let linkedid, let callID, let fields):
             await emit(.userEvent(server: server, name: name, linkedid: linkedid, callID: callID, fields: fields))
         }

@@ -86,8 +86,11 @@ public enum CallUpdate: Sendable, Hashable {
     case started(CallRecord)
     case answered(CallRecord)
     case completed(CallRecord)
+    /// A click-to-call moved to a new ``ClickToCallStage`` (agent ringing, customer ringing, ...).
+    /// Only calls with a click-to-call id report it; ``completed(_:)`` ends every call.
+    case progressed(CallRecord, ClickToCallStage)
     /// An `Originate` this bridge sent got no `OriginateResponse` in time.
-    case originateTimedOut(callID: String, actionID: String)
+    case originateTimedOut(server: String, callID: String, actionID: String)
     /// The AMI connection to `server` was down from `from` to `to` (after the reconcile): calls
     /// that started and ended inside that window are only in ViciDial's tables.
     case outage(server: String, from: Double, to: Double)

@@ -61,6 +61,8 @@ public struct CallTracker: Sendable {
         var originateResult: OriginateResult?
         var firstHangup: String?
         var callerCode: ViciDialCallerCode?
+        /// The click-to-call stage last reported, so each change is reported once.
+        var stage: ClickToCallStage?
         /// Every leg hung up; waiting until this time for the OriginateResponse.
         var awaitingOriginateUntil: Double?
 
@@ -83,12 +85,20 @@ public struct CallTracker: Sendable {
     /// Whether a channel belongs to a call being followed.
     public func isTracked(_ uniqueid: String) -> Bool { callOfChannel[uniqueid] != nil }
 
-    mutating func removeOriginate(_ actionID: String) { originates[actionID] = nil }
+    public mutating func removeOriginate(_ actionID: String) { originates[actionID] = nil }
 
     /// Registers an Originate this bridge sent, so its call carries `callID` and waits for the
     /// OriginateResponse (matched by `actionID`).
     public mutating func originateSent(actionID: String, callID: String, channel: String, at time: Double) {
         originates[actionID] = PendingOriginate(callID: callID, channel: channel, sentAt: time)
+    }
+
+    /// Asterisk refused an Originate outright (`Response: Error`): no `OriginateResponse` will
+    /// follow, so the click-to-call completes now as an `originate_error`.
+    public mutating func originateRejected(actionID: String, at time: Double) -> [CallUpdate] {
+        var updates: [CallUpdate] = []
+        originateResponse(actionID: actionID, success: false, reason: 0, uniqueid: nil, channel: "", at: time, into: &updates)
+        return updates
     }
 
     /// Feeds one AMI event; `time` is when it arrived (its `Timestamp:` header wins when present).
@@ -194,7 +204,7 @@ public struct CallTracker: Sendable {
         }
         for (actionID, pending) in originates where now - pending.sentAt >= configuration.originateResponseTimeout {
             originates[actionID] = nil
-            updates.append(.originateTimedOut(callID: pending.callID, actionID: actionID))
+            updates.append(.originateTimedOut(server: configuration.server, callID: pending.callID, actionID: actionID))
         }
         return updates
     }
@@ -265,12 +275,21 @@ public struct CallTracker: Sendable {
         if calls[keep]!.firstHangup == nil { calls[keep]!.firstHangup = absorbed.firstHangup }
     }
 
-    /// Emits `started`, and `answered` once the customer leg answers.
+    /// Emits `started`, `answered` once the customer leg answers, and for a click-to-call each
+    /// new stage.
     private mutating func announce(_ key: String, into updates: inout [CallUpdate]) {
         guard let call = calls[key] else { return }
         if !call.announced {
             calls[key]!.announced = true
             updates.append(.started(record(call)))
+        }
+        if call.callID != nil {
+            let record = record(call)
+            let stage = ClickToCallStage(live: record)
+            if stage != call.stage {
+                calls[key]!.stage = stage
+                updates.append(.progressed(record, stage))
+            }
         }
         if !call.answerAnnounced {
             let record = record(call)

@@ -53,6 +53,18 @@ public final class CallTrackingService: Service, Sendable {
         withTracker(server) { $0.originateSent(actionID: actionID, callID: callID, channel: channel, at: time) }
     }
 
+    /// An Originate that was never written (the connection was down): stop waiting for it.
+    public func forgetOriginate(server: String, actionID: String) {
+        withTracker(server) { $0.removeOriginate(actionID) }
+    }
+
+    /// Asterisk answered a click-to-call's Originate with an error: its call fails now.
+    public func originateRejected(server: String, actionID: String) async {
+        let time = now()
+        let updates = withTracker(server) { $0.originateRejected(actionID: actionID, at: time) }
+        for update in updates { await output(update) }
+    }
+
     /// Calls being followed on every server.
     public var liveCallCount: Int { trackers.withLock { $0.values.reduce(0) { $0 + $1.liveCallCount } } }
 

@@ -80,7 +80,7 @@ struct CallTrackerTimingTests {
         var tracker = CallTracker(configuration: .init(server: "dialer1", originateResponseTimeout: 180))
         tracker.originateSent(actionID: "a-1", callID: "c-1", channel: "SIP/1001", at: 1000)
         #expect(tracker.tick(now: 1179).isEmpty)
-        #expect(tracker.tick(now: 1180) == [.originateTimedOut(callID: "c-1", actionID: "a-1")])
+        #expect(tracker.tick(now: 1180) == [.originateTimedOut(server: tracker.configuration.server, callID: "c-1", actionID: "a-1")])
         // Reported once.
         #expect(tracker.tick(now: 2000).isEmpty)
     }

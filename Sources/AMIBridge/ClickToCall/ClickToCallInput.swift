@@ -1,0 +1,72 @@
+/// The values a click-to-call request may carry, checked before anything reaches Asterisk. The AMI
+/// encoder refuses CR/LF anyway; these rules are stricter so a bad request is a clear 400 naming
+/// its field, never an odd Originate.
+
+/// A customer number: digits with an optional leading `+`, 7 to 15 digits once spaces, dashes,
+/// dots and parentheses are stripped. Nothing else: letters, `*`, `#`, control characters fail.
+struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
+    /// `+` (if given) and the digits, e.g. `+18005551234`.
+    let normalized: String
+
+    init?(_ text: String) {
+        var digits = ""
+        var plus = false
+        for (offset, character) in text.enumerated() {
+            switch character {
+            case "0"..."9": digits.append(character)
+            case " ", "-", ".", "(", ")": continue
+            case "+" where offset == 0: plus = true
+            default: return nil
+            }
+        }
+        guard (7...15).contains(digits.count) else { return nil }
+        normalized = (plus ? "+" : "") + digits
+    }
+
+    /// The digits alone, as a dialplan extension.
+    var digits: Substring { normalized.drop { $0 == "+" } }
+
+    var description: String { normalized }
+}
+
+/// A dialable channel such as `SIP/1001`, `PJSIP/agent7` or `Local/1001@agents`.
+enum AgentChannel {
+    static func isValid(_ text: String) -> Bool {
+        guard let slash = text.firstIndex(of: "/"), text.utf8.count <= 80 else { return false }
+        let technology = text[..<slash]
+        let resource = text[text.index(after: slash)...]
+        return !technology.isEmpty && technology.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber) }
+            && !resource.isEmpty && resource.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.@/".contains($0)) }
+    }
+
+    /// A bare extension (`1001`), put into the configured template.
+    static func isExtension(_ text: String) -> Bool {
+        (1...40).contains(text.utf8.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.".contains($0)) }
+    }
+}
+
+/// Names that go into AMI headers unquoted: dialplan contexts, ViciDial users and campaigns.
+enum AMIName {
+    static func isValid(_ text: String, maximumLength: Int = 80) -> Bool {
+        (1...maximumLength).contains(text.utf8.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.@".contains($0)) }
+    }
+
+    /// A channel variable name: a letter or `_` first, then letters, digits, `_`.
+    static func isVariableName(_ text: String) -> Bool {
+        guard let first = text.first, first.isASCII, first.isLetter || first == "_", text.utf8.count <= 64 else { return false }
+        return text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_") }
+    }
+}
+
+/// The number and name parts of `CallerID: "name" <number>`.
+enum CallerIDNumber {
+    static func isValid(_ text: String) -> Bool {
+        let digits = text.hasPrefix("+") ? text.dropFirst() : Substring(text)
+        return (2...20).contains(digits.count) && digits.allSatisfy { $0.isASCII && $0.isNumber }
+    }
+
+    /// No quotes, angle brackets or control characters: they would change what Asterisk parses.
+    static func isValidName(_ text: String) -> Bool {
+        text.utf8.count <= 40 && text.unicodeScalars.allSatisfy { $0.value >= 0x20 && $0.value != 0x7F && !"\"<>\\".unicodeScalars.contains($0) }
+    }
+}

@@ -1,0 +1,144 @@
+import EventMapper
+import Foundation
+import NIOCore
+import Synchronization
+
+/// Every click-to-call the API placed, as `GET /v1/calls/{id}` shows it, fed by the call tracker's
+/// updates; and the `Idempotency-Key`s that map a retried request to the call it already placed.
+///
+/// In memory and bounded: calls are forgotten after the retention time or beyond the most
+/// remembered, oldest first. What must survive a restart (the outcome) goes out as webhooks
+/// through the durable outbox; this is the live view.
+final class ClickToCallRegistry: Sendable {
+    struct Limits: Sendable {
+        var retention: Duration
+        var maximumCalls: Int
+    }
+
+    /// What `reserve` found for an idempotency key.
+    enum Reservation: Sendable {
+        /// A new call: place it.
+        case new(callID: String)
+        /// The same request came before: answer with its call, dial nothing.
+        case existing(ClickToCallStatus)
+        /// The key was used for a different request.
+        case conflict(callID: String)
+    }
+
+    private struct State {
+        var calls: [String: ClickToCallStatus] = [:]
+        /// Call ids oldest first, for forgetting.
+        var order = CircularBuffer<(callID: String, createdAt: Date)>()
+        /// `<api key id> <Idempotency-Key>` → the request it was first used with and its call.
+        var idempotency: [String: (request: ClickToCallRequest, callID: String)] = [:]
+        var idempotencyKeyOfCall: [String: String] = [:]
+    }
+
+    private let state = Mutex(State())
+    private let limits: Limits
+    private let now: @Sendable () -> Date
+
+    init(limits: Limits, now: @escaping @Sendable () -> Date = { Date() }) {
+        self.limits = limits
+        self.now = now
+    }
+
+    /// A new call id, or the call an earlier identical request with the same key placed.
+    func reserve(_ request: ClickToCallRequest, idempotencyKey: String?) -> Reservation {
+        let callID = UUID().uuidString.lowercased()
+        guard let idempotencyKey else { return .new(callID: callID) }
+        return state.withLock { state in
+            if let earlier = state.idempotency[idempotencyKey] {
+                guard earlier.request == request else { return .conflict(callID: earlier.callID) }
+                if let call = state.calls[earlier.callID] { return .existing(call) }
+                // Reserved by a request still being placed: it answers with the same id.
+                return .existing(Self.placeholder(callID: earlier.callID, request: request, at: now()))
+            }
+            state.idempotency[idempotencyKey] = (request, callID)
+            state.idempotencyKeyOfCall[callID] = idempotencyKey
+            return .new(callID: callID)
+        }
+    }
+
+    /// Records a placed call (status queued).
+    func insert(_ call: ClickToCallStatus) {
+        let time = now()
+        state.withLock { state in
+            state.calls[call.callID] = call
+            state.order.append((call.callID, call.createdAt))
+            forgetOld(&state, at: time)
+        }
+    }
+
+    /// Forgets a call that was never placed (AMI down), so a retry with the same key dials.
+    func discard(_ callID: String) {
+        state.withLock { state in
+            state.calls[callID] = nil
+            if let key = state.idempotencyKeyOfCall.removeValue(forKey: callID) { state.idempotency[key] = nil }
+        }
+    }
+
+    func status(_ callID: String) -> ClickToCallStatus? {
+        state.withLock { $0.calls[callID] }
+    }
+
+    func update(_ callID: String, _ body: (inout ClickToCallStatus) -> Void) -> ClickToCallStatus? {
+        state.withLock { state in
+            guard state.calls[callID] != nil else { return nil }
+            body(&state.calls[callID]!)
+            return state.calls[callID]
+        }
+    }
+
+    var count: Int { state.withLock { $0.calls.count } }
+
+    /// Follows the tracker: each update of a call this API placed moves its status on.
+    func apply(_ update: CallUpdate) {
+        let time = now()
+        switch update {
+        case .started(let record), .answered(let record):
+            guard let callID = record.callID else { return }
+            _ = self.update(callID) { $0.absorb(record); $0.updatedAt = time }
+        case .progressed(let record, let stage):
+            guard let callID = record.callID else { return }
+            _ = self.update(callID) { $0.absorb(record); $0.reach(stage, at: time) }
+        case .completed(let record):
+            guard let callID = record.callID else { return }
+            _ = self.update(callID) { call in
+                call.absorb(record)
+                call.reason = record.outcome == .answered ? nil : record.outcome?.rawValue
+                call.reach(ClickToCallStage(ended: record.outcome), at: time)
+            }
+        case .originateTimedOut(_, let callID, _):
+            _ = self.update(callID) { call in
+                guard !call.status.isFinal else { return }
+                call.reason = "timeout"
+                call.reach(.failed, at: time)
+            }
+        case .outage, .userEvent:
+            break
+        }
+    }
+
+    /// The agent's disposition, once ViciDial has it (from the `disposition_set` webhook).
+    func dispositionSet(callID: String, disposition: String?) {
+        let time = now()
+        _ = update(callID) { $0.disposition = disposition; $0.updatedAt = time }
+    }
+
+    private func forgetOld(_ state: inout State, at time: Date) {
+        let cutoff = time.addingTimeInterval(-Double(limits.retention.components.seconds))
+        while let oldest = state.order.first, state.order.count > limits.maximumCalls || oldest.createdAt < cutoff {
+            state.order.removeFirst()
+            state.calls[oldest.callID] = nil
+            if let key = state.idempotencyKeyOfCall.removeValue(forKey: oldest.callID) { state.idempotency[key] = nil }
+        }
+    }
+
+    private static func placeholder(callID: String, request: ClickToCallRequest, at date: Date) -> ClickToCallStatus {
+        ClickToCallStatus(
+            callID: callID, status: .queued, agentChannel: "", phoneNumber: request.phoneNumber.normalized,
+            campaignID: request.campaignID, leadID: request.leadID, server: "", createdAt: date, updatedAt: date, stages: [:]
+        )
+    }
+}
