@@ -36,8 +36,13 @@ public final class LineLog: Sendable {
             for await line in lines {
                 storage.resume(line) { state in
                     state.lines.append(line)
-                    let ready = state.waiters.filter { $0.matches(line) }
-                    state.waiters.removeAll { $0.matches(line) }
+                    // Each waiter's predicate sees each line once (``line(_:where:)`` counts on it).
+                    var ready: [Waiter] = []
+                    state.waiters.removeAll { waiter in
+                        guard waiter.matches(line) else { return false }
+                        ready.append(waiter)
+                        return true
+                    }
                     return ready
                 }
             }
@@ -84,6 +89,16 @@ public final class LineLog: Sendable {
         }
         guard let line else { throw OutputEnded() }
         return line
+    }
+
+    /// The `n`th line (from 1) that matches, so far or to come.
+    public func line(_ n: Int, within limit: Duration = .seconds(60), where matches: @escaping @Sendable (String) -> Bool) async throws -> String {
+        // Each line is offered to a waiter once, in order: counting the matches seen finds the nth.
+        let seen = Mutex(0)
+        return try await first(within: limit) { line in
+            guard matches(line) else { return false }
+            return seen.withLock { $0 += 1; return $0 >= n }
+        }
     }
 
     public struct OutputEnded: Error, CustomStringConvertible {

@@ -284,9 +284,9 @@ private final class DispatcherCore: @unchecked Sendable {
         self.condition.lock()
         defer { self.condition.unlock() }
         if self.stopping {
-            // Claimed but never started: back to pending.
+            // Claimed but never started: back to pending. They leave `inFlight` below, with the
+            // other outcomes (counting them here too once made shutdown spin forever under load).
             self.outcomes += self.jobs.map { .released(id: $0.id) }
-            self.inFlight -= self.jobs.count
             self.jobs.removeAll()
             while self.outcomes.isEmpty && self.inFlight > 0 { self.condition.wait() }
         } else if self.outcomes.isEmpty && !self.woken && !(claimAgain && self.inFlight < capacity) {
