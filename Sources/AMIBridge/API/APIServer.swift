@@ -73,6 +73,9 @@ struct APIServer: Service {
         // A placeholder that proves the chain; real endpoints (calls, agents, ...) join it.
         v1.get("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
         v1.post("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
+        AgentRoutes(vicidial: vicidial).register(on: v1)
+        RecordingRoutes(vicidial: vicidial).register(on: v1)
+        LeadRoutes(vicidial: vicidial).register(on: v1)
         return router
     }
 
