@@ -72,18 +72,13 @@ import Testing
     }
 
     @Test func withoutInsertPrivilegeTheImportFailsAndSaysNothingWasWritten() async throws {
-        // A user like the bridge's, minus INSERT: what a deployment with the old read-only grants has.
-        let name = "amib_ro_\(Int.random(in: 100_000...999_999))"
-        _ = try await driver.root.execute("CREATE USER '\(name)'@'localhost' IDENTIFIED BY 'ro-password'")
-        _ = try await driver.root.execute("GRANT SELECT ON asterisk.vicidial_list TO '\(name)'@'localhost'")
-        var configuration = try TestDatabase.socketConfiguration(password: "ro-password")
-        configuration.username = name
+        let configuration = try await driver.createUser(granting: "SELECT")
         let repository = ViciDialRepository(database: MariaDBClient(configuration: configuration))
         let list = Self.listID()
         let error = await #expect(throws: ViciDialLeadImportError.self) {
             try await repository.insertLeads([try Self.lead(list: list, phone: TestDatabase.uniquePhoneNumber())])
         }
-        _ = try await driver.root.execute("DROP USER '\(name)'@'localhost'")
+        try await driver.dropUser(configuration)
         #expect((error?.underlying as? MariaDBError)?.code == .tableAccessDenied)
         #expect(error?.isTransactional == false)
         #expect(error?.writtenLeadIDs == [])

@@ -136,6 +136,21 @@ struct ViciDialTestDriver {
         return Int64(result.lastInsertID)
     }
 
+    /// A database user like the bridge's with only `privileges` on `vicidial_list` (say, SELECT
+    /// without INSERT: a deployment with the old read-only grants); remove it with ``dropUser(_:)``.
+    func createUser(granting privileges: String) async throws -> MariaDBConnection.Configuration {
+        let name = "amib_t\(Int.random(in: 100_000_000...999_999_999))"
+        _ = try await root.execute("CREATE USER '\(name)'@'localhost' IDENTIFIED BY 'test-password'")
+        _ = try await root.execute("GRANT \(privileges) ON asterisk.vicidial_list TO '\(name)'@'localhost'")
+        var configuration = try TestDatabase.socketConfiguration(password: "test-password")
+        configuration.username = name
+        return configuration
+    }
+
+    func dropUser(_ configuration: MariaDBConnection.Configuration) async throws {
+        _ = try await root.execute("DROP USER '\(configuration.username)'@'localhost'")
+    }
+
     /// A user name no other test uses (ViciDial's are at most 20 characters).
     static func user() -> String { "u" + String(Int.random(in: 100_000_000...999_999_999)) }
 

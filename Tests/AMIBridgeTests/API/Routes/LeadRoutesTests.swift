@@ -1,4 +1,5 @@
 @testable import AMIBridge
+import EventMapper
 import Foundation
 import Testing
 
@@ -122,6 +123,22 @@ import Testing
         let answer = try await test.post("/v1/leads", body)
         #expect(answer.status == .contentTooLarge)
         #expect(answer.errorCode == "too_many_rows")
+        #expect(try await leads(in: list, test).isEmpty)
+    }
+
+    @Test func aDatabaseUserWithoutInsertGetsAnImportErrorThatSaysWhatMayBeWritten() async throws {
+        let driver = try ViciDialTestDriver()
+        let configuration = try await driver.createUser(granting: "SELECT")
+        let test = try ViciDialAPITest(repository: ViciDialRepository(database: MariaDBClient(configuration: configuration)))
+        defer { test.remove() }
+        let list = Self.listID()
+        let answer = try await test.post("/v1/leads", #"[{"phone_number":"8005551234","list_id":"\#(list)"}]"#)
+        try await driver.dropUser(configuration)
+        #expect(answer.status == .internalServerError)
+        #expect(answer.errorCode == "import_failed")
+        #expect(APIErrorBody.decode(answer.body)?.error.message.contains("MyISAM") == true)
+        // The message names no SQL and no database account.
+        #expect(!answer.text.contains("INSERT") && !answer.text.contains(configuration.username))
         #expect(try await leads(in: list, test).isEmpty)
     }
 

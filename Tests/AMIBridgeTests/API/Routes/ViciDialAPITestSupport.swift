@@ -19,10 +19,15 @@ struct ViciDialAPITest {
 
     /// `database: false` serves the same routes with no database configured.
     init(database: Bool = true) throws {
+        try self.init(repository: database ? try ViciDialTestDriver.repository() : nil)
+    }
+
+    /// The routes over `repository` (another user, an unreachable server...).
+    init(repository: ViciDialRepository?) throws {
         environment = try APITestEnvironment()
         key = try environment.store.create(name: "crm").text
         driver = try ViciDialTestDriver()
-        repository = database ? try ViciDialTestDriver.repository() : nil
+        self.repository = repository
     }
 
     func remove() { environment.remove() }

@@ -1,4 +1,5 @@
 @testable import AMIBridge
+import EventMapper
 import HTTPTypes
 import Testing
 
@@ -23,6 +24,18 @@ struct ViciDialRouteRefusalTests {
         let answer = try await test.request(uri, method: method, body: method == .post ? #"[{"phone_number":"8005551234","list_id":"101"}]"# : nil)
         #expect(answer.status == .serviceUnavailable)
         #expect(answer.errorCode == "database_not_configured")
+    }
+
+    @Test("when MariaDB cannot be reached every route answers 503, not 500", arguments: ViciDialRoutesUnderTest.uris.indices)
+    func unreachableDatabase(index: Int) async throws {
+        let (method, uri) = ViciDialRoutesUnderTest.uris[index]
+        var configuration = try TestDatabase.socketConfiguration()
+        configuration.endpoint = .unixSocket(path: "/nonexistent/amibridge-api-test.sock")
+        let test = try ViciDialAPITest(repository: ViciDialRepository(database: MariaDBClient(configuration: configuration)))
+        defer { test.remove() }
+        let answer = try await test.request(uri, method: method, body: method == .post ? #"[{"phone_number":"8005551234","list_id":"101"}]"# : nil)
+        #expect(answer.status == .serviceUnavailable)
+        #expect(answer.errorCode == "database_unavailable")
     }
 
     @Test("without a key every route answers 401", arguments: ViciDialRoutesUnderTest.uris.indices)
