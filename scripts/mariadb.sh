@@ -156,7 +156,9 @@ provision() {
         users+="CREATE USER IF NOT EXISTS '$DB_USER'@'$host' IDENTIFIED BY $(sql_string "$password");"$'\n'
         # A re-run with another password must not leave the old one in place.
         users+="ALTER USER '$DB_USER'@'$host' IDENTIFIED BY $(sql_string "$password");"$'\n'
-        # Least privilege, as in production (deploy/): read the ViciDial tables, insert leads.
+        # Least privilege, as in production (deploy/): SELECT on the ViciDial tables the bridge
+        # reads, INSERT on vicidial_list only (lead import: POST /v1/leads and add_lead). No
+        # UPDATE, DELETE or DDL anywhere: the bridge never changes what ViciDial wrote.
         for table in $tables; do
             grants+="GRANT SELECT ON \`$DB_NAME\`.\`$table\` TO '$DB_USER'@'$host';"$'\n'
         done

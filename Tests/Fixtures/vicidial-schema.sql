@@ -5,7 +5,8 @@
 --
 -- ENGINE=MyISAM as in stock ViciDial (FACTS.md says so for vicidial_log): no transactions and no
 -- row locks, so tests see what production sees (a rolled-back "transaction" on these tables keeps
--- its rows). The database's default character set is utf8mb4 (scripts/mariadb.sh creates it).
+-- its rows; the lead import says so when it fails, see ViciDialRepository+Leads.swift). The
+-- database's default character set is utf8mb4 (scripts/mariadb.sh creates it).
 --
 -- Loaded by scripts/mariadb.sh on every start, so every statement must be safe to re-run.
 -- scripts/mariadb.sh grants SELECT on every table named in a `CREATE TABLE IF NOT EXISTS` line.

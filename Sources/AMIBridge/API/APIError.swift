@@ -15,6 +15,8 @@ struct APIError: Error, HTTPResponseError, Sendable {
 
     static func unauthorized(_ message: String) -> APIError { APIError(status: .unauthorized, code: "unauthorized", message: message) }
     static func forbidden(_ message: String) -> APIError { APIError(status: .forbidden, code: "forbidden", message: message) }
+    static func invalidRequest(_ message: String) -> APIError { APIError(status: .badRequest, code: "invalid_request", message: message) }
+    static func notFound(_ message: String) -> APIError { APIError(status: .notFound, code: "not_found", message: message) }
     static func tooManyRequests(retryAfterSeconds: Int) -> APIError {
         APIError(
             status: .tooManyRequests, code: "rate_limited",

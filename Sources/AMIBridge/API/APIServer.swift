@@ -78,6 +78,9 @@ struct APIServer: Service {
         // Proves the chain (key, rate limit) without side effects: for monitoring and key checks.
         v1.get("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
         v1.post("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
+        AgentRoutes(vicidial: vicidial).register(on: v1)
+        RecordingRoutes(vicidial: vicidial).register(on: v1)
+        LeadRoutes(vicidial: vicidial).register(on: v1)
         return router
     }
 

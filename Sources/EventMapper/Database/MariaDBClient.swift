@@ -39,7 +39,10 @@ public final class MariaDBClient: Sendable {
         }
     }
 
-    private func withConnection<Result: Sendable>(
+    /// Runs `body` with this client's connection and no other call in between, on the thread pool:
+    /// for statements that belong to one session, such as ``MariaDBConnection/transaction(_:)``.
+    /// `body` blocks a pool thread while it runs, so it should only talk to the database.
+    public func withConnection<Result: Sendable>(
         _ body: @escaping @Sendable (MariaDBConnection) throws -> Result
     ) async throws -> Result {
         try await self.threadPool.runIfActive {

@@ -19,6 +19,9 @@ public final class MariaDBConnection {
     private var handle: UnsafeMutablePointer<MYSQL>
     /// Set when an error showed the connection is gone; the next call reconnects first.
     private var isBroken = false
+    /// Set by ``transaction(_:)``: a lost connection is then an error, never repaired by a
+    /// reconnect, because the new session would run the rest of the work outside the transaction.
+    var isInTransaction = false
 
     /// Connects at once, so a wrong address or password shows at start-up rather than on first use.
     public init(configuration: Configuration) throws(MariaDBError) {
@@ -50,6 +53,9 @@ public final class MariaDBConnection {
         var isRetry = false
         while true {
             if self.isBroken {
+                guard !self.isInTransaction else {
+                    throw MariaDBError(code: .serverGoneAway, message: "the connection was lost inside a transaction", query: sql)
+                }
                 // Replaced only once the new connection works, so a failed reconnect leaves the
                 // connection broken and the next call tries again.
                 let fresh = try Self.connect(self.configuration)
@@ -65,7 +71,7 @@ public final class MariaDBConnection {
                 return try Self.runPrepared(sql, parameters, on: self.handle, sent: &sent)
             } catch where error.code.isConnectionLost {
                 self.isBroken = true
-                guard !isRetry, !sent || retryAfterSending else { throw error }
+                guard !isRetry, !self.isInTransaction, !sent || retryAfterSending else { throw error }
                 isRetry = true
             }
         }

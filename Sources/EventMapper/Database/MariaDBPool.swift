@@ -27,6 +27,13 @@ public final class MariaDBPool: Sendable {
         try await client().execute(sql, parameters)
     }
 
+    /// ``MariaDBClient/withConnection(_:)`` on the client whose turn it is.
+    public func withConnection<Result: Sendable>(
+        _ body: @escaping @Sendable (MariaDBConnection) throws -> Result
+    ) async throws -> Result {
+        try await client().withConnection(body)
+    }
+
     public func close() async throws {
         for client in clients { try await client.close() }
     }

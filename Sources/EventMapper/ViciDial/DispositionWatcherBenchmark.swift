@@ -109,4 +109,9 @@ final class CountingDatabase: ViciDialDatabase {
         counter.add(1, ordering: .relaxed)
         return try await base.query(sql, parameters)
     }
+
+    func withConnection<Result: Sendable>(_ body: @escaping @Sendable (MariaDBConnection) throws -> Result) async throws -> Result {
+        counter.add(1, ordering: .relaxed)
+        return try await base.withConnection(body)
+    }
 }

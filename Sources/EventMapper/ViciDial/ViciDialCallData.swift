@@ -118,8 +118,42 @@ public struct ViciDialRecording: Sendable, Hashable {
     public var location: String?
     public var lengthInSeconds: Int64?
     public var startEpoch: Int64?
+    /// `start_time` / `end_time` as ViciDial writes them: `YYYY-MM-DD HH:MM:SS` in the database
+    /// server's local time.
+    public var startTime: String?
+    public var endTime: String?
+    public var leadID: Int64?
+    /// The agent who was recorded.
+    public var user: String?
+    /// `vicidial_id`: the outbound call's `vicidial_log.uniqueid`, or the inbound call's
+    /// `vicidial_closer_log.closecallid`.
+    public var vicidialID: String?
 
     public init(recordingID: Int64) {
         self.recordingID = recordingID
+    }
+}
+
+extension ViciDialRecording {
+    /// The `recording_log` columns ``init(row:)`` reads, prefixed with `table.` when given.
+    static func columns(table: String? = nil) -> String {
+        let prefix = table.map { $0 + "." } ?? ""
+        return ["recording_id", "vicidial_id", "filename", "location", "length_in_sec", "start_epoch", "start_time", "end_time", "lead_id", "user"]
+            .map { prefix + $0 }.joined(separator: ", ")
+    }
+
+    /// A row selected with ``columns(table:)``; nil without a recording id.
+    init?(row: MariaDBRow) throws {
+        guard let id = try row.int("recording_id") else { return nil }
+        self.init(recordingID: id)
+        vicidialID = try row.string("vicidial_id")
+        filename = try row.string("filename")
+        location = try row.string("location")
+        lengthInSeconds = try row.int("length_in_sec")
+        startEpoch = try row.int("start_epoch")
+        startTime = try row.string("start_time")
+        endTime = try row.string("end_time")
+        leadID = try row.int("lead_id")
+        user = try row.string("user")
     }
 }

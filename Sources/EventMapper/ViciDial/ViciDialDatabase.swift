@@ -1,8 +1,11 @@
-/// What the ViciDial repository needs from MariaDB: read queries with bound values. A protocol so
-/// that a caller can wrap the real client (to count round trips, time them, or route them to a
-/// replica) without the repository knowing.
+/// What the ViciDial repository needs from MariaDB: read queries with bound values, and one
+/// session to itself for the lead import's transaction. A protocol so that a caller can wrap the
+/// real client (to count round trips, time them, or route reads to a replica) without the
+/// repository knowing.
 public protocol ViciDialDatabase: Sendable {
     func query(_ sql: String, _ parameters: [MariaDBValue]) async throws -> [MariaDBRow]
+    /// Runs `body` on one connection with nothing else in between (see ``MariaDBClient/withConnection(_:)``).
+    func withConnection<Result: Sendable>(_ body: @escaping @Sendable (MariaDBConnection) throws -> Result) async throws -> Result
 }
 
 extension MariaDBClient: ViciDialDatabase {}

@@ -65,20 +65,13 @@ extension ViciDialRepository {
     /// The first recording of each call (a call recorded in parts has several rows).
     private func recordings(_ keys: Set<String>) async throws -> [String: ViciDialRecording] {
         let sql = """
-            SELECT recording_id, vicidial_id, filename, location, length_in_sec, start_epoch
-            FROM recording_log WHERE vicidial_id IN (\(ViciDialSQL.placeholders(keys.count)))
+            SELECT \(ViciDialRecording.columns()) FROM recording_log
+            WHERE vicidial_id IN (\(ViciDialSQL.placeholders(keys.count)))
             ORDER BY recording_id
             """
         var recordings: [String: ViciDialRecording] = [:]
         for row in try await database.query(sql, keys.map { .string($0) }) {
-            guard let key = try row.string("vicidial_id"), recordings[key] == nil,
-                  let id = try row.int("recording_id")
-            else { continue }
-            var recording = ViciDialRecording(recordingID: id)
-            recording.filename = try row.string("filename")
-            recording.location = try row.string("location")
-            recording.lengthInSeconds = try row.int("length_in_sec")
-            recording.startEpoch = try row.int("start_epoch")
+            guard let recording = try ViciDialRecording(row: row), let key = recording.vicidialID, recordings[key] == nil else { continue }
             recordings[key] = recording
         }
         return recordings

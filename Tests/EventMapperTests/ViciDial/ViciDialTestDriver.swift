@@ -29,15 +29,15 @@ struct ViciDialTestDriver {
 
     @discardableResult
     func insertLead(firstName: String = "Ada", lastName: String = "Lovelace", phone: String = TestDatabase.uniquePhoneNumber(),
-                    comments: String? = nil, vendorLeadCode: String? = "VL-1") async throws -> Int64 {
+                    comments: String? = nil, vendorLeadCode: String? = "VL-1", phoneCode: String = "1") async throws -> Int64 {
         let result = try await root.execute(
             """
             INSERT INTO vicidial_list (phone_number, first_name, last_name, comments, vendor_lead_code, source_id, email,
-                                       address1, city, state, postal_code, list_id, status, entry_date)
-            VALUES (?, ?, ?, ?, ?, 'web', 'ada@example.com', '1 Analytical Way', 'London', 'LD', 'N1 9GU', 101, 'NEW', NOW())
+                                       address1, city, state, postal_code, list_id, status, entry_date, phone_code)
+            VALUES (?, ?, ?, ?, ?, 'web', 'ada@example.com', '1 Analytical Way', 'London', 'LD', 'N1 9GU', 101, 'NEW', NOW(), ?)
             """,
             [.string(phone), .string(firstName), .string(lastName), comments.map { .string($0) } ?? .null,
-             vendorLeadCode.map { .string($0) } ?? .null]
+             vendorLeadCode.map { .string($0) } ?? .null, .string(phoneCode)]
         )
         return Int64(result.lastInsertID)
     }
@@ -119,17 +119,68 @@ struct ViciDialTestDriver {
         )
     }
 
+    /// A recording as ViciDial logs it; with `seconds`, also its end (`end_time`, `end_epoch`, `length_in_sec`).
     @discardableResult
-    func insertRecording(vicidialID: String, leadID: Int64, filename: String, at epoch: Int) async throws -> Int64 {
+    func insertRecording(vicidialID: String, leadID: Int64, filename: String, at epoch: Int, seconds: Int? = nil,
+                         user: String = "agent", location: String? = nil) async throws -> Int64 {
+        let end: MariaDBValue = seconds.map { .int(Int64(epoch + $0)) } ?? .null
         let result = try await root.execute(
             """
-            INSERT INTO recording_log (channel, server_ip, extension, start_time, start_epoch, filename, location, lead_id, user, vicidial_id)
-            VALUES ('SIP/1001-0001', '10.0.0.1', '8309', FROM_UNIXTIME(?), ?, ?, ?, ?, 'agent', ?)
+            INSERT INTO recording_log (channel, server_ip, extension, start_time, start_epoch, end_time, end_epoch, length_in_sec,
+                                       filename, location, lead_id, user, vicidial_id)
+            VALUES ('SIP/1001-0001', '10.0.0.1', '8309', FROM_UNIXTIME(?), ?, FROM_UNIXTIME(?), ?, ?, ?, ?, ?, ?, ?)
             """,
-            [.int(Int64(epoch)), .int(Int64(epoch)), .string(filename), .string("/var/spool/asterisk/monitorDONE/\(filename).wav"),
-             .int(leadID), .string(vicidialID)]
+            [.int(Int64(epoch)), .int(Int64(epoch)), end, end, seconds.map { .int(Int64($0)) } ?? .null, .string(filename),
+             .string(location ?? "/var/spool/asterisk/monitorDONE/\(filename).wav"), .int(leadID), .string(user), .string(vicidialID)]
         )
         return Int64(result.lastInsertID)
+    }
+
+    /// A database user like the bridge's with only `privileges` on `vicidial_list` (say, SELECT
+    /// without INSERT: a deployment with the old read-only grants); remove it with ``dropUser(_:)``.
+    func createUser(granting privileges: String) async throws -> MariaDBConnection.Configuration {
+        let name = "amib_t\(Int.random(in: 100_000_000...999_999_999))"
+        _ = try await root.execute("CREATE USER '\(name)'@'localhost' IDENTIFIED BY 'test-password'")
+        _ = try await root.execute("GRANT \(privileges) ON asterisk.vicidial_list TO '\(name)'@'localhost'")
+        var configuration = try TestDatabase.socketConfiguration(password: "test-password")
+        configuration.username = name
+        return configuration
+    }
+
+    func dropUser(_ configuration: MariaDBConnection.Configuration) async throws {
+        _ = try await root.execute("DROP USER '\(configuration.username)'@'localhost'")
+    }
+
+    /// A user name no other test uses (ViciDial's are at most 20 characters).
+    static func user() -> String { "u" + String(Int.random(in: 100_000_000...999_999_999)) }
+
+    func insertUser(_ user: String, fullName: String = "Ada Lovelace", phoneLogin: String? = nil) async throws {
+        _ = try await root.execute(
+            "INSERT INTO vicidial_users (user, pass, full_name, user_level, user_group, phone_login, active) VALUES (?, 'secret', ?, 1, 'AGENTS', ?, 'Y')",
+            [.string(user), .string(fullName), phoneLogin.map { .string($0) } ?? .null]
+        )
+    }
+
+    /// The agent's `vicidial_live_agents` row, as the agent screen writes it at login and on each change.
+    func loginAgent(_ user: String, status: String = "READY", campaign: String = "SALES", leadID: Int64 = 0, pauseCode: String = "",
+                    callsToday: Int = 0, lastStateChange: String = "2026-01-15 14:32:00", extension: String = "SIP/1001") async throws {
+        _ = try await root.execute(
+            """
+            INSERT INTO vicidial_live_agents (user, server_ip, conf_exten, extension, status, lead_id, campaign_id, calls_today,
+                                              pause_code, last_state_change)
+            VALUES (?, '10.0.0.1', '8600051', ?, ?, ?, ?, ?, ?, ?)
+            """,
+            [.string(user), .string(`extension`), .string(status), .int(leadID), .string(campaign), .int(Int64(callsToday)),
+             .string(pauseCode), .string(lastStateChange)]
+        )
+    }
+
+    func insertPhone(login: String, extension: String, protocol: String = "SIP", dialplanNumber: String? = nil,
+                     serverIP: String = "10.0.0.1", active: String = "Y") async throws {
+        _ = try await root.execute(
+            "INSERT INTO phones (extension, dialplan_number, server_ip, login, pass, status, active, protocol, fullname) VALUES (?, ?, ?, ?, 'x', 'ACTIVE', ?, ?, 'Phone')",
+            [.string(`extension`), dialplanNumber.map { .string($0) } ?? .null, .string(serverIP), .string(login), .string(active), .string(`protocol`)]
+        )
     }
 
     func defineCampaignStatus(campaign: String, status: String, sale: Bool, humanAnswered: Bool = true, category: String = "CONTACT") async throws {

@@ -1,0 +1,42 @@
+import EventMapper
+import Hummingbird
+
+/// A group of `/v1` routes served from ViciDial's database.
+protocol ViciDialRouteGroup: Sendable {
+    /// nil when `vicidial.db` is not configured.
+    var vicidial: ViciDialRepository? { get }
+}
+
+extension ViciDialRouteGroup {
+    /// Runs `body` with the repository. Without a configured database, and when MariaDB cannot be
+    /// reached, the answer is 503: the request may succeed later, unlike a 500.
+    func withRepository<Result>(_ body: (ViciDialRepository) async throws -> Result) async throws -> Result {
+        guard let vicidial else {
+            throw APIError(status: .serviceUnavailable, code: "database_not_configured", message: "no ViciDial database is configured (vicidial.db)")
+        }
+        do {
+            return try await body(vicidial)
+        } catch let error as MariaDBError where Self.unreachable.contains(error.code) || error.code.isConnectionLost {
+            throw APIError(status: .serviceUnavailable, code: "database_unavailable", message: "the ViciDial database cannot be reached")
+        }
+    }
+
+    private static var unreachable: Set<MariaDBError.Code> { [.socketConnectionFailed, .hostConnectionFailed] }
+
+    /// Whether `text` is 1 to `maximumLength` ASCII letters, digits and `punctuation`: the shape
+    /// of ViciDial user names and Asterisk uniqueids, checked before a lookup so that a malformed
+    /// one is a 400, not a 404 that suggests it could exist.
+    static func isPlainName(_ text: String, maximumLength: Int, punctuation: String) -> Bool {
+        (1...maximumLength).contains(text.unicodeScalars.count) && text.unicodeScalars.allSatisfy { scalar in
+            ("0"..."9").contains(scalar) || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                || punctuation.unicodeScalars.contains(scalar)
+        }
+    }
+}
+
+extension Request {
+    /// The query parameter `name`, percent-decoded; nil when absent or empty.
+    func query(_ name: String) -> String? {
+        uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+    }
+}

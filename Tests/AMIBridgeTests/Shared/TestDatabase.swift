@@ -1,0 +1,1 @@
+../../EventMapperTests/TestDatabase.swift

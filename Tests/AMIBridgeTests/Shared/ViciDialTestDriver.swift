@@ -1,0 +1,1 @@
+../../EventMapperTests/ViciDial/ViciDialTestDriver.swift
