@@ -1,33 +1,8 @@
+import EventMapper
+
 /// The values a click-to-call request may carry, checked before anything reaches Asterisk. The AMI
 /// encoder refuses CR/LF anyway; these rules are stricter so a bad request is a clear 400 naming
-/// its field, never an odd Originate.
-
-/// A customer number: digits with an optional leading `+`, 7 to 15 digits once spaces, dashes,
-/// dots and parentheses are stripped. Nothing else: letters, `*`, `#`, control characters fail.
-struct PhoneNumber: Sendable, Hashable, CustomStringConvertible {
-    /// `+` (if given) and the digits, e.g. `+18005551234`.
-    let normalized: String
-
-    init?(_ text: String) {
-        var digits = ""
-        var plus = false
-        for (offset, character) in text.enumerated() {
-            switch character {
-            case "0"..."9": digits.append(character)
-            case " ", "-", ".", "(", ")": continue
-            case "+" where offset == 0: plus = true
-            default: return nil
-            }
-        }
-        guard (7...15).contains(digits.count) else { return nil }
-        normalized = (plus ? "+" : "") + digits
-    }
-
-    /// The digits alone, as a dialplan extension.
-    var digits: Substring { normalized.drop { $0 == "+" } }
-
-    var description: String { normalized }
-}
+/// its field, never an odd Originate. Customer numbers use EventMapper's ``PhoneNumber``.
 
 /// A dialable channel such as `SIP/1001`, `PJSIP/agent7` or `Local/1001@agents`.
 enum AgentChannel {

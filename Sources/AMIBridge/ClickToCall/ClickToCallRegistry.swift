@@ -137,7 +137,7 @@ final class ClickToCallRegistry: Sendable {
 
     private static func placeholder(callID: String, request: ClickToCallRequest, at date: Date) -> ClickToCallStatus {
         ClickToCallStatus(
-            callID: callID, status: .queued, agentChannel: "", phoneNumber: request.phoneNumber.normalized,
+            callID: callID, status: .queued, agentChannel: "", phoneNumber: request.phoneNumber.description,
             campaignID: request.campaignID, leadID: request.leadID, server: "", createdAt: date, updatedAt: date, stages: [:]
         )
     }

@@ -1,3 +1,5 @@
+import EventMapper
+
 /// The body of `POST /v1/calls`, as sent (snake_case JSON; every field optional here so a missing
 /// one is a 400 naming it rather than a decoding error).
 struct ClickToCallRequestBody: Decodable, Sendable {

@@ -20,6 +20,14 @@ struct ClickToCallService: Sendable {
 
     typealias AgentPhoneLookup = @Sendable (_ user: String) async throws -> AgentPhone?
 
+    /// The lookup through ViciDial's tables (`vicidial_users.phone_login` → `phones`).
+    static func agentPhoneLookup(_ vicidial: ViciDialRepository) -> AgentPhoneLookup {
+        { user in
+            guard let phone = try await vicidial.agentPhone(user: user) else { return nil }
+            return AgentPhone(channel: phone.channel, serverIP: phone.serverIP.isEmpty ? nil : phone.serverIP)
+        }
+    }
+
     let configuration: ClickToCallConfiguration
     let registry: ClickToCallRegistry
     let tracking: CallTrackingService
@@ -72,7 +80,7 @@ struct ClickToCallService: Sendable {
         )
         var call = ClickToCallStatus(
             callID: callID, status: .queued, agentUser: agentUser, agentChannel: agentChannel,
-            phoneNumber: request.phoneNumber.normalized, campaignID: request.campaignID, leadID: request.leadID,
+            phoneNumber: request.phoneNumber.description, campaignID: request.campaignID, leadID: request.leadID,
             server: server, createdAt: created, updatedAt: created, stages: [ClickToCallStage.queued.rawValue: created]
         )
         // Known to the registry and the tracker before a byte is written: the first Newchannel

@@ -122,7 +122,7 @@ struct RunCommand: AsyncParsableCommand {
                 registry: clickToCallRegistry,
                 tracking: consumer,
                 servers: clients,
-                lookUpAgentPhone: nil,
+                lookUpAgentPhone: repository.map(ClickToCallService.agentPhoneLookup),
                 logger: Logger(label: "amibridge.click2call")
             )
         )

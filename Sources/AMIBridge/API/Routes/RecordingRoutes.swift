@@ -12,7 +12,8 @@ struct RecordingRoutes: ViciDialRouteGroup {
 
     func register(on group: RouterGroup<APIRequestContext>) {
         group.get("recordings") { request, context in try await recordings(request, context) }
-        group.get("calls/{uniqueid}/recording") { request, context in try await callRecording(request, context) }
+        // `{id}`: the router needs one parameter name per position, and `/v1/calls/{id}` is there.
+        group.get("calls/{id}/recording") { request, context in try await callRecording(request, context) }
     }
 
     func recordings(_ request: Request, _ context: APIRequestContext) async throws -> Response {
@@ -37,7 +38,7 @@ struct RecordingRoutes: ViciDialRouteGroup {
 
     func callRecording(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         // Asterisk uniqueids are `epoch.sequence`, with the system name in front when one is set.
-        let uniqueid = context.parameters.get("uniqueid") ?? ""
+        let uniqueid = context.parameters.get("id") ?? ""
         guard Self.isPlainName(uniqueid, maximumLength: 40, punctuation: "._-") else { throw APIError.invalidRequest("uniqueid must be 1-40 letters, digits, ., _ or -") }
         guard let recording = try await withRepository({ try await $0.recording(uniqueid: uniqueid) }) else {
             throw APIError.notFound("no recording for call \(uniqueid)")
