@@ -71,6 +71,8 @@ struct APIServer: Service {
             return Response.json(report, status: report.isReady ? .ok : .serviceUnavailable)
         }
 
+        ViciDialCompatRoutes(keyStore: keyStore, rateLimiter: rateLimiter, clickToCall: clickToCall, vicidial: vicidial).register(on: router)
+
         let v1 = router.group("v1")
             .add(middleware: APIKeyAuthMiddleware(store: keyStore))
             .add(middleware: RateLimitMiddleware(limiter: rateLimiter))
