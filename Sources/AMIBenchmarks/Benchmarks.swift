@@ -18,6 +18,8 @@ import NIOCore
 /// `watcher`: queries per poll and poll latency of the disposition watcher with that many calls
 /// waiting, against MariaDB (`eval "$(scripts/mariadb.sh start DIR)"` first; uses its root user).
 /// `live-calls`: resident memory per live call with that many calls answered and not yet hung up.
+/// `fake-ami`: an Asterisk on 127.0.0.1 (port printed) that answers every Originate at once, for
+/// the click-to-call load test (scripts/bench-api.sh); runs until killed.
 @main
 struct Benchmarks {
     static func main() async throws {
@@ -33,9 +35,19 @@ struct Benchmarks {
             try await watcher(calls: arguments.dropFirst().first.flatMap(Int.init) ?? 10_000)
         case "webhooks":
             try webhooks(arguments: Array(arguments.dropFirst()))
+        case "fake-ami":
+            try await fakeAMI()
         default:
-            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls] | webhooks throughput|latency|pending [n]\n".utf8))
+            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls] | webhooks throughput|latency|pending [n] | fake-ami\n".utf8))
             exit(2)
+        }
+    }
+
+    static func fakeAMI() async throws {
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates(reportingSuccess: true)) { server in
+            // Unbuffered: the script waits for this line.
+            FileHandle.standardOutput.write(Data("fake AMI on 127.0.0.1:\(server.port)\n".utf8))
+            while true { try await Task.sleep(for: .seconds(3600)) }
         }
     }
 

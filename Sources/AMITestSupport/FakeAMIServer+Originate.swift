@@ -1,6 +1,29 @@
 import AMIProtocol
 
 extension FakeAMIServer {
+    /// Asterisk that queues every Originate (`Response: Success`) at once. With `reportingSuccess`
+    /// an `OriginateResponse` saying success follows straight away (a call that never makes a
+    /// channel, so nothing else is tracked: the click-to-call benchmark's load); without it,
+    /// nothing more is said about the call, so its OriginateResponse never comes.
+    public static func queuingOriginates(reportingSuccess: Bool = false) -> Behavior {
+        asterisk { session in
+            while let action = try await session.nextAction() {
+                guard action["Action"] == "Originate" else {
+                    guard try await session.answerGenerically(action) else { return }
+                    continue
+                }
+                let id = action.actionID.map { "ActionID: \($0)\r\n" } ?? ""
+                var answer = "Response: Success\r\n\(id)Message: Originate successfully queued\r\n\r\n"
+                if reportingSuccess {
+                    answer += "Event: OriginateResponse\r\nPrivilege: call,all\r\n\(id)Response: Success\r\nChannel: \(action["Channel"] ?? "")\r\n"
+                        + "Context: \(action["Context"] ?? "")\r\nExten: \(action["Exten"] ?? "")\r\nReason: 4\r\nUniqueid: <unknown>\r\n"
+                        + "CallerIDNum: <unknown>\r\nCallerIDName: <unknown>\r\n\r\n"
+                }
+                try await session.write(answer)
+            }
+        }
+    }
+
     /// A fake Asterisk 20 that answers every `Originate` with the recorded session whose own
     /// Originate asked for the same `Channel`: the recorded response and events, with the
     /// recording's ActionID replaced by the one the client sent, written as fast as the client

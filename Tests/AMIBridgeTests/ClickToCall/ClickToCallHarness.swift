@@ -124,22 +124,6 @@ struct ClickToCallHarness {
     }
 }
 
-extension FakeAMIServer {
-    /// Asterisk that queues every Originate (`Response: Success`) and then says nothing about it.
-    static func queuesOriginates() -> Behavior {
-        asterisk { session in
-            while let action = try await session.nextAction() {
-                if action["Action"] == "Originate" {
-                    let id = action.actionID.map { "ActionID: \($0)\r\n" } ?? ""
-                    try await session.write("Response: Success\r\n\(id)Message: Originate successfully queued\r\n\r\n")
-                } else if try await !session.answerGenerically(action) {
-                    return
-                }
-            }
-        }
-    }
-}
-
 /// The webhooks a test's pipeline emitted, in order.
 final class WebhookLog: Sendable {
     private let events = Mutex<[WebhookEvent]>([])

@@ -99,7 +99,7 @@ struct ClickToCallOutcomeTests {
 
     @Test("an Originate that never gets its OriginateResponse fails with reason timeout")
     func timeout() async throws {
-        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuesOriginates()) { server in
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates()) { server in
             try await ClickToCallHarness.with(amiPort: server.port, responseTimeout: 0.3) { harness, client in
                 let (status, body, _) = try await harness.post(client, #"{"agent_phone": "SIP/1001", "phone_number": "18005551234"}"#)
                 #expect(status == .accepted)

@@ -41,7 +41,7 @@ struct ClickToCallRequestTests {
 
     @Test("a bad request gets its status and no Originate is sent", arguments: refusals)
     func refused(_ refusal: Refusal) async throws {
-        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuesOriginates()) { server in
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates()) { server in
             try await ClickToCallHarness.with(amiPort: server.port, vicidial: { _ in nil }) { harness, client in
                 let (status, body, _) = try await harness.post(client, refusal.body)
                 #expect(status == refusal.status)
@@ -56,7 +56,7 @@ struct ClickToCallRequestTests {
 
     @Test("no key, a revoked key, a foreign Origin, a 10 MB body, the 101st request: refused, nothing dialed")
     func refusedBeforeValidation() async throws {
-        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuesOriginates()) { server in
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates()) { server in
             try await ClickToCallHarness.with(amiPort: server.port, api: { $0.corsOrigins = ["https://crm.example.com"] }) { harness, client in
                 let valid = ByteBuffer(string: #"{"agent_phone":"SIP/1001","phone_number":"18005551234"}"#)
                 let json: HTTPFields = [.contentType: "application/json"]
@@ -90,7 +90,7 @@ struct ClickToCallRequestTests {
 
     @Test("the same Idempotency-Key returns the same call and dials once; a different body with it is 409")
     func idempotency() async throws {
-        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuesOriginates()) { server in
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates()) { server in
             try await ClickToCallHarness.with(amiPort: server.port) { harness, client in
                 let body = #"{"agent_phone":"SIP/1001","phone_number":"1 (800) 555-1234"}"#
                 let key: HTTPFields = [HTTPField.Name("Idempotency-Key")!: "order-42"]
@@ -119,7 +119,7 @@ struct ClickToCallRequestTests {
 
     @Test("an agent user is dialed on the phone ViciDial gives it, with the lead's M caller code")
     func agentUserAndLead() async throws {
-        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuesOriginates()) { server in
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates()) { server in
             let lookUp: ClickToCallService.AgentPhoneLookup = { user in
                 user == "agent7" ? .init(channel: "SIP/cc107", serverIP: nil) : nil
             }
@@ -144,8 +144,8 @@ struct ClickToCallRequestTests {
     @Test("while AMI is down a call is 503 and a retry with the same key dials once it is back")
     func amiDown() async throws {
         // Nothing listens on this server's port once it has stopped.
-        let port = try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuesOriginates()) { $0.port }
-        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuesOriginates()) { server in
+        let port = try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates()) { $0.port }
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates()) { server in
             try await ClickToCallHarness.with(amiPort: server.port) { harness, client in
                 let down = ClickToCallService(
                     configuration: harness.service.configuration, registry: harness.registry, tracking: harness.service.tracking,
