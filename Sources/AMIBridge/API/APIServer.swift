@@ -8,9 +8,10 @@ import ServiceLifecycle
 /// A `Service`, so the daemon's `ServiceGroup` starts it with the rest and stops it gracefully on
 /// SIGTERM. The router is built separately (``makeRouter()``) so tests drive it without a socket.
 ///
-/// Middleware order, outermost first: CORS (so every answer to an allowed origin, errors included,
-/// carries its headers), JSON errors, IP allowlist, body limit; on `/v1` also API key, then rate
-/// limit. Refusals that need no key (403, 413) come before those that do.
+/// Middleware order, outermost first: request metrics (every answer counts), CORS (so every answer
+/// to an allowed origin, errors included, carries its headers), JSON errors, IP allowlist, body
+/// limit; on `/v1` also API key, then rate limit. Refusals that need no key (403, 413) come before
+/// those that do. `/metrics` needs no key but is behind the IP allowlist.
 struct APIServer: Service {
     var configuration: APIConfiguration
     var keyStore: APIKeyStore
@@ -18,6 +19,8 @@ struct APIServer: Service {
     /// ViciDial's database, for the routes that read or write it; nil when `vicidial.db` is not
     /// configured, and those routes answer 503.
     var vicidial: ViciDialRepository?
+    /// Serves `/metrics` and counts requests when set (the daemon); nil in most router tests.
+    var metrics: BridgeMetrics?
     var rateLimiter: TokenBucketRateLimiter
     var logger: Logger
 
@@ -26,6 +29,7 @@ struct APIServer: Service {
         keyStore: APIKeyStore,
         readinessChecks: [ReadinessCheck] = [],
         vicidial: ViciDialRepository? = nil,
+        metrics: BridgeMetrics? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
         logger: Logger = Logger(label: "amibridge.api")
     ) {
@@ -33,6 +37,7 @@ struct APIServer: Service {
         self.keyStore = keyStore
         self.readinessChecks = readinessChecks
         self.vicidial = vicidial
+        self.metrics = metrics
         self.rateLimiter = TokenBucketRateLimiter(perMinute: configuration.rateLimitPerMinute, now: now)
         self.logger = logger
     }
@@ -55,6 +60,7 @@ struct APIServer: Service {
 
     func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        if let metrics { router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory)) }
         router.add(middleware: CORSAllowlistMiddleware(allowedOrigins: configuration.corsOrigins))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: IPAllowlistMiddleware(allowlist: configuration.ipAllowlist))
@@ -65,6 +71,16 @@ struct APIServer: Service {
         router.get("readyz") { _, _ in
             let report = await ReadinessReport.evaluate(checks)
             return Response.json(report, status: report.isReady ? .ok : .serviceUnavailable)
+        }
+        if let metrics {
+            // No API key (Prometheus scrapers rarely carry one), but behind the IP allowlist.
+            router.get("metrics") { _, _ in
+                Response(
+                    status: .ok,
+                    headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: try await metrics.exposition()))
+                )
+            }
         }
 
         let v1 = router.group("v1")
