@@ -124,3 +124,18 @@ struct CheckCommandTests {
         ))
     }
 }
+
+extension CheckCommandTests {
+    @Test("a state directory owned by another user is ✗ and left untouched", .enabled(if: getuid() == 0, "needs root to give the directory away"))
+    func stateDirectoryOfAnotherUser() async throws {
+        let state = NSTemporaryDirectory() + "amibridge-check-owner-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        try FileManager.default.setAttributes([.ownerAccountID: 65534], ofItemAtPath: state)
+        let closed = try ClosedPort()
+        let result = try await Self.check(["AMI_PORT": String(closed.port), "AMI_SECRET": "x", "STATE_DIR": state])
+        #expect(result.status == 1)
+        #expect(result.lines.contains { $0.hasPrefix("✗ state_dir: \(state) belongs to ") && $0.contains("run check as that user") }, "\(result.lines)")
+        #expect(try FileManager.default.contentsOfDirectory(atPath: state).isEmpty)
+    }
+}
