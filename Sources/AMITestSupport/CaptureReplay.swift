@@ -72,6 +72,7 @@ public struct CaptureReplay: Sendable {
                         try await session.write(chunk, bytePerWrite: chunking == .bytePerWrite)
                     }
                 case .close:
+                    try await session.closeAfterClientHasRead()
                     return
                 case .expect(let expected):
                     // Answer whatever the client sends first until it sends the recorded action.

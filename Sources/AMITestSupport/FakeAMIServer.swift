@@ -43,7 +43,9 @@ public final class FakeAMIServer: Sendable {
                     let tally = ByteTally()
                     try channel.pipeline.syncOperations.addHandler(ByteCounter(tally: tally))
                     try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(AMIFrameDecoder()))
-                    return (try NIOAsyncChannel<AMIFrame, ByteBuffer>(wrappingChannelSynchronously: channel), tally)
+                    // Half-closure, so a session can end with a FIN and still read (see closeAfterClientHasRead).
+                    let configuration = NIOAsyncChannel<AMIFrame, ByteBuffer>.Configuration(isOutboundHalfClosureEnabled: true)
+                    return (try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: configuration), tally)
                 }
             }
         let server = FakeAMIServer(port: serverChannel.channel.localAddress?.port ?? port, recorder: Recorder())
@@ -154,6 +156,14 @@ public struct FakeAMISession {
         } else {
             try await outbound.write(ByteBuffer(bytes: bytes))
         }
+    }
+
+    /// Ends the connection as a server that has said everything: a FIN, then whatever the client
+    /// still sends is read and dropped until it closes too. Closing with the client's bytes unread
+    /// would send a RST, and the client's kernel may then drop recorded bytes it had not read yet.
+    public mutating func closeAfterClientHasRead() async throws {
+        outbound.finish()
+        while try await frames.next() != nil {}
     }
 
     /// Answers an action the way Asterisk 20 does, for actions a script does not cover.

@@ -1,107 +1,89 @@
 import Synchronization
 
-/// Every line a child process has written so far, and a way to wait for the first one that
-/// matches, woken by the line's arrival rather than by polling. One reader drains the stream for
-/// the whole test, so several waits in sequence never miss a line.
+/// Lines of a child's output as they arrive; waiters resume as soon as their line is there.
 public final class LineLog: Sendable {
     private struct Waiter {
-        var id: Int
-        var matches: @Sendable (String) -> Bool
-        var continuation: CheckedContinuation<String?, Never>
+        var after: Int
+        var predicate: @Sendable (String) -> Bool
+        var continuation: CheckedContinuation<(index: Int, line: String)?, Never>
     }
 
     private struct State {
         var lines: [String] = []
         var finished = false
-        var waiters: [Waiter] = []
-        var nextWaiterID = 0
+        var waiters: [UInt64: Waiter] = [:]
+        var nextWaiter: UInt64 = 0
     }
 
-    private final class Storage: Sendable {
-        let state = Mutex(State())
+    private let state = Mutex(State())
 
-        /// Resumes and removes the waiters `take` picks.
-        func resume(_ line: String?, _ take: (inout State) -> [Waiter]) {
-            let ready = state.withLock { take(&$0) }
-            for waiter in ready { waiter.continuation.resume(returning: line) }
+    public init(_ stream: AsyncStream<String>) {
+        // Lives as long as the child's output: the stream finishes when the child exits.
+        Task { [self] in
+            for await line in stream { append(line) }
+            finish()
         }
     }
 
-    private let storage = Storage()
-    private let reader: Task<Void, Never>
+    public var lines: [String] { state.withLock { $0.lines } }
 
-    public init(_ lines: AsyncStream<String>) {
-        let storage = self.storage
-        reader = Task {
-            for await line in lines {
-                storage.resume(line) { state in
-                    state.lines.append(line)
-                    // Each waiter's predicate sees each line once (``line(_:where:)`` counts on it).
-                    var ready: [Waiter] = []
-                    state.waiters.removeAll { waiter in
-                        guard waiter.matches(line) else { return false }
-                        ready.append(waiter)
-                        return true
-                    }
-                    return ready
+    /// Every line, once the output has ended.
+    public func all() async -> [String] {
+        _ = await waitForFirst(after: -1) { _ in false }
+        return lines
+    }
+
+    /// The first line after line `index` (-1: from the start) that matches; nil when the output
+    /// ends first. Bounded by `limit`, so a line that never comes fails the test instead of hanging it.
+    public func first(after index: Int = -1, within limit: Duration = .seconds(120), where predicate: @escaping @Sendable (String) -> Bool) async throws -> (index: Int, line: String)? {
+        try await withDeadline(limit) { await self.waitForFirst(after: index, where: predicate) }
+    }
+
+    private func waitForFirst(after index: Int, where predicate: @escaping @Sendable (String) -> Bool) async -> (index: Int, line: String)? {
+        let id = state.withLock { state -> UInt64 in
+            state.nextWaiter += 1
+            return state.nextWaiter
+        }
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { continuation in
+                let ready: (index: Int, line: String)?? = state.withLock { state in
+                    if let found = Self.search(state.lines, after: index, predicate) { return .some(found) }
+                    if state.finished || Task.isCancelled { return .some(nil) }
+                    state.waiters[id] = Waiter(after: index, predicate: predicate, continuation: continuation)
+                    return nil
                 }
+                if let ready { continuation.resume(returning: ready) }
             }
-            storage.resume(nil) { state in
-                state.finished = true
-                defer { state.waiters = [] }
-                return state.waiters
-            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: nil)
         }
     }
 
-    deinit { reader.cancel() }
-
-    public var all: [String] { storage.state.withLock { $0.lines } }
-
-    /// How many lines so far match.
-    public func count(where matches: (String) -> Bool) -> Int { storage.state.withLock { $0.lines.filter(matches).count } }
-
-    /// The first line so far or to come that matches; fails if the output ends or `limit` passes.
-    public func first(within limit: Duration = .seconds(60), where matches: @escaping @Sendable (String) -> Bool) async throws -> String {
-        let storage = self.storage
-        let line = try await withDeadline(limit) {
-            let id = storage.state.withLock { state in
-                defer { state.nextWaiterID += 1 }
-                return state.nextWaiterID
+    private func append(_ line: String) {
+        let resumed = state.withLock { state -> [(CheckedContinuation<(index: Int, line: String)?, Never>, (index: Int, line: String))] in
+            state.lines.append(line)
+            let index = state.lines.count - 1
+            var resumed: [(CheckedContinuation<(index: Int, line: String)?, Never>, (index: Int, line: String))] = []
+            for (id, waiter) in state.waiters where index > waiter.after && waiter.predicate(line) {
+                resumed.append((waiter.continuation, (index, line)))
+                state.waiters.removeValue(forKey: id)
             }
-            return await withTaskCancellationHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<String?, Never>) in
-                    let found: String?? = storage.state.withLock { state in
-                        if let line = state.lines.first(where: matches) { return .some(line) }
-                        if state.finished || Task.isCancelled { return .some(nil) }
-                        state.waiters.append(Waiter(id: id, matches: matches, continuation: continuation))
-                        return nil
-                    }
-                    if let found { continuation.resume(returning: found) }
-                }
-            } onCancel: {
-                storage.resume(nil) { state in
-                    let mine = state.waiters.filter { $0.id == id }
-                    state.waiters.removeAll { $0.id == id }
-                    return mine
-                }
-            }
+            return resumed
         }
-        guard let line else { throw OutputEnded() }
-        return line
+        for (continuation, found) in resumed { continuation.resume(returning: found) }
     }
 
-    /// The `n`th line (from 1) that matches, so far or to come.
-    public func line(_ n: Int, within limit: Duration = .seconds(60), where matches: @escaping @Sendable (String) -> Bool) async throws -> String {
-        // Each line is offered to a waiter once, in order: counting the matches seen finds the nth.
-        let seen = Mutex(0)
-        return try await first(within: limit) { line in
-            guard matches(line) else { return false }
-            return seen.withLock { $0 += 1; return $0 >= n }
+    private func finish() {
+        let waiters = state.withLock { state in
+            state.finished = true
+            defer { state.waiters.removeAll() }
+            return Array(state.waiters.values)
         }
+        for waiter in waiters { waiter.continuation.resume(returning: nil) }
     }
 
-    public struct OutputEnded: Error, CustomStringConvertible {
-        public var description: String { "the process's output ended before the expected line" }
+    private static func search(_ lines: [String], after index: Int, _ predicate: (String) -> Bool) -> (index: Int, line: String)? {
+        lines.indices.dropFirst(max(0, index + 1)).first { predicate(lines[$0]) }.map { ($0, lines[$0]) }
     }
 }
+

@@ -38,15 +38,14 @@ struct GracefulShutdownTests {
                 "STATE_DIR": state, "API_LISTEN": "127.0.0.1:0", "WEBHOOKS_ENDPOINTS": "crm", "WEBHOOKS_CRM_SECRET": secret,
                 "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(broken.localAddress!.port!)/hooks", "WEBHOOKS_CRM_BACKOFF_INITIAL_MS": "20", "WEBHOOKS_CRM_BACKOFF_MAX_MS": "500",
             ]
-            let (first, firstOutput, _) = try DaemonProcessTests.launch(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: environment)
-            defer { first.terminate() }
-            let firstLog = LineLog(ChildProcess.lines(of: firstOutput.fileHandleForReading))
+            let first = try ProcessUnderTest(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: environment)
+            defer { first.process.terminate() }
             // All twenty calls tracked, and deliveries failing and being retried as we stop.
-            _ = try await firstLog.line(20) { $0.contains("\"call complete\"") }
-            _ = try await firstLog.first { $0.contains("delivery failed; will retry") }
-            first.terminate()
-            await ChildProcess.waitForExit(first)
-            #expect(first.terminationStatus == 0)
+            var index = -1
+            for _ in 1...20 { index = try await first.line(containing: "\"call complete\"", after: index).index }
+            try await first.line(containing: "delivery failed; will retry")
+            await first.stop()
+            #expect(first.process.terminationStatus == 0)
 
             let owed = try Outbox(stateDirectory: state).list(OutboxSelection(states: [.pending, .inFlight, .waitingToRetry]), limit: 10_000)
             let owedIDs = Set(owed.map { $0.eventID.uuidString.lowercased() })
@@ -54,27 +53,24 @@ struct GracefulShutdownTests {
             #expect(owed.filter { $0.event == "call_complete" }.count == 20)
 
             // The CRM is fixed (a new address): the next start delivers everything owed.
-            let (receiver, receiverOutput, _) = try DaemonProcessTests.launch(["receive", "--port", "0"], environment: ["RECEIVE_SECRET": secret])
-            defer { receiver.terminate() }
-            let deliveries = LineLog(ChildProcess.lines(of: receiverOutput.fileHandleForReading))
-            let port = try #require(WebhookEndToEndTests.listeningPort(try await deliveries.first { $0.contains("listening on") }))
+            let (receiver, port) = try await ProcessUnderTest.receiver(secret: secret)
+            defer { receiver.process.terminate() }
             environment["WEBHOOKS_CRM_URL"] = "http://127.0.0.1:\(port)/hooks"
-            let (second, _, _) = try DaemonProcessTests.launch(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: environment)
-            defer { second.terminate() }
+            let second = try ProcessUnderTest(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: environment)
+            defer { second.process.terminate() }
 
             var delivered = Set<String>()
             while delivered.count < owedIDs.count {
                 let known = delivered
-                let line = try await deliveries.first { line in
+                let line = try #require(try await receiver.output.first { line in
                     guard let id = Self.eventID(line) else { return false }
                     return !known.contains(id)
-                }
+                }).line
                 #expect(line.hasPrefix("signature ok"))
                 delivered.insert(Self.eventID(line)!)
             }
             #expect(delivered == owedIDs)
-            second.terminate()
-            await ChildProcess.waitForExit(second)
+            await second.stop()
         }
     }
 

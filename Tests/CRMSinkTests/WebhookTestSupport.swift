@@ -65,7 +65,7 @@ final class DispatcherHarness: Sendable {
     }
 
     /// Waits until nothing is owed any more (delivered or dead).
-    func drained(within limit: Duration = .seconds(10)) async throws {
+    func drained(within limit: Duration = .seconds(60)) async throws {
         try await eventually(within: limit) {
             try self.states().filter { $0.key != .dead }.values.allSatisfy { $0 == 0 }
         }
@@ -74,7 +74,7 @@ final class DispatcherHarness: Sendable {
 
 /// Waits for `condition`, looked at every 10 ms, for state the tests cannot be told about
 /// directly (rows in a database); fails after `limit`.
-func eventually(within limit: Duration = .seconds(10), _ condition: @escaping @Sendable () throws -> Bool) async throws {
+func eventually(within limit: Duration = .seconds(60), _ condition: @escaping @Sendable () throws -> Bool) async throws {
     try await withDeadline(limit) {
         while try !condition() { try await Task.sleep(for: .milliseconds(10)) }
     }
@@ -99,7 +99,7 @@ final class ReceivedRequests: Sendable {
     var all: [RecordingHTTPServer.RecordedRequest] { self.storage.requests.withLock { $0 } }
 
     /// The first `count` requests, once that many arrived; fails after `limit`.
-    func first(_ count: Int, within limit: Duration = .seconds(10)) async throws -> [RecordingHTTPServer.RecordedRequest] {
+    func first(_ count: Int, within limit: Duration = .seconds(60)) async throws -> [RecordingHTTPServer.RecordedRequest] {
         try await eventually(within: limit) { self.all.count >= count }
         return Array(self.all.prefix(count))
     }

@@ -8,9 +8,10 @@ import ServiceLifecycle
 /// A `Service`, so the daemon's `ServiceGroup` starts it with the rest and stops it gracefully on
 /// SIGTERM. The router is built separately (``makeRouter()``) so tests drive it without a socket.
 ///
-/// Middleware order, outermost first: CORS (so every answer to an allowed origin, errors included,
-/// carries its headers), JSON errors, IP allowlist, body limit; on `/v1` also API key, then rate
-/// limit. Refusals that need no key (403, 413) come before those that do.
+/// Middleware order, outermost first: request metrics (every answer counts), CORS (so every answer
+/// to an allowed origin, errors included, carries its headers), JSON errors, IP allowlist, body
+/// limit; on `/v1` also API key, then rate limit. Refusals that need no key (403, 413) come before
+/// those that do. `/metrics` needs no key but is behind the IP allowlist.
 struct APIServer: Service {
     var configuration: APIConfiguration
     var keyStore: APIKeyStore
@@ -20,6 +21,8 @@ struct APIServer: Service {
     var vicidial: ViciDialRepository?
     /// Click-to-call; nil when there is no AMI server to originate on (those routes answer 503).
     var clickToCall: ClickToCallService?
+    /// Serves `/metrics` and counts requests when set (the daemon); nil in most router tests.
+    var metrics: BridgeMetrics?
     var rateLimiter: TokenBucketRateLimiter
     var logger: Logger
 
@@ -29,6 +32,7 @@ struct APIServer: Service {
         readinessChecks: [ReadinessCheck] = [],
         vicidial: ViciDialRepository? = nil,
         clickToCall: ClickToCallService? = nil,
+        metrics: BridgeMetrics? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
         logger: Logger = Logger(label: "amibridge.api")
     ) {
@@ -37,6 +41,7 @@ struct APIServer: Service {
         self.readinessChecks = readinessChecks
         self.vicidial = vicidial
         self.clickToCall = clickToCall
+        self.metrics = metrics
         self.rateLimiter = TokenBucketRateLimiter(perMinute: configuration.rateLimitPerMinute, now: now)
         self.logger = logger
     }
@@ -59,6 +64,7 @@ struct APIServer: Service {
 
     func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
+        if let metrics { router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory)) }
         router.add(middleware: CORSAllowlistMiddleware(allowedOrigins: configuration.corsOrigins))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: IPAllowlistMiddleware(allowlist: configuration.ipAllowlist))
@@ -69,6 +75,16 @@ struct APIServer: Service {
         router.get("readyz") { _, _ in
             let report = await ReadinessReport.evaluate(checks)
             return Response.json(report, status: report.isReady ? .ok : .serviceUnavailable)
+        }
+        if let metrics {
+            // No API key (Prometheus scrapers rarely carry one), but behind the IP allowlist.
+            router.get("metrics") { _, _ in
+                Response(
+                    status: .ok,
+                    headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: try await metrics.exposition()))
+                )
+            }
         }
 
         ViciDialCompatRoutes(keyStore: keyStore, rateLimiter: rateLimiter, clickToCall: clickToCall, vicidial: vicidial).register(on: router)

@@ -5,6 +5,7 @@ import EventMapper
 import Foundation
 import Logging
 import ServiceLifecycle
+import UnixSignals
 
 struct RunCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -16,21 +17,13 @@ struct RunCommand: AsyncParsableCommand {
     var config: String = "/etc/amibridge/amibridge.yaml"
 
     func run() async throws {
-        let configuration: BridgeConfiguration
-        let webhooks: WebhookConfiguration
-        let api: APIConfiguration
-        let clickToCall: ClickToCallConfiguration
-        do {
-            configuration = try await BridgeConfiguration.load(path: config)
-            webhooks = try await WebhookConfiguration.load(path: config)
-            api = try await APIConfiguration.load(path: config)
-            clickToCall = try await ClickToCallConfiguration.load(path: config)
-        } catch let error as ConfigurationError {
-            // One line naming the key, and a non-zero exit: systemd shows it as the failure reason.
-            FileHandle.standardError.write(Data("amibridge: \(error)\n".utf8))
-            throw ExitCode(78) // EX_CONFIG
-        }
-        LoggingBootstrap.bootstrap(level: configuration.logLevel, format: configuration.logFormat)
+        let loaded = try await DaemonConfiguration.loadOrExit(path: config)
+        let (configuration, webhooks, api, clickToCall) = (loaded.bridge, loaded.webhooks, loaded.api, loaded.clickToCall)
+        // From here on SIGHUP reloads the webhook endpoints instead of ending the process.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        let metrics = BridgeMetrics()
+        metrics.bootstrap() // before the parts that record metrics are made
+        LoggingBootstrap.bootstrap(level: configuration.logLevel, format: configuration.logFormat, maskPhoneNumbers: configuration.maskPhoneNumbers)
         let logger = Logger(label: "amibridge")
 
         let events = AMIEventStream(capacity: configuration.eventBufferCapacity, logger: Logger(label: "amibridge.ami"))
@@ -105,6 +98,15 @@ struct RunCommand: AsyncParsableCommand {
             clickToCallRegistry.apply(update)
             await pipeline.handle(update)
         }
+        metrics.collectActiveCalls(consumer)
+        // Its own connection: counting rows for /metrics never waits for the dispatcher's writes.
+        let countingOutbox = try? Outbox(stateDirectory: webhooks.stateDirectory)
+        let reloader = WebhookReloader(
+            hangups: hangups, endpoints: webhooks.endpoints, dispatcher: dispatcher, emitter: emitter,
+            owed: { (try? countingOutbox?.counts())?[$0]?.owed },
+            logger: webhookLogger
+        ) { [config] in try await WebhookConfiguration.load(path: config) }
+        if let countingOutbox { metrics.collectOutbox(countingOutbox) { reloader.endpointNames } }
         let keyStore: APIKeyStore
         do {
             keyStore = try APIKeyStore(stateDirectory: api.stateDirectory)
@@ -124,7 +126,8 @@ struct RunCommand: AsyncParsableCommand {
                 servers: clients,
                 lookUpAgentPhone: repository.map(ClickToCallService.agentPhoneLookup),
                 logger: Logger(label: "amibridge.click2call")
-            )
+            ),
+            metrics: metrics
         )
 
         logger.info("amibridge starting", metadata: [
@@ -135,7 +138,7 @@ struct RunCommand: AsyncParsableCommand {
                 // Started in this order, stopped in reverse: the dispatcher goes last, after the
                 // AMI clients and the pipeline have handed it everything.
                 services: [.init(service: dispatcher)] + clients.map { .init(service: $0) }
-                    + [.init(service: consumer), .init(service: pipeline), .init(service: apiServer)],
+                    + [.init(service: consumer), .init(service: pipeline), .init(service: apiServer), .init(service: reloader)],
                 gracefulShutdownSignals: [.sigterm, .sigint],
                 logger: logger
             )
@@ -146,16 +149,18 @@ struct RunCommand: AsyncParsableCommand {
 }
 
 enum LoggingBootstrap {
-    static func bootstrap(level: Logger.Level, format: BridgeConfiguration.LogFormat) {
+    static func bootstrap(level: Logger.Level, format: BridgeConfiguration.LogFormat, maskPhoneNumbers: Bool = false) {
         LoggingSystem.bootstrap { label in
+            let handler: any LogHandler
             switch format {
             case .json:
-                return JSONLogHandler(label: label, level: level)
+                handler = JSONLogHandler(label: label, level: level)
             case .text:
-                var handler = StreamLogHandler.standardOutput(label: label)
-                handler.logLevel = level
-                return handler
+                var text = StreamLogHandler.standardOutput(label: label)
+                text.logLevel = level
+                handler = text
             }
+            return maskPhoneNumbers ? PhoneMaskingLogHandler(wrapped: handler) : handler
         }
     }
 }

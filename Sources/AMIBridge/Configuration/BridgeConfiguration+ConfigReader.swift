@@ -47,6 +47,7 @@ extension BridgeConfiguration {
             throw ConfigurationError(key: "log.format", problem: "'\(format)' is not json or text")
         }
         self.logFormat = logFormat
+        maskPhoneNumbers = try values.bool("log.mask_phone_numbers", default: false)
     }
 
     /// `vicidial.db.socket`, or `vicidial.db.host` and `port`; neither means no database.

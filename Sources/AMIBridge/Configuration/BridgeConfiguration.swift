@@ -14,6 +14,9 @@ struct BridgeConfiguration: Sendable {
     var eventBufferCapacity: Int
     var logLevel: Logger.Level
     var logFormat: LogFormat
+    /// `log.mask_phone_numbers`: phone numbers in log metadata keep their last 4 digits only.
+    /// Default false.
+    var maskPhoneNumbers = false
 
     enum LogFormat: String, Sendable {
         case json

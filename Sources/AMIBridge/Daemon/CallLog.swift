@@ -38,6 +38,8 @@ struct CallLog: Sendable {
             "uniqueid": "\(call.customerLeg?.uniqueid ?? call.agentLeg?.uniqueid ?? "")",
         ]
         if let callID = call.callID { metadata["call_id"] = "\(callID)" }
+        // Masked by `log.mask_phone_numbers` (PhoneMaskingLogHandler).
+        if let phone = call.phoneNumber { metadata["phone_number"] = "\(phone)" }
         if let outcome = call.outcome { metadata["outcome"] = "\(outcome.rawValue)" }
         if let talk = call.talkSeconds { metadata["talk_seconds"] = "\(talk)" }
         if let ring = call.ringSeconds { metadata["ring_seconds"] = "\(ring)" }

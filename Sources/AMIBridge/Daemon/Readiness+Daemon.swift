@@ -36,14 +36,6 @@ enum Readiness {
 
     /// The check's answer, or not ready once `limit` has passed.
     static func bounded(_ limit: Duration, _ check: @escaping @Sendable () async -> ReadinessState) async -> ReadinessState {
-        await withTaskGroup(of: ReadinessState?.self) { group in
-            group.addTask { await check() }
-            group.addTask {
-                try? await Task.sleep(for: limit)
-                return nil
-            }
-            defer { group.cancelAll() }
-            return await group.next().flatMap { $0 } ?? .notReady(reason: "no answer within \(limit)")
-        }
+        await result(within: limit, check) ?? .notReady(reason: "no answer within \(limit)")
     }
 }

@@ -72,6 +72,7 @@ public final class AMIClient: Service, Sendable {
     private let unitRandom: @Sendable () -> Double
     private let state = Mutex(SharedState())
     private let actionCounter = Atomic<Int>(0)
+    private let metrics: AMIClientMetrics
 
     private struct SharedState {
         var channel: (any Channel)?
@@ -95,6 +96,7 @@ public final class AMIClient: Service, Sendable {
         logger[metadataKey: "server"] = "\(configuration.name)"
         self.logger = logger
         self.unitRandom = unitRandom
+        self.metrics = AMIClientMetrics(server: configuration.name)
     }
 
     public var status: Status { state.withLock { $0.status } }
@@ -173,12 +175,14 @@ public final class AMIClient: Service, Sendable {
     /// Records how a connection attempt ended, then tells the consumer: counters are up to date
     /// by the time a consumer sees `.disconnected`.
     private func sessionEnded(_ reason: AMIError) -> AMIError {
-        state.withLock { state in
+        let retrying = state.withLock { state in
             state.channel = nil
             state.status = .disconnected(reason)
             if reason.code == .loginRejected { state.loginFailures += 1 }
             if !state.shuttingDown { state.reconnects += 1 }
+            return !state.shuttingDown
         }
+        metrics.sessionEnded(reason, retrying: retrying)
         events.yield(.disconnected(server: configuration.name, reason: reason))
         return reason
     }
@@ -195,6 +199,7 @@ public final class AMIClient: Service, Sendable {
         let overflowCloses = configuration.overflowPolicy == .reconnect
         let logger = self.logger
         let limits = configuration.limits
+        let metrics = self.metrics
 
         let channel: any Channel
         do {
@@ -212,10 +217,12 @@ public final class AMIClient: Service, Sendable {
                             loginSink: { banner in
                                 // On the event loop, so `.loggedIn` precedes the session's events.
                                 self.state.withLock { $0.status = .loggedIn(banner: banner) }
+                                metrics.loggedIn()
                                 events.yield(.loggedIn(server: name, banner: banner))
                             }
                         ) { message in
-                            events.yield(.event(AMIEvent(server: name, message: message, receivedAt: wallClockSeconds())))
+                            metrics.eventReceived(message.eventName)
+                            return events.yield(.event(AMIEvent(server: name, message: message, receivedAt: wallClockSeconds())))
                         }
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(AMIFrameDecoder(limits: limits)))
                         try channel.pipeline.syncOperations.addHandler(handler)

@@ -185,6 +185,7 @@ public final class WebhookDispatcher: Service, Sendable {
         guard let endpoint = self.endpoints.withLock({ $0[delivery.endpoint] }) else {
             self.logger.error("dead letter: endpoint no longer configured", metadata: metadata)
             self.counters.withLock { $0.deadLettered += 1 }
+            Self.recordAttempt(delivery, result: .dead, requestDuration: nil)
             return .dead(id: delivery.id, status: nil, error: "endpoint \(delivery.endpoint) is not configured")
         }
         let now = Date()
@@ -198,7 +199,8 @@ public final class WebhookDispatcher: Service, Sendable {
         } catch {
             result = .transportError(error)
         }
-        metadata["latency_ms"] = "\(Self.milliseconds(ContinuousClock.now - started))"
+        let requestDuration = ContinuousClock.now - started
+        metadata["latency_ms"] = "\(Self.milliseconds(requestDuration))"
         // Retry-After and the backoff count from the answer, not from when the request left: a
         // slow receiver must not eat into the wait it asked for.
         let answeredAt = Date()
@@ -214,16 +216,19 @@ public final class WebhookDispatcher: Service, Sendable {
         switch decision {
         case .delivered:
             self.counters.withLock { $0.attempts += 1; $0.delivered += 1 }
+            Self.recordAttempt(delivery, result: .delivered, requestDuration: requestDuration, now: answeredAt)
             self.logger.debug("delivered", metadata: metadata)
             return .delivered(id: delivery.id)
         case .retry(let delay, let reason):
             self.counters.withLock { $0.attempts += 1; $0.retried += 1 }
+            Self.recordAttempt(delivery, result: .retry, requestDuration: requestDuration)
             metadata["error"] = "\(reason)"
             metadata["retry_in_ms"] = "\(Self.milliseconds(delay))"
             self.logger.warning("delivery failed; will retry", metadata: metadata)
             return .retry(id: delivery.id, at: answeredAt.addingTimeInterval(Self.seconds(delay)), status: status, error: reason)
         case .dead(let reason):
             self.counters.withLock { $0.attempts += 1; $0.deadLettered += 1 }
+            Self.recordAttempt(delivery, result: .dead, requestDuration: requestDuration)
             metadata["error"] = "\(reason)"
             self.logger.error("dead letter: delivery given up", metadata: metadata)
             return .dead(id: delivery.id, status: status, error: reason)

@@ -1,4 +1,5 @@
 import AMIProtocol
+import CoreMetrics
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -30,6 +31,9 @@ public final class CallTrackingService: Service, Sendable {
     private let trackers = Mutex<[String: CallTracker]>([:])
     /// When each server's connection went down, until it is logged in again.
     private let outageStarts = Mutex<[String: Double]>([:])
+    /// `amibridge_ami_event_lag_seconds`: from reading an event off the socket to applying it here
+    /// (the time it waited in the event stream behind others), the delay every call update adds.
+    private let eventLag = Timer(label: "amibridge_ami_event_lag_seconds")
 
     public init(
         events: AMIEventStream,
@@ -94,6 +98,7 @@ public final class CallTrackingService: Service, Sendable {
     private func handle(_ element: AMIClientEvent) async {
         switch element {
         case .event(let event):
+            eventLag.recordNanoseconds(Int64(max(0, now() - event.receivedAt) * 1e9))
             let updates = withTracker(event.server) { $0.receive(event.message, at: event.receivedAt) }
             for update in updates { await output(update) }
         case .loggedIn(let server, _):

@@ -19,12 +19,17 @@ struct APITestEnvironment {
 
     func remove() { try? FileManager.default.removeItem(atPath: directory) }
 
-    func application(_ configure: (inout APIConfiguration) -> Void = { _ in }, checks: [ReadinessCheck] = [], vicidial: ViciDialRepository? = nil) -> Application<RouterResponder<APIRequestContext>> {
+    func application(
+        _ configure: (inout APIConfiguration) -> Void = { _ in }, checks: [ReadinessCheck] = [], vicidial: ViciDialRepository? = nil,
+        metrics: BridgeMetrics? = nil
+    ) -> Application<RouterResponder<APIRequestContext>> {
         var configuration = APIConfiguration()
         configuration.stateDirectory = directory
         configure(&configuration)
         let clock = self.clock
-        return APIServer(configuration: configuration, keyStore: store, readinessChecks: checks, vicidial: vicidial, now: { clock.now }).makeApplication()
+        return APIServer(
+            configuration: configuration, keyStore: store, readinessChecks: checks, vicidial: vicidial, metrics: metrics, now: { clock.now }
+        ).makeApplication()
     }
 
     static func bearer(_ key: String) -> HTTPFields { [.authorization: "Bearer \(key)"] }

@@ -18,30 +18,27 @@ struct ClickToCallEndToEndTests {
         let key = try APIKeyStore(stateDirectory: state).create(name: "crm")
 
         try await FakeAMIServer.withServer(behavior: FakeAMIServer.answeringOriginates(from: captures)) { server in
-            let (receiver, receiverOutput, _) = try DaemonProcessTests.launch(["receive", "--port", "0"], environment: ["RECEIVE_SECRET": secret])
-            defer { receiver.terminate() }
-            let deliveries = LineLog(ChildProcess.lines(of: receiverOutput.fileHandleForReading))
-            let receiverPort = try #require(WebhookEndToEndTests.listeningPort(try await deliveries.first { $0.contains("listening on") }))
+            let (receiver, receiverPort) = try await ProcessUnderTest.receiver(secret: secret)
+            defer { receiver.process.terminate() }
+            let deliveries = receiver.output
 
-            let (daemon, daemonOutput, _) = try DaemonProcessTests.launch(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: [
+            let daemon = try ProcessUnderTest(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: [
                 "AMI_PORT": String(server.port), "AMI_USERNAME": "bridge", "AMI_SECRET": "s3cret-AMI", "AMI_AUTH": "plain",
                 "STATE_DIR": state, "API_LISTEN": "127.0.0.1:0", "CLICK_TO_CALL_CONTEXT": "customers",
                 "WEBHOOKS_ENDPOINTS": "crm", "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(receiverPort)/hooks", "WEBHOOKS_CRM_SECRET": secret,
             ])
-            defer { daemon.terminate() }
-            let log = LineLog(ChildProcess.lines(of: daemonOutput.fileHandleForReading))
-            let apiLine = try await log.first { $0.contains("HTTP API listening") }
-            let apiPort = try #require((try JSONSerialization.jsonObject(with: Data(apiLine.utf8)) as? [String: Any])?["port"] as? String)
-            _ = try await log.first { $0.contains("AMI logged in") }
+            defer { daemon.process.terminate() }
+            let apiPort = try await daemon.apiPort()
+            try await daemon.line(containing: "AMI logged in")
             let api = APIClient(base: "http://127.0.0.1:\(apiPort)", key: key.text)
 
             // Answered: call_answered then call_complete, both with the call id; status completed.
             let answered = try api.send("POST", "/v1/calls", #"{"agent_phone":"Local/1001@agents","phone_number":"18005551234"}"#)
             #expect(answered.status == 202)
             let answeredID = try #require(answered.json["call_id"] as? String)
-            let complete = try await deliveries.first { $0.contains("POST call_complete") && $0.contains(answeredID) }
+            let complete = try #require(try await deliveries.first { $0.contains("POST call_complete") && $0.contains(answeredID) }).line
             #expect(complete.hasPrefix("signature ok"))
-            #expect(deliveries.count { $0.contains("POST call_answered") && $0.contains(answeredID) } == 1)
+            #expect(deliveries.lines.filter { $0.contains("POST call_answered") && $0.contains(answeredID) }.count == 1)
             let answeredStatus = try api.send("GET", "/v1/calls/\(answeredID)")
             #expect(answeredStatus.json["status"] as? String == "completed")
             #expect(answeredStatus.json["hangup_cause"] as? Int == 16)
@@ -50,20 +47,19 @@ struct ClickToCallEndToEndTests {
             let busy = try api.send("POST", "/v1/calls", #"{"agent_phone":"Local/1002@agents","phone_number":"18005551234"}"#)
             #expect(busy.status == 202)
             let busyID = try #require(busy.json["call_id"] as? String)
-            let failed = try await deliveries.first { $0.contains("POST click2call_failed") && $0.contains(busyID) }
+            let failed = try #require(try await deliveries.first { $0.contains("POST click2call_failed") && $0.contains(busyID) }).line
             #expect(failed.hasPrefix("signature ok"))
             #expect(failed.contains(#""reason":"agent_busy""#))
             let busyStatus = try api.send("GET", "/v1/calls/\(busyID)")
             #expect(busyStatus.json["status"] as? String == "failed")
             #expect(busyStatus.json["reason"] as? String == "agent_busy")
-            #expect(deliveries.count { $0.contains("POST call_answered") && $0.contains(busyID) } == 0)
+            #expect(deliveries.lines.filter { $0.contains("POST call_answered") && $0.contains(busyID) }.count == 0)
 
             // A bad request through the real server: 400, and Asterisk saw two Originates in all.
             let bad = try api.send("POST", "/v1/calls", #"{"agent_phone":"Local/1001@agents","phone_number":"1800555\r\n1234"}"#)
             #expect(bad.status == 400)
-            daemon.terminate()
-            await ChildProcess.waitForExit(daemon)
-            #expect(daemon.terminationStatus == 0)
+            await daemon.stop()
+            #expect(daemon.process.terminationStatus == 0)
             let originates = server.receivedActions.flatMap { $0 }.filter { $0["Action"] == "Originate" }
             #expect(originates.count == 2)
         }

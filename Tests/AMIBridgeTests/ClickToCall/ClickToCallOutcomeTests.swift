@@ -103,7 +103,8 @@ struct ClickToCallOutcomeTests {
             try await ClickToCallHarness.with(amiPort: server.port, responseTimeout: 0.3) { harness, client in
                 let (status, body, _) = try await harness.post(client, #"{"agent_phone": "SIP/1001", "phone_number": "18005551234"}"#)
                 #expect(status == .accepted)
-                #expect(body["status"] as? String == "queued")
+                // Queued, or already failed if the machine is slow enough for 0.3 s to pass first.
+                #expect(["queued", "failed"].contains(body["status"] as? String))
                 let callID = try #require(body["call_id"] as? String)
                 try await harness.ended(callID)
                 let (_, call) = try await harness.get(client, callID)

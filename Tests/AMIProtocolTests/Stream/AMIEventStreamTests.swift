@@ -85,7 +85,7 @@ struct AMIEventStreamTests {
         let stream = AMIEventStream(capacity: 4)
         // Repeated: the consumer may or may not be parked by the time yield runs; both must work.
         for round in 1...50 {
-            let received = try await withDeadline(.seconds(10)) {
+            let received = try await withDeadline(.seconds(60)) {
                 try await withConsumer(of: stream, taking: 1) { stream.yield(event(round)) }
             }
             #expect(received == [label(event(round))])
@@ -96,7 +96,7 @@ struct AMIEventStreamTests {
     @Test("finish resumes a waiting consumer with nil")
     func finishResumesWaitingConsumer() async throws {
         let stream = AMIEventStream(capacity: 4)
-        let received = try await withDeadline(.seconds(10)) {
+        let received = try await withDeadline(.seconds(60)) {
             try await withConsumer(of: stream, taking: 1) { stream.finish() }
         }
         #expect(received == ["end"])
@@ -107,7 +107,7 @@ struct AMIEventStreamTests {
         let stream = AMIEventStream(capacity: 4)
         for round in 1...50 {
             #expect(stream.yield(event(round)))
-            let received = try await withDeadline(.seconds(10)) {
+            let received = try await withDeadline(.seconds(60)) {
                 try await withThrowingTaskGroup(of: [String].self) { group in
                     let (firstTaken, signal) = AsyncStream<Void>.makeStream()
                     group.addTask {
@@ -135,7 +135,7 @@ struct AMIEventStreamTests {
     @Test("a consumer cancelled before it asks gets nil at once")
     func cancelledBeforeAsking() async throws {
         let stream = AMIEventStream(capacity: 4)
-        let result = try await withDeadline(.seconds(10)) {
+        let result = try await withDeadline(.seconds(60)) {
             await withTaskGroup(of: String.self) { group in
                 group.cancelAll()
                 group.addTask {

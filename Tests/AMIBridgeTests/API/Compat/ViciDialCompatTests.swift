@@ -50,7 +50,7 @@ struct ViciDialCompatTests {
         try await driver.insertPhone(login: phoneLogin, extension: "cc\(user.suffix(4))")
         let repository = try ViciDialTestDriver.repository()
 
-        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuesOriginates()) { server in
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates()) { server in
             try await ClickToCallHarness.with(amiPort: server.port, vicidial: ClickToCallService.agentPhoneLookup(repository)) { harness, client in
                 let uri = "/agc/api.php?" + Self.query([
                     ("function", "click2call"), ("user", "crmscript"), ("api_key", harness.key.text), ("agent_user", user),
@@ -102,7 +102,7 @@ struct ViciDialCompatTests {
 
     @Test("refusals answer status=ERROR with a code, and nothing is dialed", arguments: refusals)
     func refused(_ refusal: Refusal) async throws {
-        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuesOriginates()) { server in
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.queuingOriginates()) { server in
             try await ClickToCallHarness.with(amiPort: server.port, vicidial: { _ in nil }) { harness, client in
                 let uri = "/agc/api.php?" + Self.query(refusal.pairs.map { ($0.0, $0.1 == "KEY" ? harness.key.text : $0.1) })
                 let (status, body) = try await client.execute(uri: uri, method: .get) { ($0.status, String(buffer: $0.body)) }

@@ -1,0 +1,56 @@
+import CoreMetrics
+import NIOPosix
+import Prometheus
+import Synchronization
+
+/// The daemon's `/metrics`: one Prometheus registry behind swift-metrics.
+///
+/// The library targets record through the swift-metrics API (AMI clients, the call tracker, the
+/// webhook dispatcher); ``bootstrap()`` makes this registry their backend. Values that are cheaper
+/// to read than to track (live calls, outbox rows) are read by collectors just before each scrape.
+/// Every series is listed in README "Metrics".
+final class BridgeMetrics: Sendable {
+    let registry: PrometheusCollectorRegistry
+    let factory: PrometheusMetricsFactory
+    private let collectors = Mutex<[@Sendable () -> Void]>([])
+
+    init() {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        // Event lag is normally well under a millisecond; a backlog shows as seconds.
+        factory.durationHistogramBuckets["amibridge_ami_event_lag_seconds"] = [
+            .microseconds(100), .microseconds(500), .milliseconds(1), .milliseconds(5), .milliseconds(10),
+            .milliseconds(50), .milliseconds(100), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30),
+        ]
+        // Delivery latency includes retries: from milliseconds up to the hours of a CRM outage.
+        factory.durationHistogramBuckets["amibridge_webhook_delivery_latency_seconds"] = [
+            .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30), .seconds(60),
+            .seconds(300), .seconds(1800), .seconds(3600), .seconds(21_600),
+        ]
+        self.registry = registry
+        self.factory = factory
+    }
+
+    /// Makes this registry the backend of every swift-metrics call in the process. Once per
+    /// process, before the parts that record are created (they bind their handlers then).
+    func bootstrap() {
+        MetricsSystem.bootstrap(factory)
+    }
+
+    /// Runs `collector` before every scrape, to set gauges from the current state.
+    func addCollector(_ collector: @escaping @Sendable () -> Void) {
+        collectors.withLock { $0.append(collector) }
+    }
+
+    /// The Prometheus text exposition. Collectors may block (an SQLite count), so this runs on the
+    /// blocking-I/O thread pool, never on an event loop or Swift's cooperative pool.
+    func exposition() async throws -> [UInt8] {
+        try await NIOThreadPool.singleton.runIfActive {
+            for collector in self.collectors.withLock({ $0 }) { collector() }
+            var buffer: [UInt8] = []
+            self.registry.emit(into: &buffer)
+            return buffer
+        }
+    }
+}

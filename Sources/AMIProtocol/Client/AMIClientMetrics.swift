@@ -1,0 +1,54 @@
+import CoreMetrics
+import Synchronization
+
+/// One AMI client's series, recorded through swift-metrics: the executable decides where they go
+/// (Prometheus text on `/metrics`); without a backend (tests, benchmarks) they cost next to nothing.
+///
+/// - `amibridge_ami_connected{server}`: 1 while logged in, else 0.
+/// - `amibridge_ami_reconnects_total{server}`: connections that ended and were retried.
+/// - `amibridge_ami_login_failures_total{server}`: logins Asterisk rejected.
+/// - `amibridge_ami_events_total{server,event}`: events read, by `Event:` name.
+final class AMIClientMetrics: Sendable {
+    /// Event names are Asterisk's, a bounded set; this cap only guards the registry against a
+    /// server that invents names (each distinct name is a series kept forever).
+    static let maximumEventNames = 300
+
+    private let server: String
+    private let factory: any MetricsFactory
+    private let connected: Gauge
+    private let reconnects: Counter
+    private let loginFailures: Counter
+    private let events = Mutex<[String: Counter]>([:])
+
+    init(server: String, factory: any MetricsFactory = MetricsSystem.factory) {
+        self.server = server
+        self.factory = factory
+        let dimensions = [("server", server)]
+        connected = Gauge(label: "amibridge_ami_connected", dimensions: dimensions, factory: factory)
+        reconnects = Counter(label: "amibridge_ami_reconnects_total", dimensions: dimensions, factory: factory)
+        loginFailures = Counter(label: "amibridge_ami_login_failures_total", dimensions: dimensions, factory: factory)
+        connected.record(0)
+    }
+
+    func loggedIn() {
+        connected.record(1)
+    }
+
+    func sessionEnded(_ reason: AMIError, retrying: Bool) {
+        connected.record(0)
+        if reason.code == .loginRejected { loginFailures.increment() }
+        if retrying { reconnects.increment() }
+    }
+
+    func eventReceived(_ name: String?) {
+        let counter = events.withLock { counters -> Counter in
+            var key = name ?? ""
+            if counters[key] == nil, counters.count >= Self.maximumEventNames { key = "other" }
+            if let counter = counters[key] { return counter }
+            let counter = Counter(label: "amibridge_ami_events_total", dimensions: [("server", server), ("event", key)], factory: factory)
+            counters[key] = counter
+            return counter
+        }
+        counter.increment()
+    }
+}
