@@ -25,13 +25,13 @@ extension FakeAMIServer {
     }
 
     /// A fake Asterisk 20 that answers every `Originate` with the recorded session whose own
-    /// Originate asked for the same `Channel`: the recorded response and events, with the
+    /// Originate asked for the same `Channel` and `Exten`: the recorded response and events, with the
     /// recording's ActionID replaced by the one the client sent, written as fast as the client
     /// reads. An Originate for a channel no recording has gets `Response: Success` and nothing more
     /// (so its OriginateResponse never comes). Calls are answered one after another on one session,
     /// as the recordings were made: a test places one call, waits for it, then the next.
     public static func answeringOriginates(from captures: [AMICapture]) -> Behavior {
-        let answers = Dictionary(captures.compactMap(OriginateAnswer.init).map { ($0.channel, $0) }) { first, _ in first }
+        let answers = Dictionary(captures.compactMap(OriginateAnswer.init).map { ($0.key, $0) }) { first, _ in first }
         return asterisk { session in
             while let action = try await session.nextAction() {
                 guard action["Action"] == "Originate" else {
@@ -39,7 +39,7 @@ extension FakeAMIServer {
                     continue
                 }
                 let actionID = action.actionID ?? ""
-                guard let answer = action["Channel"].flatMap({ answers[$0] }) else {
+                guard let answer = answers[OriginateAnswer.key(channel: action["Channel"], exten: action["Exten"])] else {
                     try await session.write("Response: Success\r\nActionID: \(actionID)\r\nMessage: Originate successfully queued\r\n\r\n")
                     continue
                 }
@@ -52,20 +52,22 @@ extension FakeAMIServer {
 
     /// What Asterisk sent after a recorded Originate, until the recording client's next action.
     struct OriginateAnswer: Sendable {
-        var channel: String
+        var key: String
         var actionID: String
         var chunks: [String]
 
+        static func key(channel: String?, exten: String?) -> String { "\(channel ?? "") \(exten ?? "")" }
+
         init?(_ capture: AMICapture) {
-            var found: (channel: String, actionID: String)?
+            var found: (key: String, actionID: String)?
             var chunks: [String] = []
             for entry in capture.entries {
                 switch entry.dir {
                 case .send:
                     if found != nil { break }
                     if let action = CaptureReplay.parseAction(entry.data), action["Action"] == "Originate",
-                       let channel = action["Channel"], let actionID = action.actionID {
-                        found = (channel, actionID)
+                       let actionID = action.actionID {
+                        found = (Self.key(channel: action["Channel"], exten: action["Exten"]), actionID)
                     }
                     continue
                 case .recv:
@@ -77,7 +79,7 @@ extension FakeAMIServer {
                 if found != nil { break }
             }
             guard let found else { return nil }
-            channel = found.channel
+            key = found.key
             actionID = found.actionID
             self.chunks = chunks
         }

@@ -9,9 +9,10 @@ import Testing
 /// `amibridge receive` checking the signature of every webhook.
 @Suite("Click-to-call end to end")
 struct ClickToCallEndToEndTests {
-    @Test("answered and agent-busy calls: 202, their final status, and signed webhooks carrying the call id")
-    func placeAndFollow() async throws {
-        let captures = try ["originate-answered", "originate-agent-busy"].map { try AMICapture.load("asterisk-20", $0) }
+    @Test("every recorded outcome: 202, its final status and reason, and signed webhooks carrying the call id")
+    func everyOutcome() async throws {
+        let cases = ClickToCallOutcomeTests.cases
+        let captures = try cases.map { try AMICapture.load("asterisk-20", $0.capture) }
         let secret = "e2e-\(UUID())"
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("amibridge-c2c-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: state) }
@@ -32,36 +33,30 @@ struct ClickToCallEndToEndTests {
             try await daemon.line(containing: "AMI logged in")
             let api = APIClient(base: "http://127.0.0.1:\(apiPort)", key: key.text)
 
-            // Answered: call_answered then call_complete, both with the call id; status completed.
-            let answered = try api.send("POST", "/v1/calls", #"{"agent_phone":"Local/1001@agents","phone_number":"18005551234"}"#)
-            #expect(answered.status == 202)
-            let answeredID = try #require(answered.json["call_id"] as? String)
-            let complete = try #require(try await deliveries.first { $0.contains("POST call_complete") && $0.contains(answeredID) }).line
-            #expect(complete.hasPrefix("signature ok"))
-            #expect(deliveries.lines.filter { $0.contains("POST call_answered") && $0.contains(answeredID) }.count == 1)
-            let answeredStatus = try api.send("GET", "/v1/calls/\(answeredID)")
-            #expect(answeredStatus.json["status"] as? String == "completed")
-            #expect(answeredStatus.json["hangup_cause"] as? Int == 16)
+            // One call after another, as the recordings were made.
+            for (expected, capture) in zip(cases, captures) {
+                let originate = try ClickToCallOutcomeTests.recordedOriginate(capture)
+                let request = #"{"agent_phone":"\#(originate["Channel"]!)","phone_number":"\#(originate["Exten"]!)"}"#
+                let placed = try api.send("POST", "/v1/calls", request)
+                #expect(placed.status == 202, "\(expected.capture)")
+                let callID = try #require(placed.json["call_id"] as? String)
+                let webhook = try #require(try await deliveries.first { $0.contains("POST \(expected.webhook.rawValue)") && $0.contains(callID) }).line
+                #expect(webhook.hasPrefix("signature ok"), "\(expected.capture)")
+                if let reason = expected.reason { #expect(webhook.contains(#""reason":"\#(reason)""#), "\(expected.capture)") }
+                let status = try api.send("GET", "/v1/calls/\(callID)")
+                #expect(status.json["status"] as? String == expected.status, "\(expected.capture)")
+                #expect(status.json["reason"] as? String == expected.reason, "\(expected.capture)")
+                let answered = deliveries.lines.filter { $0.contains("POST call_answered") && $0.contains(callID) }.count
+                #expect(answered == (expected.status == "completed" ? 1 : 0), "\(expected.capture)")
+            }
 
-            // Agent busy: click2call_failed with the reason; status failed.
-            let busy = try api.send("POST", "/v1/calls", #"{"agent_phone":"Local/1002@agents","phone_number":"18005551234"}"#)
-            #expect(busy.status == 202)
-            let busyID = try #require(busy.json["call_id"] as? String)
-            let failed = try #require(try await deliveries.first { $0.contains("POST click2call_failed") && $0.contains(busyID) }).line
-            #expect(failed.hasPrefix("signature ok"))
-            #expect(failed.contains(#""reason":"agent_busy""#))
-            let busyStatus = try api.send("GET", "/v1/calls/\(busyID)")
-            #expect(busyStatus.json["status"] as? String == "failed")
-            #expect(busyStatus.json["reason"] as? String == "agent_busy")
-            #expect(deliveries.lines.filter { $0.contains("POST call_answered") && $0.contains(busyID) }.count == 0)
-
-            // A bad request through the real server: 400, and Asterisk saw two Originates in all.
+            // A bad request through the real server: 400, and Asterisk saw one Originate per call.
             let bad = try api.send("POST", "/v1/calls", #"{"agent_phone":"Local/1001@agents","phone_number":"1800555\r\n1234"}"#)
             #expect(bad.status == 400)
             await daemon.stop()
             #expect(daemon.process.terminationStatus == 0)
             let originates = server.receivedActions.flatMap { $0 }.filter { $0["Action"] == "Originate" }
-            #expect(originates.count == 2)
+            #expect(originates.count == cases.count)
         }
     }
 }
