@@ -292,50 +292,39 @@ struct OpenAPIDocumentTests {
         }
     }
 
-    @Test("a click-to-call's answers match ClickToCallStatus and the error schema at every step")
-    func clickToCall() async throws {
+    /// Recorded Asterisk 20 sessions that end by themselves, so every answer comes without a
+    /// deadline on an AMI round trip: one answered (every field filled), one failed with a reason.
+    @Test("a click-to-call's answers match ClickToCallStatus and the error schema at every step",
+          arguments: ["originate-answered", "originate-customer-busy"])
+    func clickToCall(captureName: String) async throws {
         let document = try Self.document()
-        try await FakeAMIServer.withServer(behavior: ClickToCallHangupTests.ringsUntilHungUp()) { server in
-            try await ClickToCallHarness.with(amiPort: server.port) { harness, client in
+        let capture = try AMICapture.load("asterisk-20", captureName)
+        let originate = try ClickToCallOutcomeTests.recordedOriginate(capture)
+        let channel = try #require(originate["Channel"])
+        let number = try #require(originate["Exten"])
+        let context = try #require(originate["Context"])
+        try await FakeAMIServer.withServer(behavior: CaptureReplay(capture, chunking: .recorded).behavior) { server in
+            try await ClickToCallHarness.with(amiPort: server.port, configure: { $0.context = context }) { harness, client in
                 var headers = harness.authorization
                 headers[.contentType] = "application/json"
-                try await client.execute(uri: "/v1/calls", method: .post, headers: headers, body: ByteBuffer(string: #"{"agent_phone":"SIP/1001","phone_number":"12345"}"#)) { response in
-                    #expect(response.status == .badRequest)
-                    Self.expectDocumented("POST", "/v1/calls", response.status, body: response.body, headers: response.headers, in: document)
-                }
-                let valid = #"{"agent_phone":"SIP/1001","phone_number":"+1 (800) 555-1234","lead_id":42,"variables":{"ORDER":"A-17"}}"#
-                let callID = try await client.execute(uri: "/v1/calls", method: .post, headers: headers, body: ByteBuffer(string: valid)) { response in
-                    #expect(response.status == .accepted)
-                    Self.expectDocumented("POST", "/v1/calls", response.status, body: response.body, headers: response.headers, in: document)
-                    return (try? JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView)))?["call_id"]?.string ?? ""
-                }
-                try await withDeadline(.seconds(60)) {
-                    for await update in harness.updates {
-                        if case .progressed(let record, .agentRinging) = update, record.callID == callID { return }
+                func check(_ method: HTTPRequest.Method, _ uri: String, body: String? = nil, expecting status: HTTPResponse.Status, as path: String) async throws -> JSONValue? {
+                    try await client.execute(uri: uri, method: method, headers: headers, body: body.map { ByteBuffer(string: $0) }) { response in
+                        #expect(response.status == status, "\(method) \(uri): \(String(buffer: response.body))")
+                        Self.expectDocumented(method.rawValue, path, response.status, body: response.body, headers: response.headers, in: document)
+                        return try? JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
                     }
                 }
-                for method in [HTTPRequest.Method.get, .delete] {
-                    try await client.execute(uri: "/v1/calls/\(callID)", method: method, headers: harness.authorization) { response in
-                        #expect(response.status == (method == .get ? .ok : .accepted))
-                        Self.expectDocumented(method.rawValue, "/v1/calls/{id}", response.status, body: response.body, headers: response.headers, in: document)
-                    }
-                }
+                _ = try await check(.post, "/v1/calls", body: #"{"agent_phone":"\#(channel)","phone_number":"12345"}"#, expecting: .badRequest, as: "/v1/calls")
+                let placed = try await check(.post, "/v1/calls", body: #"{"agent_phone":"\#(channel)","phone_number":"\#(number)","lead_id":42,"variables":{"ORDER":"A-17"}}"#,
+                                             expecting: .accepted, as: "/v1/calls")
+                let callID = try #require(placed?["call_id"]?.string)
                 try await harness.ended(callID)
-                // Ended: every field the tracker knows is filled in, and a second DELETE is 409.
-                try await client.execute(uri: "/v1/calls/\(callID)", method: .get, headers: harness.authorization) { response in
-                    #expect(response.status == .ok)
-                    Self.expectDocumented("GET", "/v1/calls/{id}", response.status, body: response.body, in: document)
-                    let call = try JSONDecoder().decode(JSONValue.self, from: Data(response.body.readableBytesView))
-                    #expect(call["status"]?.string == "failed")
-                    #expect(call["ended_at"]?.string != nil)
-                }
-                for method in [HTTPRequest.Method.get, .delete] {
-                    let uri = method == .get ? "/v1/calls/no-such-call" : "/v1/calls/\(callID)"
-                    try await client.execute(uri: uri, method: method, headers: harness.authorization) { response in
-                        #expect(response.status == (method == .get ? .notFound : .conflict))
-                        Self.expectDocumented(method.rawValue, "/v1/calls/{id}", response.status, body: response.body, in: document)
-                    }
-                }
+                // Ended: what the tracker learnt is filled in, and a DELETE is a 409.
+                let call = try await check(.get, "/v1/calls/\(callID)", expecting: .ok, as: "/v1/calls/{id}")
+                #expect(call?["status"]?.string == (captureName == "originate-answered" ? "completed" : "failed"))
+                #expect(call?["ended_at"]?.string != nil && call?["uniqueid"]?.string != nil)
+                _ = try await check(.delete, "/v1/calls/\(callID)", expecting: .conflict, as: "/v1/calls/{id}")
+                _ = try await check(.get, "/v1/calls/no-such-call", expecting: .notFound, as: "/v1/calls/{id}")
             }
         }
     }
