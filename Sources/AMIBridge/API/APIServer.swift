@@ -3,7 +3,8 @@ import Hummingbird
 import Logging
 import ServiceLifecycle
 
-/// The daemon's HTTP API: health and readiness probes plus the authenticated `/v1` routes.
+/// The daemon's HTTP API: health and readiness probes, its OpenAPI document, and the
+/// authenticated `/v1` routes (described in `Docs/openapi.json`).
 ///
 /// A `Service`, so the daemon's `ServiceGroup` starts it with the rest and stops it gracefully on
 /// SIGTERM. The router is built separately (``makeRouter()``) so tests drive it without a socket.
@@ -76,6 +77,8 @@ struct APIServer: Service {
             let report = await ReadinessReport.evaluate(checks)
             return Response.json(report, status: report.isReady ? .ok : .serviceUnavailable)
         }
+        // The API's description (Docs/openapi.json): no key, like the probes, so tools can fetch it.
+        router.get("openapi.json") { _, _ in OpenAPIDocument.response() }
         if let metrics {
             // No API key (Prometheus scrapers rarely carry one), but behind the IP allowlist.
             router.get("metrics") { _, _ in

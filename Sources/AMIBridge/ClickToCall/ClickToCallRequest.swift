@@ -50,7 +50,9 @@ struct ClickToCallRequest: Sendable, Hashable {
     /// Checks every field; the error names the first bad one.
     init(_ body: ClickToCallRequestBody) throws(APIError) {
         switch (body.agent_user, body.agent_phone) {
-        case (_, let phone?):
+        case (_?, _?):
+            throw Self.invalid("agent_user", "give agent_user or agent_phone, not both")
+        case (nil, let phone?):
             guard AgentChannel.isValid(phone) || AgentChannel.isExtension(phone) else {
                 throw Self.invalid("agent_phone", "must be a channel such as SIP/1001 or an extension such as 1001")
             }
@@ -69,7 +71,7 @@ struct ClickToCallRequest: Sendable, Hashable {
         }
         self.phoneNumber = phoneNumber
         if let campaign = body.campaign_id {
-            guard AMIName.isValid(campaign, maximumLength: 20) else { throw Self.invalid("campaign_id", "must be letters, digits, _-. (at most 20)") }
+            guard AMIName.isValid(campaign, maximumLength: 20) else { throw Self.invalid("campaign_id", "must be letters, digits, _-.@ (at most 20)") }
         }
         campaignID = body.campaign_id
         if let lead = body.lead_id {

@@ -148,7 +148,7 @@ struct ClickToCallService: Sendable {
             return (channel, nil, nil)
         case .user(let user):
             guard let lookUpAgentPhone else {
-                throw APIError(status: .serviceUnavailable, code: "vicidial_unavailable",
+                throw APIError(status: .serviceUnavailable, code: "database_not_configured",
                                message: "agent_user needs the ViciDial database (vicidial.db); give agent_phone instead")
             }
             let phone: AgentPhone?
@@ -156,7 +156,7 @@ struct ClickToCallService: Sendable {
                 phone = try await lookUpAgentPhone(user)
             } catch {
                 logger.error("agent phone lookup failed", metadata: ["agent_user": "\(user)", "error": "\(error)"])
-                throw APIError(status: .serviceUnavailable, code: "vicidial_unavailable", message: "the ViciDial database did not answer")
+                throw APIError(status: .serviceUnavailable, code: "database_unavailable", message: "the ViciDial database did not answer")
             }
             guard let phone, AgentChannel.isValid(phone.channel) else {
                 throw APIError(status: .notFound, code: "unknown_agent", message: "agent_user '\(user)' has no phone in ViciDial (vicidial_users.phone_login → phones)")

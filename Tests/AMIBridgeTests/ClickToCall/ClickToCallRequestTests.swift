@@ -33,6 +33,7 @@ struct ClickToCallRequestTests {
         Refusal(name: "CR/LF in a variable", body: #"{"agent_phone":"SIP/1001","phone_number":"18005551234","variables":{"X":"a\r\nAction: Hangup"}}"#, status: .badRequest, code: "invalid_request"),
         Refusal(name: "the reserved call id variable", body: #"{"agent_phone":"SIP/1001","phone_number":"18005551234","variables":{"CRM_CALL_ID":"mine"}}"#, status: .badRequest, code: "invalid_request"),
         Refusal(name: "quotes in the caller ID", body: #"{"agent_phone":"SIP/1001","phone_number":"18005551234","caller_id":"\"x\" <1>"}"#, status: .badRequest, code: "invalid_request"),
+        Refusal(name: "both agent_user and agent_phone", body: #"{"agent_user":"a1","agent_phone":"SIP/1001","phone_number":"18005551234"}"#, status: .badRequest, code: "invalid_request"),
         Refusal(name: "no agent", body: #"{"phone_number":"18005551234"}"#, status: .badRequest, code: "invalid_request"),
         Refusal(name: "invalid JSON", body: #"{"agent_phone": "SIP/1001", "phone_number": "#, status: .badRequest, code: "invalid_json"),
         Refusal(name: "a JSON array", body: #"["SIP/1001"]"#, status: .badRequest, code: "invalid_json"),
