@@ -10,8 +10,15 @@ struct JSONErrorMiddleware: RouterMiddleware {
             return try await next(request, context)
         } catch {
             let apiError = APIError(error)
-            if apiError.status.code >= 500 {
+            // A 503 names a dependency that is down or not configured (AMI, the database), which
+            // the ops person already sees elsewhere: a warning. Anything else in 5xx is a bug.
+            switch apiError.status.code {
+            case 503:
+                context.logger.warning("request refused: dependency unavailable", metadata: ["path": "\(request.uri.path)", "error": "\(apiError.code)"])
+            case 500...:
                 context.logger.error("request failed", metadata: ["path": "\(request.uri.path)", "error": "\(error)"])
+            default:
+                break
             }
             throw apiError
         }
