@@ -371,7 +371,7 @@ enum OpenAPIDocument {
         ],
         "operationId": "hangUpCall",
         "summary": "Hang up a click-to-call",
-        "description": "Sends an AMI `Hangup` for each of the call's live channels. The call then ends as it would otherwise (`failed` with a reason, or `completed`); follow it with `GET /v1/calls/{id}`.",
+        "description": "Sends an AMI `Hangup` for each of the call's live channels (for a call still `queued`, as soon as its first channel appears). The call then ends as it would otherwise (`failed` with a reason, or `completed`); follow it with `GET /v1/calls/{id}`.",
         "responses": {
           "202": {
             "description": "Hangup sent; the body is the call with `hangup_requested: true`.",
@@ -400,7 +400,7 @@ enum OpenAPIDocument {
             }
           },
           "409": {
-            "description": "`call_ended`: the call is `completed` or `failed` already. `not_yet_dialing`: the call has no channel yet (just queued); try again in a moment.",
+            "description": "`call_ended`: the call is `completed` or `failed` already. (A call still `queued`, with no channel yet, is not a 409: the answer is 202 with `hangup_requested: true`, and the hangup goes out as soon as its first channel appears.)",
             "content": {
               "application/json": {
                 "schema": {

@@ -92,18 +92,27 @@ final class ClickToCallRegistry: Sendable {
 
     var count: Int { state.withLock { $0.calls.count } }
 
-    /// Follows the tracker: each update of a call this API placed moves its status on.
-    func apply(_ update: CallUpdate) {
+    /// Channels to hang up now: a `DELETE` came before the call had any.
+    struct DeferredHangup: Sendable, Equatable {
+        var callID: String
+        var server: String
+        var channels: [String]
+    }
+
+    /// Follows the tracker: each update of a call this API placed moves its status on. Returns
+    /// the hangups that were asked for before the call had a channel and can go out now.
+    @discardableResult
+    func apply(_ update: CallUpdate) -> [DeferredHangup] {
         let time = now()
         switch update {
         case .started(let record), .answered(let record):
-            guard let callID = record.callID else { return }
-            _ = self.update(callID) { $0.absorb(record); $0.updatedAt = time }
+            guard let callID = record.callID else { return [] }
+            return deferredHangup(callID) { $0.absorb(record); $0.updatedAt = time }
         case .progressed(let record, let stage):
-            guard let callID = record.callID else { return }
-            _ = self.update(callID) { $0.absorb(record); $0.reach(stage, at: time) }
+            guard let callID = record.callID else { return [] }
+            return deferredHangup(callID) { $0.absorb(record); $0.reach(stage, at: time) }
         case .completed(let record):
-            guard let callID = record.callID else { return }
+            guard let callID = record.callID else { return [] }
             _ = self.update(callID) { call in
                 call.absorb(record)
                 call.reason = record.outcome == .answered ? nil : record.outcome?.rawValue
@@ -118,6 +127,19 @@ final class ClickToCallRegistry: Sendable {
         case .outage, .userEvent:
             break
         }
+        return []
+    }
+
+    /// Applies `body`, then: a hangup asked for early whose call now has channels goes out once.
+    private func deferredHangup(_ callID: String, _ body: (inout ClickToCallStatus) -> Void) -> [DeferredHangup] {
+        var due: DeferredHangup?
+        _ = update(callID) { call in
+            body(&call)
+            guard call.hangupRequested, !call.hangupSent, !call.liveChannels.isEmpty, !call.status.isFinal else { return }
+            call.hangupSent = true
+            due = DeferredHangup(callID: call.callID, server: call.server, channels: call.liveChannels)
+        }
+        return due.map { [$0] } ?? []
     }
 
     /// The agent's disposition, once ViciDial has it (from the `disposition_set` webhook).

@@ -122,23 +122,49 @@ struct ClickToCallService: Sendable {
         guard !call.status.isFinal else {
             throw APIError(status: .conflict, code: "call_ended", message: "the call has already ended (\(call.status.rawValue))")
         }
-        guard !call.liveChannels.isEmpty else {
-            throw APIError(status: .conflict, code: "not_yet_dialing", message: "the call has no channel yet; try again in a moment")
+        // No channel yet: the hangup goes out as soon as the first one appears
+        // (``ClickToCallRegistry/apply(_:)`` hands it to ``sendDeferredHangups(_:servers:logger:)``).
+        var channels: [String] = []
+        let updated = registry.update(callID) { call in
+            call.hangupRequested = true
+            guard !call.liveChannels.isEmpty, !call.hangupSent else { return }
+            call.hangupSent = true
+            channels = call.liveChannels
+        } ?? call
+        guard !channels.isEmpty else {
+            logger.info("click-to-call hangup requested before its first channel; deferred", metadata: ["call_id": "\(callID)"])
+            return updated
         }
-        guard let client = servers.first(where: { $0.configuration.name == call.server }) else {
-            throw APIError(status: .serviceUnavailable, code: "ami_unavailable", message: "AMI server '\(call.server)' is not configured")
+        do {
+            try await Self.hangUp(channels, on: call.server, servers: servers)
+        } catch {
+            _ = registry.update(callID) { $0.hangupSent = false }
+            throw APIError(status: .serviceUnavailable, code: "ami_unavailable", message: "AMI server '\(call.server)': \(error)")
         }
-        var sent = 0
-        for channel in call.liveChannels {
+        logger.info("click-to-call hangup requested", metadata: ["call_id": "\(callID)", "channels": "\(channels.count)"])
+        return updated
+    }
+
+    /// Sends the hangups that waited for a call's first channel.
+    static func sendDeferredHangups(_ hangups: [ClickToCallRegistry.DeferredHangup], servers: [AMIClient], logger: Logger) async {
+        for hangup in hangups {
             do {
-                // "No such channel" is fine: its partner's hangup may have taken it already.
-                if try await client.send(.hangup(channel: channel), timeout: .seconds(10)).isSuccess { sent += 1 }
+                try await hangUp(hangup.channels, on: hangup.server, servers: servers)
+                logger.info("click-to-call hangup sent once the call had a channel", metadata: ["call_id": "\(hangup.callID)"])
             } catch {
-                throw APIError(status: .serviceUnavailable, code: "ami_unavailable", message: "AMI server '\(call.server)': \(error)")
+                logger.error("could not hang up a click-to-call", metadata: ["call_id": "\(hangup.callID)", "error": "\(error)"])
             }
         }
-        logger.info("click-to-call hangup requested", metadata: ["call_id": "\(callID)", "channels": "\(sent)"])
-        return registry.update(callID) { $0.hangupRequested = true } ?? call
+    }
+
+    /// A Hangup per channel. "No such channel" is fine: its partner's hangup may have taken it.
+    private static func hangUp(_ channels: [String], on server: String, servers: [AMIClient]) async throws {
+        guard let client = servers.first(where: { $0.configuration.name == server }) else {
+            throw AMIError(.notConnected, "AMI server '\(server)' is not configured")
+        }
+        for channel in channels {
+            _ = try await client.send(.hangup(channel: channel), timeout: .seconds(10))
+        }
     }
 
     private func resolveAgent(_ agent: ClickToCallRequest.Agent) async throws(APIError) -> (channel: String, user: String?, serverIP: String?) {

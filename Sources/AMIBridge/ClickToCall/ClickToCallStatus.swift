@@ -32,6 +32,8 @@ struct ClickToCallStatus: Sendable, Encodable, Equatable {
     /// The channels still up, for `DELETE` (not shown).
     var liveChannels: [String] = []
     var hangupRequested = false
+    /// The Hangup went out (at once, or once the first channel appeared after an early DELETE).
+    var hangupSent = false
 
     enum CodingKeys: String, CodingKey {
         case callID = "call_id", status, reason, agentUser = "agent_user", agentChannel = "agent_channel"

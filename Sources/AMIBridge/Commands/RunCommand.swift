@@ -59,6 +59,7 @@ struct RunCommand: AsyncParsableCommand {
         if webhooks.endpoints.isEmpty {
             logger.notice("no webhooks.endpoints configured: calls are followed and logged, nothing is sent")
         }
+        let clickToCallLogger = Logger(label: "amibridge.click2call")
         let clickToCallRegistry = ClickToCallRegistry(limits: .init(
             retention: .seconds(clickToCall.statusRetentionMinutes * 60), maximumCalls: clickToCall.maximumRememberedCalls
         ))
@@ -95,7 +96,8 @@ struct RunCommand: AsyncParsableCommand {
             },
             now: now
         ) { update in
-            clickToCallRegistry.apply(update)
+            let hangups = clickToCallRegistry.apply(update)
+            await ClickToCallService.sendDeferredHangups(hangups, servers: clients, logger: clickToCallLogger)
             await pipeline.handle(update)
         }
         metrics.collectActiveCalls(consumer)
@@ -125,7 +127,7 @@ struct RunCommand: AsyncParsableCommand {
                 tracking: consumer,
                 servers: clients,
                 lookUpAgentPhone: repository.map(ClickToCallService.agentPhoneLookup),
-                logger: Logger(label: "amibridge.click2call")
+                logger: clickToCallLogger
             ),
             metrics: metrics
         )

@@ -33,6 +33,55 @@ struct ClickToCallHangupTests {
         }
     }
 
+    /// Like ``ringsUntilHungUp()``, but the agent's phone only starts ringing when the client
+    /// sends `UserEvent` (the test's signal): until then the call has no channel at all.
+    static func ringsOnSignal() -> FakeAMIServer.Behavior {
+        FakeAMIServer.asterisk { session in
+            var originateID = ""
+            while let action = try await session.nextAction() {
+                let id = action.actionID.map { "ActionID: \($0)\r\n" } ?? ""
+                switch action["Action"] {
+                case "Originate":
+                    originateID = action.actionID ?? ""
+                    try await session.write("Response: Success\r\n\(id)Message: Originate successfully queued\r\n\r\n")
+                case "UserEvent":
+                    try await session.write("Response: Success\r\n\(id)\r\n")
+                    try await session.write(Self.channelEvent("Newchannel", state: (0, "Down")) + Self.channelEvent("Newstate", state: (5, "Ringing")))
+                case "Hangup" where action["Channel"] == "SIP/1001-00000001":
+                    try await session.write("Response: Success\r\n\(id)Message: Channel Hungup\r\n\r\n")
+                    try await session.write(Self.channelEvent("Hangup", state: (5, "Ringing"), extra: "Cause: 16\r\nCause-txt: Normal Clearing\r\n"))
+                    try await session.write("Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: \(originateID)\r\nResponse: Failure\r\nChannel: SIP/1001\r\nContext: customers\r\nExten: 18005551234\r\nReason: 1\r\nUniqueid: <unknown>\r\nCallerIDNum: <unknown>\r\nCallerIDName: <unknown>\r\n\r\n")
+                default:
+                    guard try await session.answerGenerically(action) else { return }
+                }
+            }
+        }
+    }
+
+    @Test("DELETE before the call has a channel is remembered: the Hangup goes out when the phone starts ringing")
+    func hangUpBeforeTheFirstChannel() async throws {
+        try await FakeAMIServer.withServer(behavior: Self.ringsOnSignal()) { server in
+            try await ClickToCallHarness.with(amiPort: server.port) { harness, client in
+                let (_, body, _) = try await harness.post(client, #"{"agent_phone":"SIP/1001","phone_number":"18005551234"}"#)
+                let callID = try #require(body["call_id"] as? String)
+                try await client.execute(uri: "/v1/calls/\(callID)", method: .delete, headers: harness.authorization) { response in
+                    #expect(response.status == .accepted)
+                    let call = try JSONSerialization.jsonObject(with: Data(response.body.readableBytesView)) as? [String: Any]
+                    #expect(call?["status"] as? String == "queued")
+                    #expect(call?["hangup_requested"] as? Bool == true)
+                }
+                #expect(!server.receivedActions.flatMap { $0 }.contains { $0["Action"] == "Hangup" })
+
+                // The phone starts ringing; the deferred Hangup follows, and the call ends.
+                _ = try await harness.service.servers[0].send(AMIAction("UserEvent", [("UserEvent", "ring")]))
+                try await harness.ended(callID)
+                let hangups = server.receivedActions.flatMap { $0 }.filter { $0["Action"] == "Hangup" }
+                #expect(hangups.map { $0["Channel"] } == ["SIP/1001-00000001"])
+                #expect(try await harness.get(client, callID).1["status"] as? String == "failed")
+            }
+        }
+    }
+
     static func channelEvent(_ name: String, state: (Int, String), extra: String = "") -> String {
         "Event: \(name)\r\nPrivilege: call,all\r\nChannel: SIP/1001-00000001\r\nChannelState: \(state.0)\r\nChannelStateDesc: \(state.1)\r\n"
             + "CallerIDNum: 1001\r\nCallerIDName: <unknown>\r\nConnectedLineNum: <unknown>\r\nConnectedLineName: <unknown>\r\nLanguage: en\r\n"

@@ -57,7 +57,7 @@ struct ClickToCallHarness {
             listChannels: { _ in try await client.send(.coreShowChannels).listItems },
             now: { Date().timeIntervalSince1970 }
         ) { update in
-            registry.apply(update)
+            await ClickToCallService.sendDeferredHangups(registry.apply(update), servers: [client], logger: Logger(label: "test.click2call"))
             await pipeline.handle(update)
             continuation.yield(update)
         }
