@@ -10,43 +10,26 @@ import Testing
 /// `DELETE /v1/calls/{id}` hangs up the call's live channels by name.
 @Suite("Click-to-call hangup")
 struct ClickToCallHangupTests {
-    /// Asterisk that rings the agent's phone on Originate and hangs it up on a Hangup action,
-    /// then reports the Originate failed (Reason 1: hung up), as Asterisk 20 does.
-    static func ringsUntilHungUp() -> FakeAMIServer.Behavior {
+    /// Asterisk that rings the agent's phone (`SIP/1001-00000001`) once the client sends
+    /// `ringOn` (`Originate`, or `UserEvent` as a test's signal, so that until then the call has
+    /// no channel at all), hangs it up on a Hangup action, then reports the Originate failed
+    /// (Reason 1: hung up), as Asterisk 20 does.
+    static func ringsUntilHungUp(ringOn: String = "Originate") -> FakeAMIServer.Behavior {
         FakeAMIServer.asterisk { session in
             var originateID = ""
             while let action = try await session.nextAction() {
                 let id = action.actionID.map { "ActionID: \($0)\r\n" } ?? ""
                 switch action["Action"] {
-                case "Originate":
-                    originateID = action.actionID ?? ""
-                    try await session.write("Response: Success\r\n\(id)Message: Originate successfully queued\r\n\r\n")
-                    try await session.write(Self.channelEvent("Newchannel", state: (0, "Down")) + Self.channelEvent("Newstate", state: (5, "Ringing")))
-                case "Hangup" where action["Channel"] == "SIP/1001-00000001":
-                    try await session.write("Response: Success\r\n\(id)Message: Channel Hungup\r\n\r\n")
-                    try await session.write(Self.channelEvent("Hangup", state: (5, "Ringing"), extra: "Cause: 16\r\nCause-txt: Normal Clearing\r\n"))
-                    try await session.write("Event: OriginateResponse\r\nPrivilege: call,all\r\nActionID: \(originateID)\r\nResponse: Failure\r\nChannel: SIP/1001\r\nContext: customers\r\nExten: 18005551234\r\nReason: 1\r\nUniqueid: <unknown>\r\nCallerIDNum: <unknown>\r\nCallerIDName: <unknown>\r\n\r\n")
-                default:
-                    guard try await session.answerGenerically(action) else { return }
-                }
-            }
-        }
-    }
-
-    /// Like ``ringsUntilHungUp()``, but the agent's phone only starts ringing when the client
-    /// sends `UserEvent` (the test's signal): until then the call has no channel at all.
-    static func ringsOnSignal() -> FakeAMIServer.Behavior {
-        FakeAMIServer.asterisk { session in
-            var originateID = ""
-            while let action = try await session.nextAction() {
-                let id = action.actionID.map { "ActionID: \($0)\r\n" } ?? ""
-                switch action["Action"] {
-                case "Originate":
-                    originateID = action.actionID ?? ""
-                    try await session.write("Response: Success\r\n\(id)Message: Originate successfully queued\r\n\r\n")
-                case "UserEvent":
-                    try await session.write("Response: Success\r\n\(id)\r\n")
-                    try await session.write(Self.channelEvent("Newchannel", state: (0, "Down")) + Self.channelEvent("Newstate", state: (5, "Ringing")))
+                case "Originate", "UserEvent":
+                    if action["Action"] == "Originate" {
+                        originateID = action.actionID ?? ""
+                        try await session.write("Response: Success\r\n\(id)Message: Originate successfully queued\r\n\r\n")
+                    } else {
+                        try await session.write("Response: Success\r\n\(id)\r\n")
+                    }
+                    if action["Action"] == ringOn {
+                        try await session.write(Self.channelEvent("Newchannel", state: (0, "Down")) + Self.channelEvent("Newstate", state: (5, "Ringing")))
+                    }
                 case "Hangup" where action["Channel"] == "SIP/1001-00000001":
                     try await session.write("Response: Success\r\n\(id)Message: Channel Hungup\r\n\r\n")
                     try await session.write(Self.channelEvent("Hangup", state: (5, "Ringing"), extra: "Cause: 16\r\nCause-txt: Normal Clearing\r\n"))
@@ -60,7 +43,7 @@ struct ClickToCallHangupTests {
 
     @Test("DELETE before the call has a channel is remembered: the Hangup goes out when the phone starts ringing")
     func hangUpBeforeTheFirstChannel() async throws {
-        try await FakeAMIServer.withServer(behavior: Self.ringsOnSignal()) { server in
+        try await FakeAMIServer.withServer(behavior: Self.ringsUntilHungUp(ringOn: "UserEvent")) { server in
             try await ClickToCallHarness.with(amiPort: server.port) { harness, client in
                 let (_, body, _) = try await harness.post(client, #"{"agent_phone":"SIP/1001","phone_number":"18005551234"}"#)
                 let callID = try #require(body["call_id"] as? String)
