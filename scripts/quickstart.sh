@@ -14,10 +14,18 @@ bin=$(swift build --show-bin-path)/amibridge
 work=$(mktemp -d /tmp/amibridge-demo.XXXXXX)
 simulator_pid=""
 receiver_pid=""
+daemon_pid=""
 cleanup() {
-    [ -n "$simulator_pid" ] && kill "$simulator_pid" 2>/dev/null && wait "$simulator_pid" 2>/dev/null
-    [ -n "$receiver_pid" ] && kill "$receiver_pid" 2>/dev/null && wait "$receiver_pid" 2>/dev/null
-    scripts/mariadb.sh stop "$work/db" || true
+    # Every step runs even if one fails (no errexit here: a killed child's `wait` is non-zero),
+    # and a second Ctrl-C (the terminal signals the whole group) does not cut it short.
+    set +e
+    trap '' INT TERM
+    # The daemon first (SIGTERM: graceful, logs off), so it has the others to talk to while it stops.
+    if [ -n "$daemon_pid" ]; then kill "$daemon_pid" 2>/dev/null; wait "$daemon_pid" 2>/dev/null; fi
+    for pid in "$simulator_pid" "$receiver_pid"; do
+        if [ -n "$pid" ]; then kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null; fi
+    done
+    scripts/mariadb.sh stop "$work/db"
     rm -rf "$work"
 }
 trap cleanup EXIT
@@ -50,4 +58,11 @@ VICIDIAL_DB_NAME=$AMIBRIDGE_DB_NAME VICIDIAL_ROW_WAIT_SECONDS=${VICIDIAL_ROW_WAI
 STATE_DIR=$work/state WEBHOOKS_ENDPOINTS=demo WEBHOOKS_DEMO_URL=http://127.0.0.1:$hooks_port/hooks \
 WEBHOOKS_DEMO_SECRET=quickstart-secret \
 LOG_LEVEL=${LOG_LEVEL:-info} \
-    "$bin" run --config Config/amibridge.example.yaml
+    "$bin" run --config Config/amibridge.example.yaml &
+daemon_pid=$!
+# In the background and waited for, so Ctrl-C or a TERM to this script runs the cleanup at once
+# (a foreground child would make bash hold the signal until the child exits).
+status=0
+wait "$daemon_pid" || status=$?
+daemon_pid=""
+exit "$status"
