@@ -52,7 +52,8 @@ struct ClickToCallEndToEndTests {
             #expect(byUser.json["agent_channel"] as? String == "SIP/1001")
             let byUserID = try #require(byUser.json["call_id"] as? String)
             _ = try #require(try await deliveries.first { $0.contains("POST call_complete") && $0.contains(byUserID) })
-            #expect(try await api.send("GET", "/v1/calls/\(byUserID)").json["status"] as? String == "completed")
+            let byUserStatus = try await api.finalStatus(byUserID)
+            #expect(byUserStatus["status"] as? String == "completed", "\(byUserStatus)")
             let unknown = try await api.send("POST", "/v1/calls", #"{"agent_user":"nobody\#(agent.suffix(6))","phone_number":"18005551234"}"#)
             #expect(unknown.status == 404)
 
@@ -73,9 +74,9 @@ struct ClickToCallEndToEndTests {
                 let webhook = try #require(found).line
                 #expect(webhook.hasPrefix("signature ok"), "\(expected.capture)")
                 if let reason = expected.reason { #expect(webhook.contains(#""reason":"\#(reason)""#), "\(expected.capture)") }
-                let status = try await api.send("GET", "/v1/calls/\(callID)")
-                #expect(status.json["status"] as? String == expected.status, "\(expected.capture)")
-                #expect(status.json["reason"] as? String == expected.reason, "\(expected.capture)")
+                let status = try await api.finalStatus(callID)
+                #expect(status["status"] as? String == expected.status, "\(expected.capture): \(status)")
+                #expect(status["reason"] as? String == expected.reason, "\(expected.capture)")
                 let answered = deliveries.lines.filter { $0.contains("POST call_answered") && $0.contains(callID) }.count
                 #expect(answered == (expected.status == "completed" ? 1 : 0), "\(expected.capture)")
             }
@@ -104,6 +105,19 @@ struct APIClient: Sendable {
         var status: Int
         /// The top-level JSON object; empty when the body is not one.
         var json: [String: Any]
+    }
+
+    /// `GET /v1/calls/{id}` once the call is completed or failed. The webhook that a test waits
+    /// for is emitted after the status is final, so this normally answers at once; the bounded
+    /// re-asking only guards against reading it a moment early. The last answer when it never is.
+    func finalStatus(_ callID: String) async throws -> [String: Any] {
+        var answer = try await send("GET", "/v1/calls/\(callID)")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !["completed", "failed"].contains(answer.json["status"] as? String ?? ""), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(50))
+            answer = try await send("GET", "/v1/calls/\(callID)")
+        }
+        return answer.json.merging(["http_status": answer.status]) { first, _ in first }
     }
 
     func send(_ method: String, _ path: String, _ body: String = "") async throws -> Answer {
