@@ -74,6 +74,10 @@ public struct CallTracker: Sendable {
     /// Uniqueid → the key of the call it belongs to.
     var callOfChannel: [String: String] = [:]
     private var originates: [String: PendingOriginate] = [:]
+    /// When the event being applied arrived here. Idle and grace deadlines use it, not the
+    /// event's `Timestamp:`, so an Asterisk clock that is off (or a replayed recording) cannot
+    /// close live calls early: ``tick(now:)`` compares with this host's clock.
+    private var arrival: Double = 0
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -96,6 +100,7 @@ public struct CallTracker: Sendable {
     /// Asterisk refused an Originate outright (`Response: Error`): no `OriginateResponse` will
     /// follow, so the click-to-call completes now as an `originate_error`.
     public mutating func originateRejected(actionID: String, at time: Double) -> [CallUpdate] {
+        arrival = time
         var updates: [CallUpdate] = []
         originateResponse(actionID: actionID, success: false, reason: 0, uniqueid: nil, channel: "", at: time, into: &updates)
         return updates
@@ -109,10 +114,13 @@ public struct CallTracker: Sendable {
         default: break
         }
         let eventTime = message["Timestamp"].flatMap(Double.init) ?? time
-        return apply(event, at: eventTime)
+        return apply(event, at: eventTime, receivedAt: time)
     }
 
-    public mutating func apply(_ event: ChannelEvent, at time: Double) -> [CallUpdate] {
+    /// `time`: when the event happened (its `Timestamp:` when it has one); `receivedAt`: when it
+    /// arrived here (default `time`), for the idle and grace deadlines.
+    public mutating func apply(_ event: ChannelEvent, at time: Double, receivedAt: Double? = nil) -> [CallUpdate] {
+        arrival = receivedAt ?? time
         var updates: [CallUpdate] = []
         switch event {
         case .newChannel(let snapshot):
@@ -217,7 +225,7 @@ public struct CallTracker: Sendable {
         let leg = CallLeg(uniqueid: snapshot.uniqueid, channel: snapshot.channel, createdAt: time,
                           callerIDNum: snapshot.callerIDNum, connectedLineNum: snapshot.connectedLineNum)
         if calls[key] == nil {
-            calls[key] = TrackedCall(key: key, legs: [], startedAt: time, lastEventAt: time)
+            calls[key] = TrackedCall(key: key, legs: [], startedAt: time, lastEventAt: arrival)
             // A click-to-call is known by the channel its Originate asked for.
             if let (actionID, pending) = originates.first(where: { snapshot.channel.hasPrefix($0.value.channel) && !isClaimed($0.key) }) {
                 calls[key]!.callID = pending.callID
@@ -225,7 +233,7 @@ public struct CallTracker: Sendable {
             }
         }
         calls[key]!.legs.append(leg)
-        calls[key]!.lastEventAt = time
+        calls[key]!.lastEventAt = arrival
         callOfChannel[snapshot.uniqueid] = key
         update(snapshot, in: key)
     }
@@ -256,7 +264,7 @@ public struct CallTracker: Sendable {
     /// The call of a channel, with its last-event time moved on.
     private mutating func touch(_ uniqueid: String, at time: Double) -> String? {
         guard let key = callOfChannel[uniqueid] else { return nil }
-        calls[key]?.lastEventAt = time
+        calls[key]?.lastEventAt = arrival
         return key
     }
 
@@ -269,7 +277,7 @@ public struct CallTracker: Sendable {
         guard let absorbed = calls.removeValue(forKey: absorb) else { return }
         for leg in absorbed.legs { callOfChannel[leg.uniqueid] = keep }
         calls[keep]!.legs += absorbed.legs
-        calls[keep]!.lastEventAt = time
+        calls[keep]!.lastEventAt = arrival
         calls[keep]!.callID = calls[keep]!.callID ?? absorbed.callID
         calls[keep]!.callerCode = calls[keep]!.callerCode ?? absorbed.callerCode
         if calls[keep]!.firstHangup == nil { calls[keep]!.firstHangup = absorbed.firstHangup }
@@ -321,7 +329,7 @@ public struct CallTracker: Sendable {
             return
         }
         calls[key]!.originateResult = result
-        calls[key]!.lastEventAt = time
+        calls[key]!.lastEventAt = arrival
         if calls[key]!.callID == nil { calls[key]!.callID = pending?.callID }
         if calls[key]!.awaitingOriginateUntil != nil {
             complete(key, at: time, into: &updates)
@@ -333,7 +341,7 @@ public struct CallTracker: Sendable {
         let expectsResponse = call.originateActionID.map { originates[$0] != nil } ?? false
             || (call.callID != nil && originates.values.contains { $0.callID == call.callID })
         if expectsResponse, call.originateResult == nil {
-            calls[key]!.awaitingOriginateUntil = time + configuration.originateResponseGrace
+            calls[key]!.awaitingOriginateUntil = arrival + configuration.originateResponseGrace
             return
         }
         complete(key, at: time, into: &updates)

@@ -25,8 +25,11 @@ struct CheckCommandTests {
         let state = NSTemporaryDirectory() + "amibridge-check-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: state) }
         return try await ProcessUnderTest.run(
-            ["check", "--config", DaemonProcessTests.exampleConfig.path],
-            environment: ["STATE_DIR": state, "AMI_USERNAME": "bridge", "AMI_AUTH": "plain"].merging(environment) { _, new in new }
+            // Generous limits: these tests are about what is checked, not how fast, and the fake
+            // Asterisk shares 2 cores with the rest of the suite.
+            ["check", "--config", DaemonProcessTests.exampleConfig.path, "--timeout", "60"],
+            environment: ["STATE_DIR": state, "AMI_USERNAME": "bridge", "AMI_AUTH": "plain", "AMI_LOGIN_TIMEOUT_MS": "60000"]
+                .merging(environment) { _, new in new }
         )
     }
 

@@ -75,6 +75,28 @@ struct CallTrackerTimingTests {
         #expect(late.first?.outcome != nil)
     }
 
+    @Test("a Timestamp hours behind this host's clock (or a replayed recording) does not close live calls at the next tick")
+    func skewedAsteriskClock() throws {
+        // The SIP recording carries Timestamp: headers; it arrives here ten hours after they say.
+        let timeline = try CaptureTimeline("asterisk-20", "sip-originate-answered")
+        let skew = 10.0 * 3600
+        var tracker = CallTracker(configuration: .init(server: "dialer1", idleTimeout: 4 * 3600))
+        var updates: [CallUpdate] = []
+        var sawTimestamp = false
+        for item in timeline.items {
+            guard case .message(let message, let time) = item else { continue }
+            sawTimestamp = sawTimestamp || message["Timestamp"] != nil
+            updates += tracker.receive(message, at: time + skew)
+            // A tick after every event, as the daemon's once-a-second tick may fall anywhere.
+            updates += tracker.tick(now: time + skew)
+        }
+        #expect(sawTimestamp)
+        let completed = updates.completed
+        #expect(completed.count == 1)
+        #expect(completed.first?.closedByTimeout == false)
+        #expect(completed.first?.outcome == .answered)
+    }
+
     @Test("an Originate that is never answered by an OriginateResponse is reported as timed out")
     func originateTimeout() {
         var tracker = CallTracker(configuration: .init(server: "dialer1", originateResponseTimeout: 180))
