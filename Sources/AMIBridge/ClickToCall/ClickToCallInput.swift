@@ -20,11 +20,19 @@ enum AgentChannel {
     }
 }
 
-/// Names that go into AMI headers unquoted: dialplan contexts, ViciDial users and campaigns.
+/// Names that go into AMI headers, SQL lookups and paths unquoted: dialplan contexts, ViciDial
+/// users and campaigns, Asterisk uniqueids. The one check for all of them.
 enum AMIName {
-    static func isValid(_ text: String, maximumLength: Int = 80) -> Bool {
-        (1...maximumLength).contains(text.utf8.count) && text.allSatisfy { $0.isASCII && ($0.isLetter || $0.isNumber || "_-.@".contains($0)) }
+    /// 1 to `maximumLength` ASCII letters, digits and `punctuation`.
+    static func isValid(_ text: String, maximumLength: Int = 80, punctuation: String = "_-.@") -> Bool {
+        (1...maximumLength).contains(text.utf8.count) && text.unicodeScalars.allSatisfy { scalar in
+            ("0"..."9").contains(scalar) || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
+                || punctuation.unicodeScalars.contains(scalar)
+        }
     }
+
+    /// A ViciDial user name (`vicidial_users.user` is VARCHAR(20)).
+    static func isViciDialUser(_ text: String) -> Bool { isValid(text, maximumLength: 20) }
 
     /// A channel variable name: a letter or `_` first, then letters, digits, `_`.
     static func isVariableName(_ text: String) -> Bool {

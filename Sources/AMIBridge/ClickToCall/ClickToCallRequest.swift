@@ -58,7 +58,7 @@ struct ClickToCallRequest: Sendable, Hashable {
             }
             agent = .phone(phone)
         case (let user?, nil):
-            guard AMIName.isValid(user, maximumLength: 20) else {
+            guard AMIName.isViciDialUser(user) else {
                 throw Self.invalid("agent_user", "must be a ViciDial user name (letters, digits, _-.@, at most 20)")
             }
             agent = .user(user)

@@ -46,13 +46,7 @@ struct RunCommand: AsyncParsableCommand {
             logger.notice("no vicidial.db configured: webhooks carry the call's own fields, no lead or disposition")
         }
         // The outbox first: an event counts as emitted once it is on disk there.
-        let outbox: Outbox
-        do {
-            outbox = try Outbox(stateDirectory: webhooks.stateDirectory)
-        } catch {
-            FileHandle.standardError.write(Data("amibridge: state_dir: cannot open the outbox in \(webhooks.stateDirectory) (\(error))\n".utf8))
-            throw ExitCode(73) // EX_CANTCREAT
-        }
+        let outbox = try Self.openInStateDirectory("the outbox", webhooks.stateDirectory, Outbox.init(stateDirectory:))
         let webhookLogger = Logger(label: "amibridge.webhooks")
         let emitter = WebhookEmitter(outbox: outbox, endpoints: webhooks.endpoints)
         let dispatcher = WebhookDispatcher(outbox: outbox, endpoints: webhooks.endpoints, configuration: webhooks.dispatcher, logger: webhookLogger)
@@ -109,13 +103,7 @@ struct RunCommand: AsyncParsableCommand {
             logger: webhookLogger
         ) { [config] in try await WebhookConfiguration.load(path: config) }
         if let countingOutbox { metrics.collectOutbox(countingOutbox) { reloader.endpointNames } }
-        let keyStore: APIKeyStore
-        do {
-            keyStore = try APIKeyStore(stateDirectory: api.stateDirectory)
-        } catch {
-            FileHandle.standardError.write(Data("amibridge: state_dir: cannot open the API key store in \(api.stateDirectory) (\(error))\n".utf8))
-            throw ExitCode(73) // EX_CANTCREAT
-        }
+        let keyStore = try Self.openInStateDirectory("the API key store", api.stateDirectory, APIKeyStore.init(stateDirectory:))
         let apiServer = APIServer(
             configuration: api,
             keyStore: keyStore,
@@ -147,6 +135,18 @@ struct RunCommand: AsyncParsableCommand {
         )
         try await group.run()
         logger.info("amibridge stopped")
+    }
+}
+
+extension RunCommand {
+    /// Opens a store in `state_dir`, or fails the start with one line naming what and where.
+    static func openInStateDirectory<Store>(_ what: String, _ directory: String, _ open: (String) throws -> Store) throws -> Store {
+        do {
+            return try open(directory)
+        } catch {
+            FileHandle.standardError.write(Data("amibridge: state_dir: cannot open \(what) in \(directory) (\(error))\n".utf8))
+            throw ExitCode(73) // EX_CANTCREAT
+        }
     }
 }
 

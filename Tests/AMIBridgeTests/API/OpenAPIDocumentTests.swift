@@ -186,7 +186,7 @@ struct OpenAPIDocumentTests {
 
         let uniqueids = ["1768487520.123", "vici1-1768487520.123", "a_b", String(repeating: "1", count: 40), String(repeating: "1", count: 41), "", "1.1/2", "1 2", "1.1@x"]
         Self.expectAgreement(["components", "parameters", "Uniqueid", "schema", "pattern"], uniqueids, in: document) {
-            RecordingRoutes.isPlainName($0, maximumLength: 40, punctuation: "._-")
+            AMIName.isValid($0, maximumLength: 40, punctuation: "._-")
         }
 
         let keys = ["order-42", "!~", String(repeating: "k", count: 255), String(repeating: "k", count: 256), "a b", "", "é", "tab\there"]

@@ -86,8 +86,7 @@ struct ClickToCallEndToEndTests {
             #expect(bad.status == 400)
             await daemon.stop()
             #expect(daemon.process.terminationStatus == 0)
-            let originates = server.receivedActions.flatMap { $0 }.filter { $0["Action"] == "Originate" }
-            #expect(originates.count == cases.count + 1)
+            #expect(ClickToCallRequestTests.originates(server).count == cases.count + 1)
         }
     }
 }

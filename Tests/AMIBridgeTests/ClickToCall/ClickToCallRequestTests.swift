@@ -1,6 +1,7 @@
 @testable import AMIBridge
 import AMIProtocol
 import AMITestSupport
+import EventMapper
 import Foundation
 import HTTPTypes
 import Hummingbird
@@ -137,7 +138,9 @@ struct ClickToCallRequestTests {
                 let callerID = try #require(originate["CallerID"])
                 #expect(callerID.hasSuffix(" <3125551212>"))
                 let name = String(callerID.dropFirst().prefix { $0 != "\"" })
-                #expect(ViciDialCallerCodeCheck.isManualDial(name, lead: 4242))
+                let code = try #require(ViciDialCallerCode(name))
+                #expect(code.type == "M")
+                #expect(code.leadID == 4242)
             }
         }
     }
@@ -162,12 +165,5 @@ struct ClickToCallRequestTests {
                 #expect(call.status == .queued)
             }
         }
-    }
-}
-
-enum ViciDialCallerCodeCheck {
-    /// `M`, nine date digits, the lead zero-padded to ten.
-    static func isManualDial(_ text: String, lead: Int) -> Bool {
-        text.count == 20 && text.hasPrefix("M") && text.dropFirst().allSatisfy(\.isNumber) && Int(text.suffix(10)) == lead
     }
 }

@@ -105,7 +105,7 @@ struct ViciDialCompatRoutes: ViciDialRouteGroup {
     }
 
     private func agentStatus(_ parameters: [String: String]) async throws -> [(String, String)] {
-        guard let user = parameters["agent_user"], AMIName.isValid(user, maximumLength: 20) else {
+        guard let user = parameters["agent_user"], AMIName.isViciDialUser(user) else {
             throw APIError(status: .badRequest, code: "invalid_request", message: "agent_user: a ViciDial user name is required")
         }
         guard let agent = try await withRepository({ try await $0.agentStatus(user: user) }) else {

@@ -22,7 +22,7 @@ struct AgentRoutes: ViciDialRouteGroup {
     /// (`vicidial_users.user` is VARCHAR(20)).
     static func validatedUser(_ raw: String?) throws -> String {
         let user = raw.flatMap { $0.removingPercentEncoding } ?? ""
-        guard isPlainName(user, maximumLength: 20, punctuation: "_-.@") else {
+        guard AMIName.isViciDialUser(user) else {
             throw APIError.invalidRequest("user must be 1-20 letters, digits, _, -, . or @")
         }
         return user

@@ -39,7 +39,7 @@ struct RecordingRoutes: ViciDialRouteGroup {
     func callRecording(_ request: Request, _ context: APIRequestContext) async throws -> Response {
         // Asterisk uniqueids are `epoch.sequence`, with the system name in front when one is set.
         let uniqueid = context.parameters.get("id") ?? ""
-        guard Self.isPlainName(uniqueid, maximumLength: 40, punctuation: "._-") else { throw APIError.invalidRequest("uniqueid must be 1-40 letters, digits, ., _ or -") }
+        guard AMIName.isValid(uniqueid, maximumLength: 40, punctuation: "._-") else { throw APIError.invalidRequest("uniqueid must be 1-40 letters, digits, ., _ or -") }
         guard let recording = try await withRepository({ try await $0.recording(uniqueid: uniqueid) }) else {
             throw APIError.notFound("no recording for call \(uniqueid)")
         }

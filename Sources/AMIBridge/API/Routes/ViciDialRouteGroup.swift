@@ -22,16 +22,6 @@ extension ViciDialRouteGroup {
     }
 
     private static var unreachable: Set<MariaDBError.Code> { [.socketConnectionFailed, .hostConnectionFailed] }
-
-    /// Whether `text` is 1 to `maximumLength` ASCII letters, digits and `punctuation`: the shape
-    /// of ViciDial user names and Asterisk uniqueids, checked before a lookup so that a malformed
-    /// one is a 400, not a 404 that suggests it could exist.
-    static func isPlainName(_ text: String, maximumLength: Int, punctuation: String) -> Bool {
-        (1...maximumLength).contains(text.unicodeScalars.count) && text.unicodeScalars.allSatisfy { scalar in
-            ("0"..."9").contains(scalar) || ("a"..."z").contains(scalar) || ("A"..."Z").contains(scalar)
-                || punctuation.unicodeScalars.contains(scalar)
-        }
-    }
 }
 
 extension Request {
