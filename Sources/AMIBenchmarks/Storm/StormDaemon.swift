@@ -1,0 +1,196 @@
+import CRMSink
+import Foundation
+import Synchronization
+
+/// The bridge under test: a release `amibridge run` in its own process, configured for one AMI
+/// server (the storm generator) and one webhook endpoint (the storm's receiver), no ViciDial
+/// database, its state in a temporary directory.
+///
+/// Its JSON log is read as it comes and not kept (a soak logs three lines per call): only the
+/// lines that matter to the benchmark are looked at (API port, AMI logins, warnings, and the
+/// event buffer's "event buffer full").
+final class StormDaemon: Sendable {
+    struct Configuration: Sendable {
+        var binary: String
+        var amiPort: Int
+        var webhookPort: Int
+        var logLevel = "info"
+        /// What the AMI client does when its event buffer is full (`reconnect` is the default).
+        var overflow = "reconnect"
+    }
+
+    /// What the daemon's log said so far.
+    struct LogSummary: Sendable {
+        var lines = 0
+        var apiPort: Int?
+        var logins = 0
+        var bufferFull = 0
+        /// Lines at warning or above, by level.
+        var byLevel: [String: Int] = [:]
+        /// The first lines at warning or above, to show what went wrong.
+        var firstProblems: [String] = []
+    }
+
+    let process: Process
+    let directory: String
+    private let summary = Mutex(LogSummary())
+
+    var pid: Int32 { process.processIdentifier }
+    var log: LogSummary { summary.withLock { $0 } }
+
+    private init(process: Process, directory: String) {
+        self.process = process
+        self.directory = directory
+    }
+
+    static func launch(_ configuration: Configuration) throws -> StormDaemon {
+        let directory = NSTemporaryDirectory() + "amibridge-storm-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory + "/state", withIntermediateDirectories: true)
+        let configPath = directory + "/amibridge.yaml"
+        try Self.yaml(configuration, stateDirectory: directory + "/state").write(toFile: configPath, atomically: true, encoding: .utf8)
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: configuration.binary)
+        process.arguments = ["run", "--config", configPath]
+        var environment = ProcessInfo.processInfo.environment
+        environment["AMI_SECRET"] = "storm"
+        environment["WEBHOOKS_STORM_SECRET"] = "storm-secret"
+        process.environment = environment
+        let output = Pipe()
+        process.standardOutput = output
+        process.standardError = output
+        process.standardInput = FileHandle.nullDevice
+        try process.run()
+        let daemon = StormDaemon(process: process, directory: directory)
+        daemon.readLog(output.fileHandleForReading)
+        return daemon
+    }
+
+    static func yaml(_ configuration: Configuration, stateDirectory: String) -> String {
+        """
+        ami:
+          name: storm
+          host: 127.0.0.1
+          port: \(configuration.amiPort)
+          username: storm
+          auth: plain
+          overflow: \(configuration.overflow)
+        state_dir: \(stateDirectory)
+        webhooks:
+          endpoints: [storm]
+          storm:
+            url: http://127.0.0.1:\(configuration.webhookPort)/hook
+        api:
+          listen: 127.0.0.1:0
+        log:
+          level: \(configuration.logLevel)
+          format: json
+
+        """
+    }
+
+    private func readLog(_ handle: FileHandle) {
+        let thread = Thread { [self] in
+            var pending = Data()
+            while case let chunk = handle.availableData, !chunk.isEmpty {
+                pending.append(chunk)
+                var start = pending.startIndex
+                while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
+                    let line = String(decoding: pending[start..<newline], as: UTF8.self)
+                    start = pending.index(after: newline)
+                    summary.withLock { Self.note(line, in: &$0) }
+                }
+                pending.removeSubrange(pending.startIndex..<start)
+            }
+        }
+        thread.start()
+    }
+
+    private static func note(_ line: String, in summary: inout LogSummary) {
+        summary.lines += 1
+        if line.contains("event buffer full") { summary.bufferFull += 1 }
+        if line.contains("\"AMI logged in\"") { summary.logins += 1 }
+        if summary.apiPort == nil, line.contains("\"HTTP API listening\""), let range = line.range(of: "\"port\":\"") {
+            summary.apiPort = Int(line[range.upperBound...].prefix { $0.isNumber })
+        }
+        for level in ["warning", "error", "critical"] where line.contains("\"level\":\"\(level)\"") {
+            summary.byLevel[level, default: 0] += 1
+            if summary.firstProblems.count < 10 { summary.firstProblems.append(String(line.prefix(400))) }
+        }
+    }
+
+    /// The API's port, once the daemon has logged it.
+    func apiPort(timeout: Duration) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let port = log.apiPort { return port }
+            guard process.isRunning else { throw StormError("the daemon exited (status \(process.terminationStatus)) before its API listened") }
+            guard ContinuousClock.now < deadline else { throw StormError("the daemon's API did not listen within \(timeout)") }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+    }
+
+    /// Resident memory from /proc/PID/status (VmRSS), in bytes.
+    func residentBytes() -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
+        else { return nil }
+        return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
+    }
+
+    /// SIGTERM, then SIGKILL if it has not exited within `grace`; removes its directory.
+    func stop(grace: Duration = .seconds(10)) async {
+        if process.isRunning {
+            kill(pid, SIGTERM)
+            let deadline = ContinuousClock.now + grace
+            while process.isRunning, ContinuousClock.now < deadline { try? await Task.sleep(for: .milliseconds(20)) }
+            if process.isRunning { kill(pid, SIGKILL) }
+        }
+        process.waitUntilExit()
+        try? FileManager.default.removeItem(atPath: directory)
+    }
+
+    /// Kills the daemon at once, from a signal handler's queue or a watchdog.
+    func killNow() {
+        if process.isRunning { kill(pid, SIGKILL) }
+    }
+}
+
+/// Prometheus text from the daemon's `/metrics`, read over loopback with the bridge's own libcurl client.
+struct StormMetrics: Sendable {
+    var samples: [(name: String, labels: String, value: Double)]
+
+    static func scrape(port: Int) -> StormMetrics? {
+        guard let client = try? CurlHTTPClient(),
+              let response = try? client.perform(CurlHTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/metrics", timeout: .seconds(10), maximumResponseBodySize: 64 << 20)),
+              response.status == 200
+        else { return nil }
+        var samples: [(String, String, Double)] = []
+        for line in String(decoding: response.body, as: UTF8.self).split(separator: "\n") where !line.hasPrefix("#") {
+            guard let space = line.lastIndex(of: " "), let value = Double(line[line.index(after: space)...]) else { continue }
+            let series = line[..<space]
+            if let brace = series.firstIndex(of: "{") {
+                samples.append((String(series[..<brace]), String(series[brace...]), value))
+            } else {
+                samples.append((String(series), "", value))
+            }
+        }
+        return StormMetrics(samples: samples)
+    }
+
+    /// The sum of every series of `name`.
+    func total(_ name: String) -> Double {
+        samples.filter { $0.name == name }.reduce(0) { $0 + $1.value }
+    }
+
+    /// Series whose name says something was dropped or overflowed, with a value above zero.
+    var drops: [String] {
+        samples.filter { ($0.name.contains("drop") || $0.name.contains("overflow")) && $0.value > 0 }
+            .map { "\($0.name)\($0.labels) \(Int($0.value))" }
+    }
+}
+
+struct StormError: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}

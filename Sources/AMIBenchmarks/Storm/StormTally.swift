@@ -1,0 +1,165 @@
+import AMITestSupport
+import Synchronization
+
+/// What the storm's CRM received: requests by `X-AMIBridge-Event`, and for each call of the storm
+/// (by the body's `linkedid`) its `call_answered`, `user_event` and `call_complete` with their
+/// event ids, so a second delivery of one event id (a duplicate) and a second event for the
+/// same call and kind under a new id (a re-emission) are told apart; and when the call's first
+/// `call_complete` arrived.
+///
+/// Per-call arrays instead of a set of every event id: a 10-minute soak is millions of webhooks.
+final class StormTally: Sendable {
+    /// The three webhooks every storm call should cause.
+    enum Kind: Int, CaseIterable {
+        case callAnswered, userEvent, callComplete
+
+        init?(event: String) {
+            switch event {
+            case "call_answered": self = .callAnswered
+            case "user_event": self = .userEvent
+            case "call_complete": self = .callComplete
+            default: return nil
+            }
+        }
+    }
+
+    /// A delivery id (a UUID) as two integers.
+    struct EventID: Hashable {
+        var high: UInt64
+        var low: UInt64
+
+        init?(_ text: String) {
+            var high: UInt64 = 0
+            var low: UInt64 = 0
+            var digits = 0
+            for byte in text.utf8 where byte != UInt8(ascii: "-") {
+                guard let value = Self.hexValue(byte) else { return nil }
+                if digits < 16 { high = high << 4 | value } else { low = low << 4 | value }
+                digits += 1
+            }
+            guard digits == 32 else { return nil }
+            self.high = high
+            self.low = low
+        }
+
+        static func hexValue(_ byte: UInt8) -> UInt64? {
+            switch byte {
+            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt64(byte - UInt8(ascii: "0"))
+            case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt64(byte - UInt8(ascii: "a") + 10)
+            case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt64(byte - UInt8(ascii: "A") + 10)
+            default: nil
+            }
+        }
+    }
+
+    struct Snapshot: Sendable {
+        var requests = 0
+        var byEvent: [String: Int] = [:]
+        /// The same event id received again.
+        var duplicateDeliveries = 0
+        /// Another event id for a call and kind already received.
+        var reemitted = 0
+        /// Requests whose body named no call of the storm.
+        var unmatched = 0
+        /// Calls with at least one `call_complete`.
+        var completedCalls = 0
+        /// When the last request arrived (``monotonicNanoseconds()``).
+        var lastArrival: UInt64 = 0
+    }
+
+    private struct State {
+        var snapshot = Snapshot()
+        /// Index `call * 3 + kind`.
+        var ids: [EventID?]
+        var counts: [UInt32]
+        /// First `call_complete` per call, 0 before.
+        var completedAt: [UInt64]
+        var unmatchedIDs: Set<EventID> = []
+    }
+
+    let calls: Int
+    private let state: Mutex<State>
+
+    init(calls: Int) {
+        self.calls = calls
+        state = Mutex(State(
+            ids: [EventID?](repeating: nil, count: calls * Kind.allCases.count),
+            counts: [UInt32](repeating: 0, count: calls * Kind.allCases.count),
+            completedAt: [UInt64](repeating: 0, count: calls)
+        ))
+    }
+
+    func record(event: String, eventID: EventID?, call: Int?, at time: UInt64) {
+        state.withLock { state in
+            state.snapshot.requests += 1
+            state.snapshot.byEvent[event, default: 0] += 1
+            state.snapshot.lastArrival = time
+            guard let call, call < calls, let kind = Kind(event: event) else {
+                state.snapshot.unmatched += 1
+                if let eventID, !state.unmatchedIDs.insert(eventID).inserted { state.snapshot.duplicateDeliveries += 1 }
+                return
+            }
+            let index = call * Kind.allCases.count + kind.rawValue
+            state.counts[index] += 1
+            if state.counts[index] == 1 {
+                state.ids[index] = eventID
+                if kind == .callComplete {
+                    state.completedAt[call] = time
+                    state.snapshot.completedCalls += 1
+                }
+            } else if state.ids[index] == eventID {
+                state.snapshot.duplicateDeliveries += 1
+            } else {
+                state.snapshot.reemitted += 1
+            }
+        }
+    }
+
+    var snapshot: Snapshot { state.withLock { $0.snapshot } }
+
+    /// `call_complete` arrival times of calls `range` (0 where none arrived).
+    func completedAt(_ range: Range<Int>) -> [UInt64] {
+        state.withLock { Array($0.completedAt[range]) }
+    }
+
+    /// How many calls in `range` got exactly one of each kind, and how many lack some kind.
+    func completeness(_ range: Range<Int>) -> (exactlyOnce: Int, callCompleteOnce: Int, missingWebhooks: Int) {
+        state.withLock { state in
+            var exactlyOnce = 0
+            var callCompleteOnce = 0
+            var missing = 0
+            for call in range {
+                let base = call * Kind.allCases.count
+                let counts = state.counts[base..<base + Kind.allCases.count]
+                if counts.allSatisfy({ $0 == 1 }) { exactlyOnce += 1 }
+                if counts[base + Kind.callComplete.rawValue] == 1 { callCompleteOnce += 1 }
+                missing += counts.filter { $0 == 0 }.count
+            }
+            return (exactlyOnce, callCompleteOnce, missing)
+        }
+    }
+
+    /// Calls in `range` that have had their `call_complete`.
+    func completedCount(_ range: Range<Int>) -> Int {
+        state.withLock { state in state.completedAt[range].reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
+    }
+
+    /// The call of a webhook body: its `"linkedid":"<epoch>.<sequence>"` as the storm made it.
+    static func call(inBody body: UnsafeRawBufferPointer) -> Int? {
+        let key = Self.linkedidKey
+        guard body.count > key.count else { return nil }
+        var index = 0
+        let last = body.count - key.count
+        while index <= last {
+            if body[index] == key[0], (1..<key.count).allSatisfy({ body[index + $0] == key[$0] }) {
+                let start = index + key.count
+                guard let end = body[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
+                return CallStormSource.call(ofLinkedid: UnsafeRawBufferPointer(rebasing: body[start..<end]))
+            }
+            index += 1
+        }
+        return nil
+    }
+
+    private static let linkedidKey = Array("\"linkedid\":\"".utf8)
+}
