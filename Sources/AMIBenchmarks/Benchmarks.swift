@@ -20,6 +20,8 @@ import NIOCore
 /// `live-calls`: resident memory per live call with that many calls answered and not yet hung up.
 /// `fake-ami`: an Asterisk on 127.0.0.1 (port printed) that answers every Originate at once, for
 /// the click-to-call load test (scripts/bench-api.sh); runs until killed.
+/// `storm`: the release daemon end to end, AMI bytes in to webhooks out (Storm/StormBenchmark.swift;
+/// scripts/bench-storm.sh, scripts/bench-soak.sh).
 @main
 struct Benchmarks {
     static func main() async throws {
@@ -37,8 +39,10 @@ struct Benchmarks {
             try webhooks(arguments: Array(arguments.dropFirst()))
         case "fake-ami":
             try await fakeAMI()
+        case "storm":
+            try await storm(arguments: Array(arguments.dropFirst()))
         default:
-            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls] | webhooks throughput|latency|pending [n] | fake-ami\n".utf8))
+            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls] | webhooks throughput|latency|pending [n] | fake-ami | storm [soak|feed] [flags]\n".utf8))
             exit(2)
         }
     }
