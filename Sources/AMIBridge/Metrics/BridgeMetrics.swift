@@ -13,6 +13,10 @@ final class BridgeMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
     private let collectors = Mutex<[@Sendable () -> Void]>([])
+    /// Where collectors run: a thread of the metrics' own. Collectors block (an SQLite count), so
+    /// not on an event loop or Swift's cooperative pool; and not on a pool shared with work that
+    /// can hang (a query to a hung database, a slow webhook check), which would stall every scrape.
+    private let collectorThread: NIOThreadPool
 
     init() {
         let registry = PrometheusCollectorRegistry()
@@ -30,6 +34,12 @@ final class BridgeMetrics: Sendable {
         ]
         self.registry = registry
         self.factory = factory
+        collectorThread = NIOThreadPool(numberOfThreads: 1)
+        collectorThread.start()
+    }
+
+    deinit {
+        collectorThread.shutdownGracefully { _ in }
     }
 
     /// Makes this registry the backend of every swift-metrics call in the process. Once per
@@ -43,10 +53,11 @@ final class BridgeMetrics: Sendable {
         collectors.withLock { $0.append(collector) }
     }
 
-    /// The Prometheus text exposition. Collectors may block (an SQLite count), so this runs on the
-    /// blocking-I/O thread pool, never on an event loop or Swift's cooperative pool.
+    /// The Prometheus text exposition, built on the metrics' own thread (see `collectorThread`).
+    /// Collectors must not wait on anything that can hang, the ViciDial database above all:
+    /// `/metrics` has to answer while a dependency does not.
     func exposition() async throws -> [UInt8] {
-        try await NIOThreadPool.singleton.runIfActive {
+        try await collectorThread.runIfActive {
             for collector in self.collectors.withLock({ $0 }) { collector() }
             var buffer: [UInt8] = []
             self.registry.emit(into: &buffer)
