@@ -75,6 +75,7 @@ public final class CallStormServer: Sendable {
         var slot = 0
         var events = 0
         var bytes = 0
+        var missed = 0
         var inFlight: [EventLoopFuture<Void>] = []
         let allocator = ByteBufferAllocator()
         while slot < totalSlots {
@@ -102,7 +103,10 @@ public final class CallStormServer: Sendable {
                 slot += 1
             }
             let channels = clients.streaming()
-            guard !channels.isEmpty else { continue }
+            guard !channels.isEmpty else {
+                missed += chunkEvents
+                continue
+            }
             events += chunkEvents
             bytes += chunk.readableBytes
             for channel in channels {
@@ -118,7 +122,7 @@ public final class CallStormServer: Sendable {
         }
         for written in inFlight { try? await written.get() }
         let (hangupTimes, lastWrite) = log.times()
-        return CallStormRun(plan: plan, events: events, bytes: bytes, startedAt: start, finishedAt: max(lastWrite, start), hangupWrittenAt: hangupTimes)
+        return CallStormRun(plan: plan, events: events, bytes: bytes, eventsWithoutClient: missed, startedAt: start, finishedAt: max(lastWrite, start), hangupWrittenAt: hangupTimes)
     }
 }
 
@@ -128,6 +132,8 @@ public struct CallStormRun: Sendable {
     /// Events and bytes handed to at least one client.
     public var events: Int
     public var bytes: Int
+    /// Events of the plan that went to nobody: no client was logged in when they were due.
+    public var eventsWithoutClient: Int
     /// ``monotonicNanoseconds()`` when the stream started.
     public var startedAt: UInt64
     /// When the last chunk had been handed to the sockets.

@@ -99,6 +99,7 @@ extension Benchmarks {
             : "no drop (\(after == nil ? "metrics unreadable" : "no drop/overflow series above 0"), no 'event buffer full', no reconnect)"
         let written = "\(grouped(calls)) calls, \(grouped(run.events)) events (\(String(format: "%.0f", Double(run.bytes) / 1e6)) MB) written in "
             + String(format: "%.2f", sendSeconds) + " s = \(grouped(Int(Double(run.events) / max(sendSeconds, 1e-9)))) events/s"
+            + (run.eventsWithoutClient > 0 ? " (\(grouped(run.eventsWithoutClient)) more were due while the daemon was not logged in)" : "")
         let read = "read by the daemon \(grouped(Int(accepted))) = \(grouped(Int(accepted / max(acceptSeconds, 1e-9)))) events/s"
         let received = "webhooks \(grouped(receivedCount))/\(grouped(webhooks)) (call_complete exactly once for \(grouped(completeness.callCompleteOnce)), "
             + "all three exactly once for \(grouped(completeness.exactlyOnce)) calls), duplicates \(snapshot.duplicateDeliveries), "
@@ -109,6 +110,7 @@ extension Benchmarks {
         let line = "storm burst: \(written); \(read); \(dropText); \(received); \(finished)"
         let json: [String: Any] = [
             "calls": calls, "events_written": run.events, "bytes_written": run.bytes, "write_seconds": sendSeconds,
+            "events_without_client": run.eventsWithoutClient,
             "events_per_second_written": Double(run.events) / max(sendSeconds, 1e-9),
             "events_read_by_daemon": Int(accepted), "events_per_second_read": accepted / max(acceptSeconds, 1e-9),
             "events_unread": dropped, "event_buffer_full_lines": bufferFull, "ami_reconnects": Int(reconnects), "disconnects": disconnects,
@@ -125,6 +127,8 @@ extension Benchmarks {
     static func stormLatency(_ rig: StormRig, firstCall: Int) async throws -> (line: String, json: [String: Any]) {
         let options = rig.options
         let plan = CallStormPlan.rate(options.rate, seconds: options.seconds, callSeconds: options.callSeconds, firstCall: firstCall, source: rig.source)
+        let disconnectsBefore = rig.server.clientCounts.disconnects
+        let bufferFullBefore = rig.daemon.log.bufferFull
         let run = try await rig.server.stream(plan)
         let calls = firstCall..<(firstCall + plan.calls)
         let complete = await rig.waitForWebhooks(calls)
@@ -135,17 +139,23 @@ extension Benchmarks {
         }
         latencies.sort()
         let completeness = rig.receiver.tally.completeness(calls)
+        let disconnects = rig.server.clientCounts.disconnects - disconnectsBefore
+        let bufferFull = rig.daemon.log.bufferFull - bufferFullBefore
+        let drops = disconnects + bufferFull > 0
+            ? "; DROPPED: \(bufferFull) 'event buffer full' lines, \(disconnects) AMI disconnects, \(grouped(run.eventsWithoutClient)) events due while not logged in"
+            : "; no drop"
         let p50 = percentile(latencies, 0.5)
         let p99 = percentile(latencies, 0.99)
         let maximum = latencies.last ?? 0
         let line = "storm latency: \(grouped(plan.calls)) calls at \(grouped(Int(options.rate)))/s for \(String(format: "%g", options.seconds)) s (\(grouped(run.events)) events, each call \(String(format: "%g", options.callSeconds)) s long): "
             + "final Hangup written -> call_complete received p50 \(String(format: "%.1f", p50)) ms, p99 \(String(format: "%.1f", p99)) ms, max \(String(format: "%.1f", maximum)) ms; "
             + "call_complete for \(grouped(latencies.count))/\(grouped(plan.calls)) calls, all three webhooks exactly once for \(grouped(completeness.exactlyOnce))"
-            + (complete ? "" : " (INCOMPLETE: stopped waiting)")
+            + drops + (complete ? "" : " (INCOMPLETE: stopped waiting)")
         let json: [String: Any] = [
             "calls": plan.calls, "calls_per_second": options.rate, "seconds": options.seconds, "call_seconds": options.callSeconds,
             "events_written": run.events, "p50_ms": p50, "p99_ms": p99, "max_ms": maximum,
             "calls_measured": latencies.count, "calls_all_three_once": completeness.exactlyOnce, "complete": complete,
+            "event_buffer_full_lines": bufferFull, "disconnects": disconnects, "events_without_client": run.eventsWithoutClient, "dropped": disconnects + bufferFull > 0,
         ]
         return (line, json)
     }
