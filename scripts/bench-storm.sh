@@ -62,6 +62,6 @@ ours = storm.get("events_per_second_read", 0.0)
 theirs = float(match.group(1)) if match else 0.0
 dropped = "DROPPED events" if storm.get("dropped") else "no drop"
 ratio = f"{ours / theirs:.1f}x" if theirs else "n/a"
-print(f"bench-storm: amibridge read {ours:,.0f} events/s ({dropped}, whole pipeline running), "
+print(f"bench-storm: amibridge decoded {ours:,.0f} events/s ({dropped}, whole pipeline running), "
       f"panoramisk counted {theirs:,.0f} events/s; amibridge/panoramisk = {ratio}")
 PY

@@ -13,6 +13,7 @@ extension Benchmarks {
         let plan = CallStormPlan.rate(options.rate, seconds: options.seconds, callSeconds: options.callSeconds, source: rig.source)
         print("soak: \(grouped(calls)) calls at \(grouped(Int(options.rate)))/s for \(String(format: "%g", options.seconds / 60)) min, "
             + "\(rig.source.eventsPerCall) events and 3 webhooks per call, RSS every \(String(format: "%g", options.sampleSeconds)) s (daemon pid \(rig.daemon.pid))")
+        fflush(nil)
         let sampler = SoakSampler(rig: rig)
         sampler.sample()
         let run = try await withThrowingTaskGroup(of: CallStormRun?.self) { group in
@@ -77,5 +78,7 @@ private final class SoakSampler: Sendable {
         let snapshot = rig.receiver.tally.snapshot
         print(String(format: "soak: t=%5.0f s  RSS %7.1f MB  ", seconds, Double(bytes) / 1e6)
             + "call_complete \(Benchmarks.grouped(snapshot.completedCalls))  webhooks \(Benchmarks.grouped(snapshot.requests))")
+        // Progress as it happens, also when the output is a file or a pipe.
+        fflush(nil)
     }
 }

@@ -39,6 +39,7 @@ extension Benchmarks {
         if burstCalls > 0 {
             let burst = try await stormBurst(rig, calls: burstCalls)
             print(burst.line)
+            fflush(nil)
             results["burst"] = burst.json
         }
         if latencyCalls > 0 {
@@ -54,9 +55,11 @@ extension Benchmarks {
     }
 
     static func stormBurst(_ rig: StormRig, calls: Int) async throws -> (line: String, json: [String: Any]) {
+        try await rig.server.waitForClients(1, at: .reconciled, timeout: .seconds(60))
         let before = await rig.metrics()
         let disconnectsBefore = rig.server.clientCounts.disconnects
         let bufferFullBefore = rig.daemon.log.bufferFull
+        let droppedBefore = rig.daemon.log.droppedTotal
         let eventsBefore = before?.total("amibridge_ami_events_total") ?? 0
         let plan = CallStormPlan.burst(calls: calls, source: rig.source)
         let run = try await rig.server.stream(plan)
@@ -85,9 +88,10 @@ extension Benchmarks {
         let reconnects = (after?.total("amibridge_ami_reconnects_total") ?? 0) - (before?.total("amibridge_ami_reconnects_total") ?? 0)
         let disconnects = rig.server.clientCounts.disconnects - disconnectsBefore
         let bufferFull = rig.daemon.log.bufferFull - bufferFullBefore
+        let droppedLogged = rig.daemon.log.droppedTotal - droppedBefore
         let dropSeries = after?.drops ?? []
-        let dropped = Int(max(0, Double(run.events) - accepted))
-        let droppedAny = dropped > 0 || bufferFull > 0 || !dropSeries.isEmpty || reconnects > 0 || disconnects > 0
+        let unread = Int(max(0, Double(run.events) - accepted))
+        let droppedAny = unread > 0 || droppedLogged > 0 || bufferFull > 0 || !dropSeries.isEmpty || reconnects > 0 || disconnects > 0
 
         let sendSeconds = seconds(run.startedAt, run.finishedAt)
         let acceptSeconds = seconds(run.startedAt, acceptedAt)
@@ -95,12 +99,12 @@ extension Benchmarks {
         let webhooks = calls * 3
         let receivedCount = ["call_answered", "user_event", "call_complete"].reduce(0) { $0 + snapshot.byEvent[$1, default: 0] }
         let dropText = droppedAny
-            ? "DROPPED: \(grouped(dropped)) events unread, \(bufferFull) 'event buffer full' lines, \(Int(reconnects)) AMI reconnects, \(disconnects) disconnects\(dropSeries.isEmpty ? "" : ", " + dropSeries.joined(separator: ", "))"
+            ? "DROPPED: \(grouped(droppedLogged))+ events dropped from the full event buffer (\(bufferFull) 'event buffer full' lines), \(grouped(unread)) written but never decoded, \(Int(reconnects)) AMI reconnects, \(disconnects) disconnects\(dropSeries.isEmpty ? "" : ", " + dropSeries.joined(separator: ", "))"
             : "no drop (\(after == nil ? "metrics unreadable" : "no drop/overflow series above 0"), no 'event buffer full', no reconnect)"
         let written = "\(grouped(calls)) calls, \(grouped(run.events)) events (\(String(format: "%.0f", Double(run.bytes) / 1e6)) MB) written in "
             + String(format: "%.2f", sendSeconds) + " s = \(grouped(Int(Double(run.events) / max(sendSeconds, 1e-9)))) events/s"
             + (run.eventsWithoutClient > 0 ? " (\(grouped(run.eventsWithoutClient)) more were due while the daemon was not logged in)" : "")
-        let read = "read by the daemon \(grouped(Int(accepted))) = \(grouped(Int(accepted / max(acceptSeconds, 1e-9)))) events/s"
+        let read = "decoded by the daemon's AMI client \(grouped(Int(accepted))) = \(grouped(Int(accepted / max(acceptSeconds, 1e-9)))) events/s"
         let received = "webhooks \(grouped(receivedCount))/\(grouped(webhooks)) (call_complete exactly once for \(grouped(completeness.callCompleteOnce)), "
             + "all three exactly once for \(grouped(completeness.exactlyOnce)) calls), duplicates \(snapshot.duplicateDeliveries), "
             + "re-emitted \(snapshot.reemitted), unexpected \(snapshot.unmatched)"
@@ -113,7 +117,7 @@ extension Benchmarks {
             "events_without_client": run.eventsWithoutClient,
             "events_per_second_written": Double(run.events) / max(sendSeconds, 1e-9),
             "events_read_by_daemon": Int(accepted), "events_per_second_read": accepted / max(acceptSeconds, 1e-9),
-            "events_unread": dropped, "event_buffer_full_lines": bufferFull, "ami_reconnects": Int(reconnects), "disconnects": disconnects,
+            "events_unread": unread, "events_dropped_logged": droppedLogged, "event_buffer_full_lines": bufferFull, "ami_reconnects": Int(reconnects), "disconnects": disconnects,
             "drop_series": dropSeries, "dropped": droppedAny,
             "webhooks_expected": webhooks, "webhooks_received": receivedCount, "by_event": snapshot.byEvent,
             "calls_call_complete_once": completeness.callCompleteOnce, "calls_all_three_once": completeness.exactlyOnce,
@@ -125,6 +129,8 @@ extension Benchmarks {
     }
 
     static func stormLatency(_ rig: StormRig, firstCall: Int) async throws -> (line: String, json: [String: Any]) {
+        // After a burst the daemon may still be logging in again.
+        try await rig.server.waitForClients(1, at: .reconciled, timeout: .seconds(60))
         let options = rig.options
         let plan = CallStormPlan.rate(options.rate, seconds: options.seconds, callSeconds: options.callSeconds, firstCall: firstCall, source: rig.source)
         let disconnectsBefore = rig.server.clientCounts.disconnects

@@ -25,6 +25,8 @@ final class StormDaemon: Sendable {
         var apiPort: Int?
         var logins = 0
         var bufferFull = 0
+        /// The largest `dropped_total` the event buffer logged (it logs the first drop and every 1,000th).
+        var droppedTotal = 0
         /// Lines at warning or above, by level.
         var byLevel: [String: Int] = [:]
         /// The first lines at warning or above, to show what went wrong.
@@ -108,7 +110,12 @@ final class StormDaemon: Sendable {
 
     private static func note(_ line: String, in summary: inout LogSummary) {
         summary.lines += 1
-        if line.contains("event buffer full") { summary.bufferFull += 1 }
+        if line.contains("event buffer full") {
+            summary.bufferFull += 1
+            if let range = line.range(of: "\"dropped_total\":\""), let dropped = Int(line[range.upperBound...].prefix { $0.isNumber }) {
+                summary.droppedTotal = max(summary.droppedTotal, dropped)
+            }
+        }
         if line.contains("\"AMI logged in\"") { summary.logins += 1 }
         if summary.apiPort == nil, line.contains("\"HTTP API listening\""), let range = line.range(of: "\"port\":\"") {
             summary.apiPort = Int(line[range.upperBound...].prefix { $0.isNumber })
