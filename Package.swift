@@ -53,16 +53,32 @@ let package = Package(
                 .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
-        // Decisions: AMI events become calls, joined with ViciDial's database.
+        // Decisions: AMI events become calls. Pure: no C library, no database, no disk.
         .target(
             name: "EventMapper",
             dependencies: [
                 "AMIProtocol",
-                "CMariaDB",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "CoreMetrics", package: "swift-metrics"),
+            ]
+        ),
+        // The MariaDB driver: libmariadb behind prepared statements, blocking calls on its own threads.
+        .target(
+            name: "MariaDB",
+            dependencies: [
+                "CMariaDB",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        // ViciDial's tables: the join of a call with its row, the disposition watch, the API's queries.
+        .target(
+            name: "ViciDial",
+            dependencies: [
+                "EventMapper",
+                "MariaDB",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         // I/O toward CRMs: durable outbox and libcurl delivery.
@@ -89,6 +105,8 @@ let package = Package(
             dependencies: [
                 "AMIProtocol",
                 "EventMapper",
+                "MariaDB",
+                "ViciDial",
                 "CRMSink",
                 // For `amibridge simulate` until the full simulator replaces the capture replay.
                 "AMITestSupport",
@@ -110,6 +128,9 @@ let package = Package(
             dependencies: [
                 "AMIProtocol",
                 "EventMapper",
+                "MariaDB",
+                "ViciDial",
+                "ViciDialTestSupport",
                 "AMITestSupport",
                 "CRMSink",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -129,6 +150,13 @@ let package = Package(
             ]
         ),
 
+        // The private test MariaDB, a driver that writes rows the way ViciDial does, and the
+        // disposition-watcher benchmark: shared by tests and amibridge-bench, never shipped.
+        .target(
+            name: "ViciDialTestSupport",
+            dependencies: ["EventMapper", "MariaDB", "ViciDial"]
+        ),
+
         .testTarget(
             name: "AMIProtocolTests",
             dependencies: [
@@ -142,6 +170,14 @@ let package = Package(
         .testTarget(
             name: "EventMapperTests",
             dependencies: ["EventMapper", "AMITestSupport", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .testTarget(
+            name: "MariaDBTests",
+            dependencies: ["MariaDB", "ViciDialTestSupport", "AMITestSupport"]
+        ),
+        .testTarget(
+            name: "ViciDialTests",
+            dependencies: ["EventMapper", "MariaDB", "ViciDial", "ViciDialTestSupport", "AMITestSupport"]
         ),
         .testTarget(
             name: "CRMSinkTests",
@@ -159,6 +195,10 @@ let package = Package(
             name: "AMIBridgeTests",
             dependencies: [
                 "AMIBridge",
+                "EventMapper",
+                "MariaDB",
+                "ViciDial",
+                "ViciDialTestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 "AMIProtocol",
                 "AMITestSupport",

@@ -2,7 +2,9 @@ import AMIProtocol
 import AMITestSupport
 import EventMapper
 import Foundation
+import MariaDB
 import NIOCore
+import ViciDialTestSupport
 
 /// Benchmarks of amibridge's hot paths, run by hand in release mode and reported in the README:
 ///

@@ -1,6 +1,8 @@
 import EventMapper
 import Foundation
+import MariaDB
 import Testing
+import ViciDial
 
 /// deploy/ stays in step with the code: the grants cover exactly the tables the code reads, and
 /// the manager.conf filters let through exactly the events the call tracker reads.

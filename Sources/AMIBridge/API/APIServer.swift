@@ -2,6 +2,7 @@ import EventMapper
 import Hummingbird
 import Logging
 import ServiceLifecycle
+import ViciDial
 
 /// The daemon's HTTP API: health and readiness probes, its OpenAPI document, and the
 /// authenticated `/v1` routes (described in `Docs/openapi.json`).

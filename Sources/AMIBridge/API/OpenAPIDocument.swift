@@ -1,5 +1,7 @@
 import Hummingbird
+import MariaDB
 import NIOCore
+import ViciDial
 
 /// The OpenAPI 3.1 description of the HTTP API, served by `GET /openapi.json`.
 ///

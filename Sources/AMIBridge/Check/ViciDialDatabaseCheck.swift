@@ -1,4 +1,6 @@
 import EventMapper
+import MariaDB
+import ViciDial
 
 extension DependencyCheck {
     /// Logs in, then runs a prepared `SELECT 1 FROM <table> LIMIT ?` on every table the bridge

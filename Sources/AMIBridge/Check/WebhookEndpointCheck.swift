@@ -1,6 +1,7 @@
 import CRMSink
 import Foundation
 import NIOPosix
+import ViciDial
 
 extension DependencyCheck {
     /// A `HEAD` of the endpoint's URL (query left off) with its own TLS and timeout settings: DNS,

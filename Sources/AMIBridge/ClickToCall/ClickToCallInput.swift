@@ -1,4 +1,5 @@
 import EventMapper
+import ViciDial
 
 /// The values a click-to-call request may carry, checked before anything reaches Asterisk. The AMI
 /// encoder refuses CR/LF anyway; these rules are stricter so a bad request is a clear 400 naming

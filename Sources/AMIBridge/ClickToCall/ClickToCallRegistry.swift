@@ -2,6 +2,7 @@ import EventMapper
 import Foundation
 import NIOCore
 import Synchronization
+import ViciDial
 
 /// Every click-to-call the API placed, as `GET /v1/calls/{id}` shows it, fed by the call tracker's
 /// updates; and the `Idempotency-Key`s that map a retried request to the call it already placed.

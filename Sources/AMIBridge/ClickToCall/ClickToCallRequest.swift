@@ -1,4 +1,5 @@
 import EventMapper
+import ViciDial
 
 /// The body of `POST /v1/calls`, as sent (snake_case JSON; every field optional here so a missing
 /// one is a 400 naming it rather than a decoding error).

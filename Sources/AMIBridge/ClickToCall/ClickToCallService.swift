@@ -2,6 +2,7 @@ import AMIProtocol
 import EventMapper
 import Foundation
 import Logging
+import ViciDial
 
 /// Places click-to-calls (AMI `Originate`) and hangs them up. The call's progress comes back
 /// through the tracker's updates into the ``ClickToCallRegistry``.

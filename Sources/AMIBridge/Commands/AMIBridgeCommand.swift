@@ -1,4 +1,5 @@
 import ArgumentParser
+import ViciDial
 
 @main
 struct AMIBridgeCommand: AsyncParsableCommand {

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Foundation
+import ViciDial
 
 /// `amibridge check`: is everything the daemon depends on there and usable? One line per
 /// dependency, for the person installing it and for a deploy script (exit status).

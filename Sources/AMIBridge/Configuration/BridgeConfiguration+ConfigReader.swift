@@ -1,9 +1,11 @@
 import AMIProtocol
+import Configuration
 import EventMapper
 import Foundation
-import Configuration
 import Logging
+import MariaDB
 import SystemPackage
+import ViciDial
 
 extension BridgeConfiguration {
     /// Reads the YAML file at `path` with environment variables on top (`AMI_PORT` overrides

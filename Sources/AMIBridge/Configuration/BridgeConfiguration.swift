@@ -1,6 +1,8 @@
 import AMIProtocol
 import EventMapper
 import Logging
+import MariaDB
+import ViciDial
 
 /// Everything `amibridge run` is configured with, read once at start (see
 /// `Config/amibridge.example.yaml` for every key and its default).

@@ -1,3 +1,4 @@
+import ViciDial
 /// How click-to-call places its calls (the `click_to_call.*` keys of
 /// `Config/amibridge.example.yaml`). The defaults dial like ViciDial's manual dial on a stock box.
 struct ClickToCallConfiguration: Sendable {

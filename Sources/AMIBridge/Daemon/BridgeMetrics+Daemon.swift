@@ -10,6 +10,18 @@ extension BridgeMetrics {
         addCollector { gauge.record(tracker.liveCallCount) }
     }
 
+    /// `amibridge_calls_held{waiting_for}`: calls on disk waiting for their ViciDial row or for
+    /// their disposition, counted at each scrape.
+    func collectHeldCalls(_ outbox: Outbox) {
+        let gauges = [HeldCall.Kind.viciDialRow, .disposition].map { kind in
+            (kind, Gauge(label: "amibridge_calls_held", dimensions: [("waiting_for", kind.rawValue)], factory: factory))
+        }
+        addCollector {
+            guard let counts = try? outbox.heldCallCounts() else { return }
+            for (kind, gauge) in gauges { gauge.record(counts[kind] ?? 0) }
+        }
+    }
+
     /// `amibridge_outbox_depth{endpoint}` (deliveries still owed: pending, in flight, waiting to
     /// retry) and `amibridge_outbox_dead_letters{endpoint}`, counted in the outbox at each scrape.
     ///

@@ -24,7 +24,7 @@ struct CallLog: Sendable {
             logger.warning("AMI outage over; looking for calls missed meanwhile", metadata: [
                 "server": "\(server)", "outage_seconds": "\(Int(to - from))",
             ])
-        case .userEvent(let server, let name, let linkedid, let callID, _):
+        case .userEvent(let server, let name, let linkedid, let callID, _, _):
             logger.info("dialplan UserEvent", metadata: [
                 "server": "\(server)", "event": "\(name)", "linkedid": "\(linkedid ?? "")", "call_id": "\(callID ?? "")",
             ])

@@ -1,12 +1,24 @@
 import AMIProtocol
 import EventMapper
 import Foundation
+import Logging
+import MariaDB
+import Synchronization
+import ViciDial
 
 /// What `/readyz` checks in the running daemon: every AMI server logged in, the ViciDial database
 /// answering, the state directory writable. Each check is bounded, so a hung dependency makes
 /// `/readyz` say so instead of hanging with it.
 enum Readiness {
-    static func checks(clients: [AMIClient], database: MariaDBPool?, stateDirectory: String) -> [ReadinessCheck] {
+    /// How long `/readyz` waits for the database's `SELECT 1`.
+    static let databaseLimit: Duration = .seconds(2)
+
+    static func checks(
+        clients: [AMIClient],
+        database: MariaDBPool?,
+        stateDirectory: String,
+        logger: Logger = Logger(label: "amibridge.readiness")
+    ) -> [ReadinessCheck] {
         var checks: [ReadinessCheck] = clients.map { client in
             (name: "ami:\(client.configuration.name)", check: {
                 switch client.status {
@@ -17,16 +29,8 @@ enum Readiness {
             })
         }
         if let database {
-            checks.append((name: "vicidial_db", check: {
-                await bounded(.seconds(2)) {
-                    do {
-                        _ = try await database.query("SELECT 1")
-                        return .ready
-                    } catch {
-                        return .notReady(reason: "\(error)")
-                    }
-                }
-            }))
+            let probe = DatabaseProbe(configuration: database.configuration, limit: databaseLimit, logger: logger)
+            checks.append((name: "vicidial_db", check: { await probe.check() }))
         }
         checks.append((name: "state_dir", check: {
             FileManager.default.isWritableFile(atPath: stateDirectory) ? .ready : .notReady(reason: "\(stateDirectory) is not writable")
@@ -37,5 +41,57 @@ enum Readiness {
     /// The check's answer, or not ready once `limit` has passed.
     static func bounded(_ limit: Duration, _ check: @escaping @Sendable () async -> ReadinessState) async -> ReadinessState {
         await result(within: limit, check) ?? .notReady(reason: "no answer within \(limit)")
+    }
+}
+
+/// `/readyz`'s look at the ViciDial database: `SELECT 1` on a connection of its own, with
+/// timeouts no longer than the probe's limit, so a probe never takes one of the pool's few
+/// connections from the call join (nor waits behind them), and a hung database costs it at most
+/// its limit. Logs when the answer changes, so the log says when the database stopped answering
+/// and when it came back, whoever asked.
+final class DatabaseProbe: Sendable {
+    private let client: MariaDBClient
+    private let limit: Duration
+    private let logger: Logger
+    /// The last answer, nil before the first.
+    private let wasReady = Mutex<Bool?>(nil)
+
+    init(configuration: MariaDBConnection.Configuration, limit: Duration, logger: Logger) {
+        var probing = configuration
+        probing.connectTimeout = min(configuration.connectTimeout, limit)
+        probing.readTimeout = min(configuration.readTimeout, limit)
+        probing.writeTimeout = min(configuration.writeTimeout, limit)
+        probing.acquireTimeout = min(configuration.acquireTimeout, limit)
+        client = MariaDBClient(configuration: probing)
+        self.limit = limit
+        self.logger = logger
+    }
+
+    func check() async -> ReadinessState {
+        let client = self.client
+        let state = await Readiness.bounded(limit) {
+            do {
+                _ = try await client.query("SELECT 1")
+                return .ready
+            } catch {
+                return .notReady(reason: "\(error)")
+            }
+        }
+        note(state)
+        return state
+    }
+
+    private func note(_ state: ReadinessState) {
+        let isReady = state == .ready
+        guard wasReady.withLock({ wasReady in
+            defer { wasReady = isReady }
+            return wasReady != isReady && (wasReady != nil || !isReady)
+        }) else { return }
+        switch state {
+        case .ready:
+            logger.notice("ViciDial database answers again")
+        case .notReady(let reason):
+            logger.warning("ViciDial database not answering", metadata: ["reason": "\(reason)"])
+        }
     }
 }

@@ -1,25 +1,26 @@
 import CRMSink
 import EventMapper
 import Foundation
+import ViciDial
 
 /// How calls become webhook bodies: the SPEC fields from the call and its ViciDial row, and the
 /// ViciDial Dispo Call URL field names (for `vicidial-template` endpoints) in `extra`.
 extension WebhookEvent {
     static func callAnswered(_ call: CallRecord) -> WebhookEvent {
-        var event = WebhookEvent(name: .callAnswered, callKey: call.key)
+        var event = WebhookEvent(name: .callAnswered, eventID: call.eventID(.callAnswered), callKey: call.key)
         event.fill(from: call)
         return event
     }
 
     static func callComplete(_ enriched: EnrichedCall) -> WebhookEvent {
-        var event = WebhookEvent(name: .callComplete, callKey: enriched.call.key)
+        var event = WebhookEvent(name: .callComplete, eventID: enriched.call.eventID(.callComplete), callKey: enriched.call.key)
         event.fill(from: enriched.call)
         if let row = enriched.vicidial { event.fill(from: row) }
         return event
     }
 
     static func dispositionSet(_ set: DispositionSet) -> WebhookEvent {
-        var event = WebhookEvent(name: .dispositionSet, callKey: set.call.call.key)
+        var event = WebhookEvent(name: .dispositionSet, eventID: set.call.call.eventID(.dispositionSet), callKey: set.call.call.key)
         event.fill(from: set.call.call)
         if let row = set.call.vicidial { event.fill(from: row) }
         event.disposition = set.status
@@ -37,20 +38,31 @@ extension WebhookEvent {
 
     /// A click-to-call that did not reach a conversation: the agent or the customer never answered.
     static func click2callFailed(_ call: CallRecord, reason: String) -> WebhookEvent {
-        var event = WebhookEvent(name: .click2callFailed, callKey: call.key)
+        var event = WebhookEvent(name: .click2callFailed, eventID: call.eventID(.click2callFailed), callKey: call.key)
         event.fill(from: call)
         event.extra["reason"] = reason
         return event
     }
 
     static func click2callTimedOut(callID: String, server: String) -> WebhookEvent {
-        var event = WebhookEvent(name: .click2callFailed, callKey: "\(server)/\(callID)", server: server, click2callID: callID)
+        var event = WebhookEvent(
+            name: .click2callFailed, eventID: eventID(server: server, subject: callID, name: .click2callFailed, discriminator: "timeout"),
+            callKey: "\(server)/\(callID)", server: server, click2callID: callID
+        )
         event.extra["reason"] = "timeout"
         return event
     }
 
-    static func userEvent(server: String, name: String, linkedid: String?, callID: String?, fields: [String: String]) -> WebhookEvent {
-        var event = WebhookEvent(name: .userEvent, callKey: "\(server)/\(linkedid ?? "none")", linkedid: linkedid, server: server, click2callID: callID)
+    /// `sequence` numbers the UserEvents of one call; one outside any call (0) is told apart by its
+    /// own fields, the `Timestamp:` among them when Asterisk sends one.
+    static func userEvent(server: String, name: String, linkedid: String?, callID: String?, fields: [String: String], sequence: Int) -> WebhookEvent {
+        let discriminator = sequence > 0
+            ? "\(sequence)"
+            : "0\u{1F}\(name)\u{1F}" + fields.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: "\u{1F}")
+        var event = WebhookEvent(
+            name: .userEvent, eventID: eventID(server: server, subject: linkedid ?? "", name: .userEvent, discriminator: discriminator),
+            callKey: "\(server)/\(linkedid ?? "none")", linkedid: linkedid, server: server, click2callID: callID
+        )
         event.extra = fields.filter { !["Event", "Privilege", "UserEvent"].contains($0.key) }
         event.extra["user_event"] = name
         return event
@@ -86,7 +98,7 @@ extension WebhookEvent {
         campaignID = row.campaignID
         leadID = Int(row.leadID)
         listID = row.listID.map(Int.init)
-        if let status = row.status, !Self.nonFinalStatuses.contains(status) { disposition = status }
+        if ViciDialFinalStatus.isFinal(row.status) { disposition = row.status }
         callDuration = callDuration ?? row.lengthInSeconds.map(Int.init)
         termReason = row.termReason
         recordingFilename = row.recording?.location ?? row.recording?.filename
@@ -112,9 +124,6 @@ extension WebhookEvent {
         }
     }
 
-    /// ViciDial statuses that are not an agent's disposition yet.
-    static let nonFinalStatuses: Set<String> = ["INCALL", "QUEUE", "DISPO", "NEW", ""]
-
     /// `YYYY-MM-DD HH:MM:SS` in the server's time zone, as ViciDial writes `call_date`.
     static func calldate(_ epoch: Double) -> String {
         let formatter = DateFormatter()
@@ -127,4 +136,9 @@ extension WebhookEvent {
 extension CallRecord {
     /// Per-call ordering key for webhook delivery: server and Linkedid.
     var key: String { "\(server)/\(linkedid)" }
+
+    /// This call's deterministic id for an event it has at most one of.
+    func eventID(_ name: WebhookEvent.Name) -> UUID {
+        WebhookEvent.eventID(server: server, subject: linkedid, name: name)
+    }
 }

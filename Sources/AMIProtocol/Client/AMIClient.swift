@@ -13,15 +13,38 @@ import Synchronization
 ///
 /// `run()` connects, logs in and reconnects forever with capped exponential backoff and jitter
 /// (``ReconnectBackoff``), until the service is cancelled or shut down gracefully (then it sends
-/// `Logoff`). Events go to the shared ``AMIEventStream`` tagged with the server's name; actions
-/// go through ``send(_:actionID:timeout:)``, which validates them before anything is written.
+/// `Logoff`). Events go to the shared ``AMIEventStream`` tagged with the server's name; when the
+/// stream is full the client stops reading its socket until the consumer catches up, so no event
+/// is lost (``Configuration/OverflowPolicy``). Actions go through ``send(_:actionID:timeout:)``,
+/// which validates them before anything is written.
 public final class AMIClient: Service, Sendable {
     public struct Configuration: Sendable {
-        public enum OverflowPolicy: String, Sendable {
-            /// Drop the connection so the tracker rebuilds state after reconnecting (default).
-            case reconnect
-            /// Drop the events that do not fit and keep going.
+        /// What the client does when the event stream is full.
+        public enum OverflowPolicy: Sendable, Hashable, RawRepresentable {
+            /// Stop reading the socket until the consumer has drained the stream (default): TCP
+            /// holds Asterisk back and no event is lost. Liveness pings wait while paused.
+            case backpressure
+            /// Drop the events that do not fit and keep reading: for a client whose events
+            /// nobody needs (a one-shot `check` that only logs in and pings).
             case dropNewest
+
+            /// `backpressure` or `dropNewest`; `reconnect`, the former default (it reconnected
+            /// and lost the events in between), is read as `backpressure` so existing
+            /// configuration files keep working.
+            public init?(rawValue: String) {
+                switch rawValue {
+                case "backpressure", "reconnect": self = .backpressure
+                case "dropNewest": self = .dropNewest
+                default: return nil
+                }
+            }
+
+            public var rawValue: String {
+                switch self {
+                case .backpressure: "backpressure"
+                case .dropNewest: "dropNewest"
+                }
+            }
         }
 
         /// The server's name in logs, metrics and every event (e.g. `dialer1`).
@@ -44,7 +67,7 @@ public final class AMIClient: Service, Sendable {
             limits: AMIFrameDecoder.Limits = .init(),
             connectTimeout: Duration = .seconds(5),
             defaultActionTimeout: Duration = .seconds(10),
-            overflowPolicy: OverflowPolicy = .reconnect
+            overflowPolicy: OverflowPolicy = .backpressure
         ) {
             self.name = name
             self.host = host
@@ -196,7 +219,7 @@ public final class AMIClient: Service, Sendable {
         let name = configuration.name
         let events = self.events
         let sessionConfiguration = configuration.session
-        let overflowCloses = configuration.overflowPolicy == .reconnect
+        let pausesWhenFull = configuration.overflowPolicy == .backpressure
         let logger = self.logger
         let limits = configuration.limits
         let metrics = self.metrics
@@ -208,21 +231,33 @@ public final class AMIClient: Service, Sendable {
                 .channelOption(.socketOption(.so_keepalive), value: 1)
                 .channelInitializer { channel in
                     channel.eventLoop.makeCompletedFuture {
+                        // The stream calls `resume` from the consumer's task; the handler runs it
+                        // on its event loop.
+                        let source = events.makeSource { [channel] in
+                            channel.pipeline.fireUserInboundEventTriggered(AMIConnectionHandler.ResumeReading())
+                        }
+                        let eventCounters = metrics.eventCounters()
                         let handler = AMIConnectionHandler(
                             configuration: sessionConfiguration,
                             loggedIn: loggedIn,
                             closed: closed,
                             logger: logger,
-                            overflowClosesConnection: overflowCloses,
+                            clock: wallClockSeconds,
                             loginSink: { banner in
                                 // On the event loop, so `.loggedIn` precedes the session's events.
                                 self.state.withLock { $0.status = .loggedIn(banner: banner) }
                                 metrics.loggedIn()
                                 events.yield(.loggedIn(server: name, banner: banner))
+                            },
+                            pauseSink: { metrics.readPaused() }
+                        ) { message, receivedAt in
+                            eventCounters.count(message)
+                            let event = AMIClientEvent.event(AMIEvent(server: name, message: message, receivedAt: receivedAt))
+                            guard pausesWhenFull else {
+                                events.yield(event)
+                                return .more
                             }
-                        ) { message in
-                            metrics.eventReceived(message.eventName)
-                            return events.yield(.event(AMIEvent(server: name, message: message, receivedAt: wallClockSeconds())))
+                            return events.yield(event, from: source)
                         }
                         try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(AMIFrameDecoder(limits: limits)))
                         try channel.pipeline.syncOperations.addHandler(handler)

@@ -29,51 +29,130 @@ public struct AMIEvent: Sendable {
     public var name: String? { message.eventName }
 }
 
-/// The one stream all AMI clients write into and one consumer reads: a bounded buffer.
+/// The one stream all AMI clients write into and one consumer reads.
 ///
-/// When the consumer falls behind and `capacity` events are waiting, a new event is not queued:
-/// it is counted in ``droppedEvents``, logged (the first drop and every 1,000th), and the client
-/// applies its overflow policy (by default it reconnects, so the tracker rebuilds the live calls
-/// from `CoreShowChannels` instead of running on a silently incomplete history). Session changes
-/// are always queued: there are at most a few per reconnect.
+/// Nothing is lost when the consumer falls behind: an AMI connection queues its events as a
+/// ``Source``, and once `capacity` events are waiting it is told to ``Demand/pause``: it stops
+/// reading its socket, so TCP flow control holds Asterisk back, until the consumer has drained
+/// the stream to ``resumeThreshold``. A read already in progress still delivers its events (at
+/// most one socket read beyond `capacity`). Session changes are always queued: there are at most
+/// a few per reconnect, and the tracker must see every one.
+///
+/// ``yield(_:)`` without a source is for producers that cannot pause (a one-shot `check` that
+/// ignores events): events beyond `capacity` are dropped, counted in ``droppedEvents`` and logged.
+///
+/// The consumer takes events in batches (``nextBatch(limit:)``), one lock per batch; a producer
+/// takes one lock per event and wakes the consumer only when it is parked.
 public final class AMIEventStream: AsyncSequence, Sendable {
     public typealias Element = AMIClientEvent
 
-    private struct State {
-        var buffer = CircularBuffer<AMIClientEvent>()
-        var queuedEvents = 0
-        var waiter: CheckedContinuation<AMIClientEvent?, Never>?
-        var finished = false
-        var dropped = 0
+    /// What a ``Source`` must do after queuing an event.
+    public enum Demand: Sendable, Equatable {
+        /// Keep reading.
+        case more
+        /// The stream holds `capacity` events: stop reading until the source's `resume` is called.
+        case pause
     }
 
+    /// A producer that can stop reading (an AMI connection); made by ``makeSource(resume:)``.
+    public struct Source: Sendable {
+        fileprivate let id: Int
+        fileprivate let resume: @Sendable () -> Void
+    }
+
+    private struct State {
+        var buffer = CircularBuffer<AMIClientEvent>(initialCapacity: 1024)
+        /// An empty buffer with room, swapped in when the consumer takes the whole queue.
+        var spare: CircularBuffer<AMIClientEvent>?
+        var queuedEvents = 0
+        /// The consumer, parked until an element is queued or the stream finishes.
+        var waiter: CheckedContinuation<Void, Never>?
+        var finished = false
+        var dropped = 0
+        var pauses = 0
+        var nextSourceID = 0
+        /// Sources told to pause, by id, with what resumes them.
+        var paused: [Int: @Sendable () -> Void] = [:]
+
+        /// The waiter to wake after queuing an element (outside the lock).
+        mutating func takeWaiter() -> CheckedContinuation<Void, Never>? {
+            guard let waiter else { return nil }
+            self.waiter = nil
+            return waiter
+        }
+
+        /// The sources to resume now that the consumer took some events (called outside the lock).
+        mutating func sourcesToResume(threshold: Int) -> [@Sendable () -> Void] {
+            guard !paused.isEmpty, queuedEvents <= threshold else { return [] }
+            defer { paused.removeAll() }
+            return Array(paused.values)
+        }
+    }
+
+    /// Events queued before sources are told to pause (and beyond which ``yield(_:)`` drops).
     public let capacity: Int
+    /// Paused sources resume once the consumer has drained the stream to this many events.
+    public let resumeThreshold: Int
     private let state = Mutex(State())
     private let logger: Logger
 
-    public init(capacity: Int = 100_000, logger: Logger = Logger(label: "amibridge.ami")) {
+    /// - Parameters:
+    ///   - capacity: events queued before sources pause.
+    ///   - resumeThreshold: paused sources resume at or below this many queued events (default
+    ///     half the capacity: a source that resumes has room for many reads before it pauses again).
+    public init(capacity: Int = 100_000, resumeThreshold: Int? = nil, logger: Logger = Logger(label: "amibridge.ami")) {
         precondition(capacity > 0, "an event stream needs room for at least one event")
         self.capacity = capacity
+        self.resumeThreshold = Swift.min(Swift.max(resumeThreshold ?? capacity / 2, 0), capacity - 1)
         self.logger = logger
     }
 
-    /// Events that did not fit since the stream was made.
+    /// Events refused by ``yield(_:)`` because the stream was full. Sources never lose events.
     public var droppedEvents: Int { state.withLock { $0.dropped } }
 
     /// Events waiting for the consumer.
     public var queuedEvents: Int { state.withLock { $0.queuedEvents } }
 
-    /// Queues an element; returns false when it was an event and the buffer was full.
+    /// How often a source was told to pause (a measure of how far behind the consumer runs).
+    public var pauseCount: Int { state.withLock { $0.pauses } }
+
+    // MARK: - Producers
+
+    /// Registers a producer that stops reading when told to; `resume` is called (from the
+    /// consumer's task, once per pause) when it may read again, and must hop to its own thread.
+    public func makeSource(resume: @escaping @Sendable () -> Void) -> Source {
+        state.withLock { state in
+            state.nextSourceID += 1
+            return Source(id: state.nextSourceID, resume: resume)
+        }
+    }
+
+    /// Queues an element from a source; never drops it. Returns ``Demand/pause`` once `capacity`
+    /// events are queued: the source must stop reading until its `resume` runs. After
+    /// ``finish()`` elements are discarded (nobody will read them) and the answer is `more`.
+    public func yield(_ element: AMIClientEvent, from source: Source) -> Demand {
+        let (waiter, demand): (CheckedContinuation<Void, Never>?, Demand) = state.withLock { state in
+            if state.finished { return (nil, .more) }
+            state.buffer.append(element)
+            guard case .event = element else { return (state.takeWaiter(), .more) }
+            state.queuedEvents += 1
+            guard state.queuedEvents >= capacity else { return (state.takeWaiter(), .more) }
+            if state.paused.updateValue(source.resume, forKey: source.id) == nil { state.pauses += 1 }
+            return (state.takeWaiter(), .pause)
+        }
+        waiter?.resume()
+        return demand
+    }
+
+    /// Queues an element from a producer that cannot pause; returns false when it was an event
+    /// and `capacity` events were already queued (it is dropped and counted), or the stream is
+    /// finished. Session changes always fit.
     @discardableResult
     public func yield(_ element: AMIClientEvent) -> Bool {
         let isEvent: Bool
         if case .event = element { isEvent = true } else { isEvent = false }
-        let outcome: (waiter: CheckedContinuation<AMIClientEvent?, Never>?, accepted: Bool, dropped: Int) = state.withLock { state in
+        let (waiter, accepted, dropped): (CheckedContinuation<Void, Never>?, Bool, Int) = state.withLock { state in
             if state.finished { return (nil, false, state.dropped) }
-            if let waiter = state.waiter {
-                state.waiter = nil
-                return (waiter, true, state.dropped)
-            }
             if isEvent {
                 guard state.queuedEvents < capacity else {
                     state.dropped += 1
@@ -82,58 +161,113 @@ public final class AMIEventStream: AsyncSequence, Sendable {
                 state.queuedEvents += 1
             }
             state.buffer.append(element)
-            return (nil, true, state.dropped)
+            return (state.takeWaiter(), true, state.dropped)
         }
-        outcome.waiter?.resume(returning: element)
-        if !outcome.accepted, isEvent, outcome.dropped % 1000 == 1 {
+        waiter?.resume()
+        if !accepted, isEvent, dropped % 1000 == 1 {
             logger.error("AMI event consumer is behind: event buffer full, events dropped", metadata: [
-                "capacity": "\(capacity)", "dropped_total": "\(outcome.dropped)",
+                "capacity": "\(capacity)", "dropped_total": "\(dropped)",
             ])
         }
-        return outcome.accepted
+        return accepted
     }
 
-    /// Ends the stream; the consumer gets what is queued, then nil.
+    /// Ends the stream; the consumer gets what is queued, then nil. Paused sources are resumed:
+    /// nothing will drain the stream any more.
     public func finish() {
-        let waiter = state.withLock { state -> CheckedContinuation<AMIClientEvent?, Never>? in
+        let (waiter, resumes) = state.withLock { state in
             state.finished = true
-            defer { state.waiter = nil }
-            return state.buffer.isEmpty ? state.waiter : nil
+            defer { state.paused.removeAll() }
+            return (state.takeWaiter(), Array(state.paused.values))
         }
-        waiter?.resume(returning: nil)
+        waiter?.resume()
+        for resume in resumes { resume() }
     }
 
+    // MARK: - The consumer
+
+    /// Waits until at least one element is queued, then returns all queued elements up to
+    /// `limit`, oldest first. Nil once the stream is finished and drained, or when the calling
+    /// task is cancelled while waiting. One consumer at a time.
+    public func nextBatch(limit: Int = 4096) async -> [AMIClientEvent]? {
+        precondition(limit > 0, "a batch holds at least one element")
+        while true {
+            switch takeBatch(limit: limit) {
+            case .elements(let batch): return batch
+            case .finished: return nil
+            case .empty: break
+            }
+            guard await waitForElements() else { return nil }
+        }
+    }
+
+    private enum Taken {
+        case elements([AMIClientEvent])
+        case finished
+        case empty
+    }
+
+    private func takeBatch(limit: Int) -> Taken {
+        // The whole queue is swapped out under the lock and copied outside it, so a producer
+        // never waits for a batch copy.
+        let (taken, whole, resumes): (Taken, CircularBuffer<AMIClientEvent>?, [@Sendable () -> Void]) = state.withLock { state in
+            if state.buffer.isEmpty { return (state.finished ? .finished : .empty, nil, []) }
+            if state.buffer.count <= limit {
+                let whole = state.buffer
+                state.buffer = state.spare.take() ?? CircularBuffer(initialCapacity: 1024)
+                state.queuedEvents = 0
+                return (.empty, whole, state.sourcesToResume(threshold: resumeThreshold))
+            }
+            var batch: [AMIClientEvent] = []
+            batch.reserveCapacity(limit)
+            for _ in 0..<limit {
+                let element = state.buffer.removeFirst()
+                if case .event = element { state.queuedEvents -= 1 }
+                batch.append(element)
+            }
+            return (.elements(batch), nil, state.sourcesToResume(threshold: resumeThreshold))
+        }
+        for resume in resumes { resume() }
+        guard var whole else { return taken }
+        let batch = Array(whole)
+        whole.removeAll(keepingCapacity: true)
+        state.withLock { $0.spare = whole }
+        return .elements(batch)
+    }
+
+    /// One element for the `AsyncSequence` consumer.
     private func next() async -> AMIClientEvent? {
-        if let element = takeQueued() { return element }
-        return await withTaskCancellationHandler {
-            await withCheckedContinuation { (continuation: CheckedContinuation<AMIClientEvent?, Never>) in
-                let immediate: AMIClientEvent?? = state.withLock { state in
-                    if let element = state.buffer.popFirst() {
-                        if case .event = element { state.queuedEvents -= 1 }
-                        return .some(element)
-                    }
-                    if state.finished || Task.isCancelled { return .some(nil) }
+        while true {
+            let (element, finished, resumes): (AMIClientEvent?, Bool, [@Sendable () -> Void]) = state.withLock { state in
+                guard let element = state.buffer.popFirst() else { return (nil, state.finished, []) }
+                if case .event = element { state.queuedEvents -= 1 }
+                return (element, false, state.sourcesToResume(threshold: resumeThreshold))
+            }
+            for resume in resumes { resume() }
+            if let element { return element }
+            if finished { return nil }
+            guard await waitForElements() else { return nil }
+        }
+    }
+
+    /// Parks the consumer until an element is queued or the stream finishes; false when the task
+    /// is cancelled.
+    private func waitForElements() async -> Bool {
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                let parked = state.withLock { state in
+                    if !state.buffer.isEmpty || state.finished || Task.isCancelled { return false }
                     precondition(state.waiter == nil, "AMIEventStream has exactly one consumer")
                     state.waiter = continuation
-                    return nil
+                    return true
                 }
-                if let immediate { continuation.resume(returning: immediate) }
+                if !parked { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { state in
-                defer { state.waiter = nil }
-                return state.waiter
-            }
-            waiter?.resume(returning: nil)
+            let waiter = state.withLock { $0.takeWaiter() }
+            waiter?.resume()
         }
-    }
-
-    private func takeQueued() -> AMIClientEvent? {
-        state.withLock { state in
-            guard let element = state.buffer.popFirst() else { return nil }
-            if case .event = element { state.queuedEvents -= 1 }
-            return element
-        }
+        return !Task.isCancelled
     }
 
     public struct AsyncIterator: AsyncIteratorProtocol {

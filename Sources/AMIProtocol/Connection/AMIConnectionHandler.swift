@@ -12,21 +12,34 @@ struct AMIRequest: Sendable {
 
 /// Runs ``AMIConnectionStateMachine`` on a channel: turns frames, timers and closes into inputs,
 /// and performs the actions it returns in one switch.
+///
+/// Backpressure: when the event sink answers ``AMIEventStream/Demand/pause``, the handler holds
+/// back the channel's next `read()` (the socket is not read, so TCP holds the sender) until a
+/// ``ResumeReading`` event arrives. Frames already read are still delivered.
 final class AMIConnectionHandler: ChannelDuplexHandler {
     typealias InboundIn = AMIFrame
     typealias OutboundIn = AMIRequest
     typealias OutboundOut = ByteBuffer
 
-    /// Called on the event loop for every event; returns false when the consumer's buffer is full.
-    typealias EventSink = (AMIMessage) -> Bool
+    /// Called on the event loop for every event with the time its bytes were read; `.pause`
+    /// stops reading until ``ResumeReading``.
+    typealias EventSink = (AMIMessage, Double) -> AMIEventStream.Demand
     /// Called on the event loop at login, before any event that follows it is delivered.
     typealias LoginSink = (String) -> Void
+    /// Called on the event loop when reading stops because the event consumer is behind.
+    typealias PauseSink = () -> Void
 
     private var stateMachine: AMIConnectionStateMachine
     private let logger: Logger
     private let eventSink: EventSink
     private let loginSink: LoginSink
-    private let overflowClosesConnection: Bool
+    private let pauseSink: PauseSink
+    /// Seconds since 1970, read once per socket read (every event of one read arrived together).
+    private let clock: () -> Double
+    private var readTime: Double?
+    private var readingPaused = false
+    /// The channel asked for a read while paused; issued on resume.
+    private var readPending = false
     private var context: ChannelHandlerContext?
     private var timers: [AMIConnectionStateMachine.TimerID: Scheduled<Void>] = [:]
     private var pending: [String: EventLoopPromise<AMIResponse>] = [:]
@@ -41,15 +54,17 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
         loggedIn: EventLoopPromise<String>,
         closed: EventLoopPromise<AMIError>,
         logger: Logger,
-        overflowClosesConnection: Bool,
+        clock: @escaping () -> Double,
         loginSink: @escaping LoginSink,
+        pauseSink: @escaping PauseSink = {},
         eventSink: @escaping EventSink
     ) {
         self.loginSink = loginSink
+        self.pauseSink = pauseSink
         self.stateMachine = AMIConnectionStateMachine(configuration: configuration)
         self.logger = logger
+        self.clock = clock
         self.eventSink = eventSink
-        self.overflowClosesConnection = overflowClosesConnection
         self.loggedIn = loggedIn
         self.closed = closed
     }
@@ -81,6 +96,20 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
         run(stateMachine.frameReceived(unwrapInboundIn(data)), context: context)
     }
 
+    func channelReadComplete(context: ChannelHandlerContext) {
+        readTime = nil
+        context.fireChannelReadComplete()
+    }
+
+    /// Holds the read back while the event consumer is behind.
+    func read(context: ChannelHandlerContext) {
+        if readingPaused {
+            readPending = true
+        } else {
+            context.read()
+        }
+    }
+
     func errorCaught(context: ChannelHandlerContext, error: any Error) {
         let amiError = (error as? AMIError) ?? AMIError(.connectionClosed, "socket error", detail: "\(error)")
         run(stateMachine.errorCaught(amiError), context: context)
@@ -94,6 +123,8 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         if let request = event as? LogoffRequest {
             run(stateMachine.logoffRequested(timeout: request.timeout), context: context)
+        } else if event is ResumeReading {
+            resumeReading(context: context)
         } else {
             context.fireUserInboundEventTriggered(event)
         }
@@ -109,6 +140,19 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
     /// Asks a logged-in connection to say `Logoff` before closing.
     struct LogoffRequest: Sendable {
         var timeout: Duration
+    }
+
+    /// The event consumer has caught up: read the socket again.
+    struct ResumeReading: Sendable {}
+
+    private func resumeReading(context: ChannelHandlerContext) {
+        guard readingPaused else { return }
+        readingPaused = false
+        run(stateMachine.readingResumed(), context: context)
+        if readPending {
+            readPending = false
+            context.read()
+        }
     }
 
     // MARK: - Running actions
@@ -160,9 +204,12 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
     }
 
     private func deliver(_ message: AMIMessage, context: ChannelHandlerContext) {
-        // The stream counts and logs the drop; this side only applies the reconnect policy.
-        if !eventSink(message), overflowClosesConnection {
-            run(stateMachine.errorCaught(AMIError(.eventBufferOverflow, "the event consumer is behind; reconnecting so the call state is rebuilt")), context: context)
+        let receivedAt = readTime ?? clock()
+        readTime = receivedAt
+        if eventSink(message, receivedAt) == .pause, !readingPaused {
+            readingPaused = true
+            pauseSink()
+            run(stateMachine.readingPaused(), context: context)
         }
     }
 }

@@ -10,6 +10,8 @@
 /// While logged in: actions are matched to responses by ActionID (with their event lists), events
 /// are handed out, and an idle connection is probed with `Ping`: no traffic for a keepalive
 /// interval sends a `Ping`, and no answer within the ping timeout closes the connection.
+/// While the client does not read (its consumer is behind: ``readingPaused()``), silence is ours,
+/// not the peer's: no `Ping` is sent and an outstanding one is not timed until reading resumes.
 public struct AMIConnectionStateMachine: Sendable {
     public struct Configuration: Sendable, Hashable {
         public enum Authentication: String, Sendable, Hashable {
@@ -103,6 +105,8 @@ public struct AMIConnectionStateMachine: Sendable {
     private var pendingRequests: [String: PendingRequest] = [:]
     private var outstandingPing: String?
     private var trafficSinceKeepalive = false
+    /// The client stopped reading the socket (backpressure from the event consumer).
+    private var readPaused = false
     /// Why the connection is ending; the first reason wins.
     private var closeReason: AMIError?
     private var internalActionCounter = 0
@@ -168,7 +172,7 @@ public struct AMIConnectionStateMachine: Sendable {
         case .keepalive:
             return keepaliveTimerFired()
         case .pong:
-            guard outstandingPing != nil, case .loggedIn = state else { return .none }
+            guard outstandingPing != nil, !readPaused, case .loggedIn = state else { return .none }
             return close(AMIError(.pingTimeout, "Ping not answered within \(configuration.pingTimeout)"))
         case .action(let actionID):
             guard let pending = pendingRequests.removeValue(forKey: actionID) else { return .none }
@@ -178,6 +182,24 @@ public struct AMIConnectionStateMachine: Sendable {
             guard case .loggingOff = state else { return .none }
             return close(AMIError(.clientShutdown, "logged off"))
         }
+    }
+
+    /// The client stopped reading the socket because its event consumer is behind. Unread
+    /// bytes are not a dead peer: the `Ping` deadline stops until ``readingResumed()``.
+    public mutating func readingPaused() -> Action {
+        guard !readPaused else { return .none }
+        readPaused = true
+        return outstandingPing == nil ? .none : .cancelTimer(.pong)
+    }
+
+    /// Reading again: an outstanding `Ping` gets a full timeout from now, and the next keepalive
+    /// interval starts as if traffic had just arrived (it is about to).
+    public mutating func readingResumed() -> Action {
+        guard readPaused else { return .none }
+        readPaused = false
+        trafficSinceKeepalive = true
+        guard outstandingPing != nil, case .loggedIn = state else { return .none }
+        return .armTimer(.pong, configuration.pingTimeout)
     }
 
     /// A decoding or socket error: close with it as the reason.
@@ -334,7 +356,7 @@ public struct AMIConnectionStateMachine: Sendable {
     private mutating func keepaliveTimerFired() -> Action {
         guard case .loggedIn = state else { return .none }
         let rearm = Action.armTimer(.keepalive, configuration.keepaliveInterval)
-        if trafficSinceKeepalive || outstandingPing != nil {
+        if trafficSinceKeepalive || outstandingPing != nil || readPaused {
             trafficSinceKeepalive = false
             return rearm
         }

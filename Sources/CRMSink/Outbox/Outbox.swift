@@ -55,6 +55,13 @@ public final class Outbox: Sendable {
             );
             CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE state IN (0, 2);
             CREATE INDEX IF NOT EXISTS deliveries_call ON deliveries (endpoint, call_key, id) WHERE state < 3;
+            CREATE TABLE IF NOT EXISTS held_calls (
+                kind TEXT NOT NULL,
+                call_key TEXT NOT NULL,
+                payload BLOB NOT NULL,
+                deadline INTEGER NOT NULL,
+                PRIMARY KEY (kind, call_key)
+            ) WITHOUT ROWID;
             """
         )
         self.state = Mutex(try Connection(database))
@@ -76,17 +83,58 @@ public final class Outbox: Sendable {
     /// for an event_id already in the outbox: a unique index on random UUIDs would make every
     /// insert a random B-tree write and halve the enqueue rate at a million pending rows.
     public func enqueueBlocking(_ deliveries: [OutboxNewDelivery], now: Date = Date()) throws {
-        guard !deliveries.isEmpty else { return }
-        try self.state.withLock { try $0.insert(deliveries, now: now) }
-        for observer in self.observers.withLock({ $0 }) { observer() }
+        try self.commitBlocking(OutboxBatch(deliveries: deliveries), now: now)
     }
 
     /// Like ``enqueueBlocking(_:now:)``, but concurrent callers share one transaction (group commit): a
     /// dedicated thread writes everything queued since its last commit, then resumes them all.
     public func enqueue(_ deliveries: [OutboxNewDelivery]) async throws {
-        guard !deliveries.isEmpty else { return }
+        try await self.commit(OutboxBatch(deliveries: deliveries))
+    }
+
+    /// Writes a batch (deliveries, held calls, released calls) in one transaction and returns once
+    /// it is on disk.
+    public func commitBlocking(_ batch: OutboxBatch, now: Date = Date()) throws {
+        guard !batch.isEmpty else { return }
+        try self.state.withLock { try $0.write(batch, now: now) }
+        if !batch.deliveries.isEmpty {
+            for observer in self.observers.withLock({ $0 }) { observer() }
+        }
+    }
+
+    /// Like ``commitBlocking(_:now:)``, shared with concurrent callers (group commit): one fsync for
+    /// everything that arrived while the previous transaction committed.
+    public func commit(_ batch: OutboxBatch) async throws {
+        guard !batch.isEmpty else { return }
         try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-            self.groupCommit.submit(deliveries, continuation)
+            self.groupCommit.submit(batch, continuation)
+        }
+    }
+
+    /// The calls held for `kind`, oldest deadline first: what a restarted bridge waits for again.
+    public func heldCalls(_ kind: HeldCall.Kind) throws -> [HeldCall] {
+        try self.state.withLock { connection in
+            try connection.selectHeld.reset([.text(kind.rawValue)])
+            var calls: [HeldCall] = []
+            while try connection.selectHeld.step() {
+                calls.append(HeldCall(
+                    kind: kind,
+                    callKey: connection.selectHeld.text(0),
+                    payload: connection.selectHeld.blob(1),
+                    deadline: Double(connection.selectHeld.integer(2)) / 1000
+                ))
+            }
+            return calls
+        }
+    }
+
+    /// How many calls are held, by kind.
+    public func heldCallCounts() throws -> [HeldCall.Kind: Int] {
+        try self.state.withLock { connection in
+            let statement = try connection.database.prepare("SELECT kind, count(*) FROM held_calls GROUP BY kind")
+            var counts: [HeldCall.Kind: Int] = [:]
+            while try statement.step() { counts[HeldCall.Kind(rawValue: statement.text(0))] = Int(statement.integer(1)) }
+            return counts
         }
     }
 
@@ -218,8 +266,10 @@ public final class Outbox: Sendable {
     static func date(_ milliseconds: Int64) -> Date { Date(timeIntervalSince1970: Double(milliseconds) / 1000) }
 
     /// Commits what `GroupCommit` gathered; resumes every waiter with the result.
-    fileprivate func commit(_ batch: [([OutboxNewDelivery], CheckedContinuation<Void, any Error>)]) {
-        let result = Result { try self.enqueueBlocking(batch.flatMap(\.0)) }
+    fileprivate func commit(_ batch: [(OutboxBatch, CheckedContinuation<Void, any Error>)]) {
+        var merged = OutboxBatch()
+        for (part, _) in batch { merged.append(part) }
+        let result = Result { try self.commitBlocking(merged) }
         for (_, continuation) in batch { continuation.resume(with: result) }
     }
 }
@@ -236,6 +286,9 @@ private final class Connection {
     let resetInFlight: SQLiteStatement
     let release: SQLiteStatement
     let nextAttempt: SQLiteStatement
+    let hold: SQLiteStatement
+    let releaseHeld: SQLiteStatement
+    let selectHeld: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
         self.database = database
@@ -286,15 +339,28 @@ private final class Connection {
         self.nextAttempt = try database.prepare(
             "SELECT min(next_attempt_at) FROM deliveries WHERE state IN (0, 2) AND next_attempt_at > ?"
         )
+        self.hold = try database.prepare("INSERT OR REPLACE INTO held_calls (kind, call_key, payload, deadline) VALUES (?, ?, ?, ?)")
+        self.releaseHeld = try database.prepare("DELETE FROM held_calls WHERE kind = ? AND call_key = ?")
+        self.selectHeld = try database.prepare("SELECT call_key, payload, deadline FROM held_calls WHERE kind = ? ORDER BY deadline")
     }
 
-    func insert(_ deliveries: [OutboxNewDelivery], now: Date) throws {
+    /// Releases first, then holds: a batch may release a call from one wait and hold it for the next.
+    func write(_ batch: OutboxBatch, now: Date) throws {
         let time = SQLiteValue.integer(Outbox.milliseconds(now))
         try self.database.transaction {
-            for delivery in deliveries {
+            for delivery in batch.deliveries {
                 try self.insert.run([
                     .text(delivery.eventID.uuidString.lowercased()), .text(delivery.event.rawValue), .text(delivery.endpoint),
                     .text(delivery.callKey), .optionalText(delivery.requestURL), .blob(delivery.body), time, time,
+                ])
+            }
+            for released in batch.releases {
+                try self.releaseHeld.run([.text(released.kind.rawValue), .text(released.callKey)])
+            }
+            for held in batch.holds {
+                try self.hold.run([
+                    .text(held.kind.rawValue), .text(held.callKey), .blob(held.payload),
+                    .integer(Int64((held.deadline * 1000).rounded())),
                 ])
             }
         }
@@ -369,7 +435,7 @@ private final class Connection {
 private final class GroupCommit: @unchecked Sendable {
     private let condition = NSCondition()
     // Guarded by `condition`.
-    private var queued: [([OutboxNewDelivery], CheckedContinuation<Void, any Error>)] = []
+    private var queued: [(OutboxBatch, CheckedContinuation<Void, any Error>)] = []
     private var stopping = false
 
     func start(outbox: Outbox) {
@@ -381,9 +447,9 @@ private final class GroupCommit: @unchecked Sendable {
         thread.start()
     }
 
-    func submit(_ deliveries: [OutboxNewDelivery], _ continuation: CheckedContinuation<Void, any Error>) {
+    func submit(_ batch: OutboxBatch, _ continuation: CheckedContinuation<Void, any Error>) {
         self.condition.lock()
-        self.queued.append((deliveries, continuation))
+        self.queued.append((batch, continuation))
         self.condition.signal()
         self.condition.unlock()
     }
@@ -396,7 +462,7 @@ private final class GroupCommit: @unchecked Sendable {
     }
 
     /// Waits for work; nil once stopped with nothing left.
-    private func next() -> [([OutboxNewDelivery], CheckedContinuation<Void, any Error>)]? {
+    private func next() -> [(OutboxBatch, CheckedContinuation<Void, any Error>)]? {
         self.condition.lock()
         defer { self.condition.unlock() }
         while self.queued.isEmpty && !self.stopping { self.condition.wait() }

@@ -28,7 +28,9 @@ public final class WebhookEmitter: Sendable {
         try self.outbox.enqueueBlocking(self.deliveries(of: events))
     }
 
-    private func deliveries(of events: [WebhookEvent]) -> [OutboxNewDelivery] {
+    /// The deliveries of `events` to the endpoints that take them, for an ``OutboxBatch`` that
+    /// also holds or releases calls.
+    public func deliveries(of events: [WebhookEvent]) -> [OutboxNewDelivery] {
         let endpoints = self.endpoints.withLock { $0 }
         return events.flatMap { OutboxNewDelivery.deliveries(of: $0, to: endpoints) }
     }

@@ -18,7 +18,7 @@ public enum CallSide: String, Sendable, Hashable, Codable {
 }
 
 /// One channel of a call, as the tracker saw it. Times are seconds since 1970.
-public struct CallLeg: Sendable, Hashable {
+public struct CallLeg: Sendable, Hashable, Codable {
     public var uniqueid: String
     public var channel: String
     public var createdAt: Double
@@ -39,6 +39,29 @@ public struct CallLeg: Sendable, Hashable {
     /// This leg is the channel an `Originate` created (a DialBegin without a caller).
     public var isOriginated = false
 
+    public init(
+        uniqueid: String, channel: String, createdAt: Double, ringingAt: Double? = nil, answeredAt: Double? = nil,
+        hungUpAt: Double? = nil, cause: Int? = nil, causeText: String? = nil, dialStatus: String? = nil,
+        dialStatusAt: Double? = nil, dialString: String? = nil, callerIDNum: String? = nil,
+        connectedLineNum: String? = nil, dialedBy: String? = nil, isOriginated: Bool = false
+    ) {
+        self.uniqueid = uniqueid
+        self.channel = channel
+        self.createdAt = createdAt
+        self.ringingAt = ringingAt
+        self.answeredAt = answeredAt
+        self.hungUpAt = hungUpAt
+        self.cause = cause
+        self.causeText = causeText
+        self.dialStatus = dialStatus
+        self.dialStatusAt = dialStatusAt
+        self.dialString = dialString
+        self.callerIDNum = callerIDNum
+        self.connectedLineNum = connectedLineNum
+        self.dialedBy = dialedBy
+        self.isOriginated = isOriginated
+    }
+
     public var isLocal: Bool { channel.hasPrefix("Local/") }
 
     /// `Local/1001@agents-00000000` for both halves `;1` and `;2` of a Local channel.
@@ -49,7 +72,7 @@ public struct CallLeg: Sendable, Hashable {
 }
 
 /// A call as it is emitted: everything downstream (the ViciDial join, webhooks, the API) needs.
-public struct CallRecord: Sendable, Hashable {
+public struct CallRecord: Sendable, Hashable, Codable {
     public var server: String
     /// The Linkedid (Asterisk 13.5+) or the first channel's Uniqueid (Asterisk 11).
     public var linkedid: String
@@ -78,6 +101,36 @@ public struct CallRecord: Sendable, Hashable {
     /// Completed from the database after an AMI outage, not from its own events.
     public var reconstructed = false
 
+    public init(
+        server: String, linkedid: String, legs: [CallLeg], callID: String? = nil, agentLeg: CallLeg? = nil,
+        customerLeg: CallLeg? = nil, startedAt: Double, answeredAt: Double? = nil, endedAt: Double? = nil,
+        ringSeconds: Int? = nil, talkSeconds: Int? = nil, hangupCause: Int? = nil, hangupCauseText: String? = nil,
+        hungUpFirst: CallSide? = nil, outcome: CallOutcome? = nil, originateReason: Int? = nil,
+        callerCode: ViciDialCallerCode? = nil, phoneNumber: String? = nil, closedByTimeout: Bool = false,
+        reconstructed: Bool = false
+    ) {
+        self.server = server
+        self.linkedid = linkedid
+        self.legs = legs
+        self.callID = callID
+        self.agentLeg = agentLeg
+        self.customerLeg = customerLeg
+        self.startedAt = startedAt
+        self.answeredAt = answeredAt
+        self.endedAt = endedAt
+        self.ringSeconds = ringSeconds
+        self.talkSeconds = talkSeconds
+        self.hangupCause = hangupCause
+        self.hangupCauseText = hangupCauseText
+        self.hungUpFirst = hungUpFirst
+        self.outcome = outcome
+        self.originateReason = originateReason
+        self.callerCode = callerCode
+        self.phoneNumber = phoneNumber
+        self.closedByTimeout = closedByTimeout
+        self.reconstructed = reconstructed
+    }
+
     public var uniqueids: [String] { legs.map(\.uniqueid) }
 }
 
@@ -95,5 +148,7 @@ public enum CallUpdate: Sendable, Hashable {
     /// that started and ended inside that window are only in ViciDial's tables.
     case outage(server: String, from: Double, to: Double)
     /// A dialplan `UserEvent` (e.g. `UserEvent(CRMEvent,...)`), with the call it belongs to if known.
-    case userEvent(server: String, name: String, linkedid: String?, callID: String?, fields: [String: String])
+    /// `sequence` counts the UserEvents of that call (1, 2, ...; 0 for one outside any call), so
+    /// each has its own deterministic event id.
+    case userEvent(server: String, name: String, linkedid: String?, callID: String?, fields: [String: String], sequence: Int)
 }

@@ -17,11 +17,10 @@ extension CallTracker {
         }
 
         var updates: [CallUpdate] = []
-        for (key, call) in calls {
-            let stillUp = call.legs.filter { live[$0.uniqueid] != nil }
-            if stillUp.isEmpty {
-                guard var ended = calls.removeValue(forKey: key) else { continue }
-                for leg in ended.legs { callOfChannel[leg.uniqueid] = nil }
+        for slot in slots.indices {
+            guard let call = slots[slot] else { continue }
+            if !call.legs.contains(where: { live[$0.uniqueid] != nil }) {
+                guard var ended = remove(slot) else { continue }
                 if let actionID = ended.originateActionID { removeOriginate(actionID) }
                 ended.announced = true
                 var record = record(ended)
@@ -31,9 +30,9 @@ extension CallTracker {
                 continue
             }
             for index in call.legs.indices where live[call.legs[index].uniqueid] == nil && call.legs[index].hungUpAt == nil {
-                calls[key]!.legs[index].hungUpAt = time
+                slots[slot]!.legs[index].hungUpAt = time
             }
-            calls[key]!.lastEventAt = time
+            slots[slot]!.lastEventAt = time
         }
 
         // Channels that came up during the outage: all of them first, so a call is announced

@@ -1,8 +1,9 @@
 /// Reading a call's legs: which is the agent, which the customer, and what happened to them.
 extension CallTracker {
     func record(_ call: TrackedCall) -> CallRecord {
-        let customer = Self.customerLeg(of: call.legs)
-        let agent = Self.agentLeg(of: call.legs, key: call.key, customer: customer)
+        let customerIndex = Self.customerLegIndex(of: call.legs)
+        let customer = customerIndex.map { call.legs[$0] }
+        let agent = Self.agentLegIndex(of: call.legs, key: call.key, customer: customerIndex).map { call.legs[$0] }
         var record = CallRecord(server: configuration.server, linkedid: call.key, legs: call.legs, startedAt: call.startedAt)
         record.callID = call.callID
         record.agentLeg = agent
@@ -36,18 +37,33 @@ extension CallTracker {
     }
 
     /// The customer: a leg created by a Dial() (not by the Originate), preferring a real trunk
-    /// channel over a Local one; without any, the first non-Local leg that was not originated.
+    /// channel over a Local one.
     static func customerLeg(of legs: [CallLeg]) -> CallLeg? {
-        let dialed = legs.filter { $0.dialedBy != nil }
-        if let trunk = dialed.first(where: { !$0.isLocal }) { return trunk }
-        if let local = dialed.first { return local }
-        return nil
+        customerLegIndex(of: legs).map { legs[$0] }
+    }
+
+    /// Where ``customerLeg(of:)`` is among the legs; looked at on every event of a call, so it
+    /// makes nothing.
+    static func customerLegIndex(of legs: [CallLeg]) -> Int? {
+        var firstLocal: Int?
+        for index in legs.indices where legs[index].dialedBy != nil {
+            if !legs[index].isLocal { return index }
+            if firstLocal == nil { firstLocal = index }
+        }
+        return firstLocal
     }
 
     /// The agent: the channel the Originate created, else the call's first channel.
     static func agentLeg(of legs: [CallLeg], key: String, customer: CallLeg?) -> CallLeg? {
-        if let originated = legs.first(where: \.isOriginated), originated.uniqueid != customer?.uniqueid { return originated }
-        return legs.first { $0.uniqueid == key && $0.uniqueid != customer?.uniqueid } ?? legs.first { $0.uniqueid != customer?.uniqueid }
+        agentLegIndex(of: legs, key: key, customer: customer.flatMap { customer in legs.firstIndex { $0.uniqueid == customer.uniqueid } })
+            .map { legs[$0] }
+    }
+
+    /// Where ``agentLeg(of:key:customer:)`` is, given where the customer is.
+    static func agentLegIndex(of legs: [CallLeg], key: String, customer: Int?) -> Int? {
+        let customerID = customer.map { legs[$0].uniqueid }
+        if let originated = legs.firstIndex(where: \.isOriginated), legs[originated].uniqueid != customerID { return originated }
+        return legs.firstIndex { $0.uniqueid == key && $0.uniqueid != customerID } ?? legs.firstIndex { $0.uniqueid != customerID }
     }
 
     /// The customer leg, its Local partner, and whatever they dialed in turn.

@@ -39,8 +39,10 @@ public struct CallTracker: Sendable {
 
     struct PendingOriginate: Sendable {
         var callID: String
-        /// The Originate's `Channel:` (e.g. `SIP/1001`), the prefix of the channel it creates.
+        /// The Originate's `Channel:` (e.g. `SIP/1001`, `Local/1001@agents`).
         var channel: String
+        /// The device the Originate dials: its channel's first leg is `<device>-<sequence>`.
+        var device: Substring
         var sentAt: Double
     }
 
@@ -63,17 +65,30 @@ public struct CallTracker: Sendable {
         var callerCode: ViciDialCallerCode?
         /// The click-to-call stage last reported, so each change is reported once.
         var stage: ClickToCallStage?
+        /// UserEvents seen on this call so far.
+        var userEventCount = 0
         /// Every leg hung up; waiting until this time for the OriginateResponse.
         var awaitingOriginateUntil: Double?
+    }
 
-        func legIndex(_ uniqueid: String) -> Int? { legs.firstIndex { $0.uniqueid == uniqueid } }
+    /// Where a channel's leg is: its call's slot and its index among the call's legs.
+    struct LegAddress: Sendable {
+        var slot: Int
+        var leg: Int
     }
 
     public let configuration: Configuration
-    var calls: [String: TrackedCall] = [:]
-    /// Uniqueid → the key of the call it belongs to.
-    var callOfChannel: [String: String] = [:]
+    /// Live calls, each in a slot reused once it completes: an event finds its call and leg with
+    /// one hash lookup of its uniqueid (``legOfChannel``) and changes it in place.
+    var slots: [TrackedCall?] = []
+    private var freeSlots: [Int] = []
+    /// Call key (Linkedid, or first Uniqueid) → slot.
+    var slotOfCall: [String: Int] = [:]
+    /// Uniqueid → the slot of its call and its leg there.
+    var legOfChannel: [String: LegAddress] = [:]
     private var originates: [String: PendingOriginate] = [:]
+    /// ActionIDs of Originates whose channel a live call has claimed.
+    private var claimedOriginates: Set<String> = []
     /// When the event being applied arrived here. Idle and grace deadlines use it, not the
     /// event's `Timestamp:`, so an Asterisk clock that is off (or a replayed recording) cannot
     /// close live calls early: ``tick(now:)`` compares with this host's clock.
@@ -84,17 +99,19 @@ public struct CallTracker: Sendable {
     }
 
     /// Calls being followed right now.
-    public var liveCallCount: Int { calls.count }
+    public var liveCallCount: Int { slotOfCall.count }
 
     /// Whether a channel belongs to a call being followed.
-    public func isTracked(_ uniqueid: String) -> Bool { callOfChannel[uniqueid] != nil }
+    public func isTracked(_ uniqueid: String) -> Bool { legOfChannel[uniqueid] != nil }
 
     public mutating func removeOriginate(_ actionID: String) { originates[actionID] = nil }
 
     /// Registers an Originate this bridge sent, so its call carries `callID` and waits for the
-    /// OriginateResponse (matched by `actionID`).
+    /// OriginateResponse (matched by `actionID`). The call is the one whose first channel is on
+    /// exactly the device `channel` names (`SIP/1001` claims `SIP/1001-0000000a`, never
+    /// `SIP/10010-0000000b`).
     public mutating func originateSent(actionID: String, callID: String, channel: String, at time: Double) {
-        originates[actionID] = PendingOriginate(callID: callID, channel: channel, sentAt: time)
+        originates[actionID] = PendingOriginate(callID: callID, channel: channel, device: ChannelDevice.of(channel), sentAt: time)
     }
 
     /// Asterisk refused an Originate outright (`Response: Error`): no `OriginateResponse` will
@@ -107,13 +124,20 @@ public struct CallTracker: Sendable {
     }
 
     /// Feeds one AMI event; `time` is when it arrived (its `Timestamp:` header wins when present).
+    ///
+    /// The hot path of the daemon: the event name is matched without making a string, the
+    /// fields are read in one pass, and events that change no call (most of a dialer's traffic,
+    /// and every `VarSet` of another variable than ``Configuration/callIDVariable``) stop there.
     public mutating func receive(_ message: AMIMessage, at time: Double) -> [CallUpdate] {
-        let event = ChannelEvent(message)
-        switch event {
-        case .other, .cdr, .coreShowChannel: return []
+        guard let kind = ChannelEvent.Kind(message) else { return [] }
+        switch kind {
+        case .cdr, .coreShowChannel: return []
         default: break
         }
-        let eventTime = message["Timestamp"].flatMap(Double.init) ?? time
+        let fields = message.firstValues(of: ChannelEvent.Field.names)
+        if kind == .varSet, !fields.value(ChannelEvent.Field.variable.rawValue, equals: configuration.callIDVariable) { return [] }
+        guard let event = ChannelEvent(kind, fields: fields, message: message) else { return [] }
+        let eventTime = fields[.timestamp].flatMap(EventTimestamp.seconds) ?? time
         return apply(event, at: eventTime, receivedAt: time)
     }
 
@@ -126,73 +150,95 @@ public struct CallTracker: Sendable {
         case .newChannel(let snapshot):
             newChannel(snapshot, at: time)
         case .newState(let snapshot):
-            guard let key = touch(snapshot.uniqueid, at: time) else { break }
-            update(snapshot, in: key)
-            if let state = snapshot.state, let index = calls[key]?.legIndex(snapshot.uniqueid) {
-                if state == 5 || state == 4, calls[key]!.legs[index].ringingAt == nil { calls[key]!.legs[index].ringingAt = time }
-                if state == 6, calls[key]!.legs[index].answeredAt == nil { calls[key]!.legs[index].answeredAt = time }
+            guard let address = touch(snapshot.uniqueid) else { break }
+            update(snapshot, at: address)
+            if let state = snapshot.state {
+                modifyLeg(address) { leg in
+                    if state == 5 || state == 4, leg.ringingAt == nil { leg.ringingAt = time }
+                    if state == 6, leg.answeredAt == nil { leg.answeredAt = time }
+                }
             }
-            announce(key, into: &updates)
+            announce(address.slot, into: &updates)
         case .callerIDChanged(let snapshot):
-            guard let key = touch(snapshot.uniqueid, at: time) else { break }
-            update(snapshot, in: key)
+            guard let address = touch(snapshot.uniqueid) else { break }
+            update(snapshot, at: address)
         case .dialBegin(let caller, let destination, let dialString):
-            if let caller { link(caller, destination, at: time) }
-            guard let key = touch(destination, at: time), let index = calls[key]?.legIndex(destination) else { break }
-            calls[key]!.legs[index].dialedBy = caller
-            calls[key]!.legs[index].isOriginated = caller == nil
-            if calls[key]!.legs[index].ringingAt == nil { calls[key]!.legs[index].ringingAt = time }
-            if let dialString, calls[key]!.legs[index].dialString == nil {
-                calls[key]!.legs[index].dialString = dialString
+            if let caller { link(caller, destination) }
+            guard let address = touch(destination) else { break }
+            modifyLeg(address) { leg in
+                leg.dialedBy = caller
+                leg.isOriginated = caller == nil
+                if leg.ringingAt == nil { leg.ringingAt = time }
+                if let dialString, leg.dialString == nil { leg.dialString = dialString }
             }
-            announce(key, into: &updates)
+            announce(address.slot, into: &updates)
         case .dialEnd(let caller, let destination, let status):
             let target = destination ?? caller
-            guard let target, let key = touch(target, at: time), var call = calls[key] else { break }
-            // Asterisk 11 names only the caller: the status belongs to what the caller dialed.
-            let indices = destination.flatMap { call.legIndex($0) }.map { [$0] }
-                ?? call.legs.indices.filter { call.legs[$0].dialedBy == caller }
-            for index in indices where call.legs[index].dialStatus == nil {
-                call.legs[index].dialStatus = status
-                call.legs[index].dialStatusAt = time
-                if status == "ANSWER", call.legs[index].answeredAt == nil { call.legs[index].answeredAt = time }
+            guard let target, let address = touch(target) else { break }
+            modifyCall(address.slot) { call in
+                // Asterisk 11 names only the caller: the status belongs to what the caller dialed.
+                let indices = destination != nil ? [address.leg] : call.legs.indices.filter { call.legs[$0].dialedBy == caller }
+                for index in indices where call.legs[index].dialStatus == nil {
+                    call.legs[index].dialStatus = status
+                    call.legs[index].dialStatusAt = time
+                    if status == "ANSWER", call.legs[index].answeredAt == nil { call.legs[index].answeredAt = time }
+                }
             }
-            calls[key] = call
-            announce(key, into: &updates)
+            announce(address.slot, into: &updates)
         case .linked(let first, let second):
-            link(first, second, at: time)
-            if let key = callOfChannel[first] { announce(key, into: &updates) }
+            link(first, second)
+            if let address = legOfChannel[first] { announce(address.slot, into: &updates) }
         case .masquerade(let clone, let original):
             if let first = uniqueid(ofChannel: clone), let second = uniqueid(ofChannel: original) {
-                link(first, second, at: time)
+                link(first, second)
             }
         case .bridgeEnter(let uniqueid, _), .bridgeLeave(let uniqueid, _):
-            if let key = touch(uniqueid, at: time) { announce(key, into: &updates) }
+            if let address = touch(uniqueid) { announce(address.slot, into: &updates) }
         case .hangupRequest(let uniqueid):
-            guard let key = touch(uniqueid, at: time) else { break }
-            if calls[key]!.firstHangup == nil { calls[key]!.firstHangup = uniqueid }
+            guard let address = touch(uniqueid) else { break }
+            modifyCall(address.slot) { call in
+                if call.firstHangup == nil { call.firstHangup = uniqueid }
+            }
         case .hangup(let uniqueid, _, let cause, let causeText):
-            guard let key = touch(uniqueid, at: time), let index = calls[key]?.legIndex(uniqueid) else { break }
-            calls[key]!.legs[index].hungUpAt = time
-            calls[key]!.legs[index].cause = cause
-            calls[key]!.legs[index].causeText = causeText
-            if calls[key]!.firstHangup == nil { calls[key]!.firstHangup = uniqueid }
-            announce(key, into: &updates)
-            completeIfOver(key, at: time, into: &updates)
+            guard let address = touch(uniqueid) else { break }
+            modifyCall(address.slot) { call in
+                call.legs[address.leg].hungUpAt = time
+                call.legs[address.leg].cause = cause
+                call.legs[address.leg].causeText = causeText
+                if call.firstHangup == nil { call.firstHangup = uniqueid }
+            }
+            announce(address.slot, into: &updates)
+            completeIfOver(address.slot, at: time, into: &updates)
         case .originateResponse(let actionID, let success, let reason, let uniqueid, let channel):
             originateResponse(actionID: actionID, success: success, reason: reason, uniqueid: uniqueid, channel: channel, at: time, into: &updates)
         case .variableSet(let uniqueid, let name, let value):
-            guard name == configuration.callIDVariable, !value.isEmpty, let key = touch(uniqueid, at: time) else { break }
-            if calls[key]!.callID == nil { calls[key]!.callID = value }
+            guard name == configuration.callIDVariable, !value.isEmpty, let address = touch(uniqueid) else { break }
+            modifyCall(address.slot) { call in
+                if call.callID == nil { call.callID = value }
+            }
         case .rename(let uniqueid, let newName):
-            if let key = touch(uniqueid, at: time), let index = calls[key]?.legIndex(uniqueid) {
-                calls[key]!.legs[index].channel = newName
+            if let address = touch(uniqueid) {
+                modifyLeg(address) { $0.channel = newName }
             }
         case .userEvent(let name, let uniqueid, let linkedid, let fields):
-            let key = uniqueid.flatMap { callOfChannel[$0] } ?? linkedid.flatMap { calls[$0] != nil ? $0 : nil }
+            let slot = uniqueid.flatMap { legOfChannel[$0]?.slot } ?? linkedid.flatMap { slotOfCall[$0] }
             var values: [String: String] = [:]
             for field in fields where !field.name.isEmpty && values[field.name] == nil { values[field.name] = field.value }
-            updates.append(.userEvent(server: configuration.server, name: name, linkedid: key ?? linkedid, callID: key.flatMap { calls[$0]?.callID }, fields: values))
+            var sequence = 0
+            var key: String?
+            var callID: String?
+            if let slot {
+                modifyCall(slot) { call in
+                    call.userEventCount += 1
+                    sequence = call.userEventCount
+                    key = call.key
+                    callID = call.callID
+                }
+            }
+            updates.append(.userEvent(
+                server: configuration.server, name: name, linkedid: key ?? linkedid, callID: callID,
+                fields: values, sequence: sequence
+            ))
         case .cdr, .coreShowChannel, .other:
             break
         }
@@ -202,12 +248,13 @@ public struct CallTracker: Sendable {
     /// Time passes: closes silent calls, gives up waiting for OriginateResponses.
     public mutating func tick(now: Double) -> [CallUpdate] {
         var updates: [CallUpdate] = []
-        for (key, call) in calls {
+        for slot in slots.indices {
+            guard let call = slots[slot] else { continue }
             if let deadline = call.awaitingOriginateUntil, now >= deadline {
-                complete(key, at: now, into: &updates)
+                complete(slot, at: now, into: &updates)
             } else if now - call.lastEventAt >= configuration.idleTimeout {
-                calls[key]!.announced = true
-                complete(key, at: now, closedByTimeout: true, into: &updates)
+                slots[slot]!.announced = true
+                complete(slot, at: now, closedByTimeout: true, into: &updates)
             }
         }
         for (actionID, pending) in originates where now - pending.sentAt >= configuration.originateResponseTimeout {
@@ -217,94 +264,141 @@ public struct CallTracker: Sendable {
         return updates
     }
 
+    // MARK: - The call table
+
+    /// Changes a live call in place (no copy of its legs).
+    private mutating func modifyCall<Result>(_ slot: Int, _ body: (inout TrackedCall) -> Result) -> Result {
+        body(&slots[slot]!)
+    }
+
+    private mutating func modifyLeg(_ address: LegAddress, _ body: (inout CallLeg) -> Void) {
+        body(&slots[address.slot]!.legs[address.leg])
+    }
+
+    private mutating func insert(_ call: TrackedCall) -> Int {
+        let slot: Int
+        if let free = freeSlots.popLast() {
+            slot = free
+            slots[slot] = call
+        } else {
+            slot = slots.count
+            slots.append(call)
+        }
+        slotOfCall[call.key] = slot
+        return slot
+    }
+
+    /// Takes a call out of the table, with its channels and its claim on an Originate.
+    mutating func remove(_ slot: Int) -> TrackedCall? {
+        guard let call = slots[slot] else { return nil }
+        slots[slot] = nil
+        freeSlots.append(slot)
+        slotOfCall[call.key] = nil
+        for leg in call.legs { legOfChannel[leg.uniqueid] = nil }
+        if let actionID = call.originateActionID { claimedOriginates.remove(actionID) }
+        return call
+    }
+
     // MARK: - Building calls
 
     private mutating func newChannel(_ snapshot: ChannelSnapshot, at time: Double) {
-        guard callOfChannel[snapshot.uniqueid] == nil else { return }
-        let key = snapshot.linkedid.flatMap { callOfChannel[$0] ?? (calls[$0] != nil ? $0 : nil) } ?? snapshot.linkedid ?? snapshot.uniqueid
+        guard legOfChannel[snapshot.uniqueid] == nil else { return }
+        let slot: Int
+        if let existing = snapshot.linkedid.flatMap({ legOfChannel[$0]?.slot ?? slotOfCall[$0] }) ?? slotOfCall[snapshot.linkedid ?? snapshot.uniqueid] {
+            slot = existing
+        } else {
+            var call = TrackedCall(key: snapshot.linkedid ?? snapshot.uniqueid, legs: [], startedAt: time, lastEventAt: arrival)
+            // A click-to-call is known by the device its Originate asked for.
+            if !originates.isEmpty {
+                let device = ChannelDevice.of(snapshot.channel)
+                if let (actionID, pending) = originates.first(where: { $0.value.device == device && !claimedOriginates.contains($0.key) }) {
+                    call.callID = pending.callID
+                    call.originateActionID = actionID
+                    claimedOriginates.insert(actionID)
+                }
+            }
+            slot = insert(call)
+        }
         let leg = CallLeg(uniqueid: snapshot.uniqueid, channel: snapshot.channel, createdAt: time,
                           callerIDNum: snapshot.callerIDNum, connectedLineNum: snapshot.connectedLineNum)
-        if calls[key] == nil {
-            calls[key] = TrackedCall(key: key, legs: [], startedAt: time, lastEventAt: arrival)
-            // A click-to-call is known by the channel its Originate asked for.
-            if let (actionID, pending) = originates.first(where: { snapshot.channel.hasPrefix($0.value.channel) && !isClaimed($0.key) }) {
-                calls[key]!.callID = pending.callID
-                calls[key]!.originateActionID = actionID
-            }
+        let arrival = self.arrival
+        let address = modifyCall(slot) { call in
+            call.legs.append(leg)
+            call.lastEventAt = arrival
+            return LegAddress(slot: slot, leg: call.legs.count - 1)
         }
-        calls[key]!.legs.append(leg)
-        calls[key]!.lastEventAt = arrival
-        callOfChannel[snapshot.uniqueid] = key
-        update(snapshot, in: key)
+        legOfChannel[snapshot.uniqueid] = address
+        update(snapshot, at: address)
     }
 
     /// The live channel with this name (names change with Rename; uniqueids do not).
     private func uniqueid(ofChannel name: String) -> String? {
-        for call in calls.values {
+        for case let call? in slots {
             if let leg = call.legs.last(where: { $0.channel == name && $0.hungUpAt == nil }) { return leg.uniqueid }
         }
         return nil
     }
 
-    private func isClaimed(_ actionID: String) -> Bool {
-        calls.values.contains { $0.originateActionID == actionID }
-    }
-
     /// Records the caller ID details of a snapshot, and the ViciDial caller code if it carries one.
-    private mutating func update(_ snapshot: ChannelSnapshot, in key: String) {
-        guard var call = calls[key], let index = call.legIndex(snapshot.uniqueid) else { return }
-        if let number = snapshot.callerIDNum { call.legs[index].callerIDNum = number }
-        if let number = snapshot.connectedLineNum { call.legs[index].connectedLineNum = number }
-        if call.callerCode == nil {
-            call.callerCode = snapshot.callerIDName.flatMap(ViciDialCallerCode.init) ?? snapshot.connectedLineName.flatMap(ViciDialCallerCode.init)
+    private mutating func update(_ snapshot: ChannelSnapshot, at address: LegAddress) {
+        modifyCall(address.slot) { call in
+            if let number = snapshot.callerIDNum { call.legs[address.leg].callerIDNum = number }
+            if let number = snapshot.connectedLineNum { call.legs[address.leg].connectedLineNum = number }
+            if call.callerCode == nil {
+                call.callerCode = snapshot.callerIDName.flatMap(ViciDialCallerCode.init) ?? snapshot.connectedLineName.flatMap(ViciDialCallerCode.init)
+            }
         }
-        calls[key] = call
     }
 
-    /// The call of a channel, with its last-event time moved on.
-    private mutating func touch(_ uniqueid: String, at time: Double) -> String? {
-        guard let key = callOfChannel[uniqueid] else { return nil }
-        calls[key]?.lastEventAt = arrival
-        return key
+    /// The leg of a channel, with its call's last-event time moved on.
+    private mutating func touch(_ uniqueid: String) -> LegAddress? {
+        guard let address = legOfChannel[uniqueid] else { return nil }
+        slots[address.slot]!.lastEventAt = arrival
+        return address
     }
 
     /// Joins the calls of two channels (Asterisk 11 relations; a no-op when they already share one).
-    private mutating func link(_ first: String, _ second: String, at time: Double) {
-        guard let firstKey = callOfChannel[first], let secondKey = callOfChannel[second], firstKey != secondKey,
-              let firstCall = calls[firstKey], let secondCall = calls[secondKey] else { return }
+    private mutating func link(_ first: String, _ second: String) {
+        guard let firstSlot = legOfChannel[first]?.slot, let secondSlot = legOfChannel[second]?.slot, firstSlot != secondSlot,
+              let firstStart = slots[firstSlot]?.startedAt, let secondStart = slots[secondSlot]?.startedAt else { return }
         // The older call absorbs the newer one: its first channel is the call's origin.
-        let (keep, absorb) = firstCall.startedAt <= secondCall.startedAt ? (firstKey, secondKey) : (secondKey, firstKey)
-        guard let absorbed = calls.removeValue(forKey: absorb) else { return }
-        for leg in absorbed.legs { callOfChannel[leg.uniqueid] = keep }
-        calls[keep]!.legs += absorbed.legs
-        calls[keep]!.lastEventAt = arrival
-        calls[keep]!.callID = calls[keep]!.callID ?? absorbed.callID
-        calls[keep]!.callerCode = calls[keep]!.callerCode ?? absorbed.callerCode
-        if calls[keep]!.firstHangup == nil { calls[keep]!.firstHangup = absorbed.firstHangup }
+        let (keep, absorb) = firstStart <= secondStart ? (firstSlot, secondSlot) : (secondSlot, firstSlot)
+        guard let absorbed = remove(absorb) else { return }
+        let firstAbsorbedLeg = slots[keep]!.legs.count
+        for (offset, leg) in absorbed.legs.enumerated() {
+            legOfChannel[leg.uniqueid] = LegAddress(slot: keep, leg: firstAbsorbedLeg + offset)
+        }
+        let arrival = self.arrival
+        modifyCall(keep) { call in
+            call.legs += absorbed.legs
+            call.lastEventAt = arrival
+            call.callID = call.callID ?? absorbed.callID
+            call.callerCode = call.callerCode ?? absorbed.callerCode
+            if call.firstHangup == nil { call.firstHangup = absorbed.firstHangup }
+        }
     }
 
     /// Emits `started`, `answered` once the customer leg answers, and for a click-to-call each
-    /// new stage.
-    private mutating func announce(_ key: String, into updates: inout [CallUpdate]) {
-        guard let call = calls[key] else { return }
-        if !call.announced {
-            calls[key]!.announced = true
-            updates.append(.started(record(call)))
+    /// new stage. Cheap on the many events that change none of these: the full record is only
+    /// built for an update that carries it.
+    private mutating func announce(_ slot: Int, into updates: inout [CallUpdate]) {
+        if !slots[slot]!.announced {
+            updates.append(.started(record(slots[slot]!)))
+            slots[slot]!.announced = true
         }
-        if call.callID != nil {
-            let record = record(call)
-            let stage = ClickToCallStage(live: record)
-            if stage != call.stage {
-                calls[key]!.stage = stage
-                updates.append(.progressed(record, stage))
+        let legs = slots[slot]!.legs
+        let customer = Self.customerLegIndex(of: legs)
+        if slots[slot]!.callID != nil {
+            let agent = Self.agentLegIndex(of: legs, key: slots[slot]!.key, customer: customer)
+            let stage = ClickToCallStage(liveCustomer: customer.map { legs[$0] }, agent: agent.map { legs[$0] })
+            if stage != slots[slot]!.stage {
+                updates.append(.progressed(record(slots[slot]!), stage))
+                slots[slot]!.stage = stage
             }
         }
-        if !call.answerAnnounced {
-            let record = record(call)
-            if let customer = record.customerLeg, customer.answeredAt != nil {
-                calls[key]!.answerAnnounced = true
-                updates.append(.answered(record))
-            }
+        if !slots[slot]!.answerAnnounced, let customer, legs[customer].answeredAt != nil {
+            updates.append(.answered(record(slots[slot]!)))
+            slots[slot]!.answerAnnounced = true
         }
     }
 
@@ -312,11 +406,15 @@ public struct CallTracker: Sendable {
         let pending = actionID.flatMap { originates.removeValue(forKey: $0) }
         let result = OriginateResult(success: success, reason: reason)
         // The call: by the channel the response names, else by the click-to-call id, else by the
-        // Originate's channel among calls still waiting for a response.
-        let key = uniqueid.flatMap { callOfChannel[$0] }
-            ?? pending.flatMap { pending in calls.first { $0.value.callID == pending.callID }?.key }
-            ?? calls.first { $0.value.awaitingOriginateUntil != nil && $0.value.originateResult == nil && $0.value.legs.first?.channel.hasPrefix(channel) == true }?.key
-        guard let key else {
+        // Originate's device among calls still waiting for a response.
+        let responseDevice = ChannelDevice.of(channel)
+        let slot = uniqueid.flatMap { legOfChannel[$0]?.slot }
+            ?? pending.flatMap { pending in slots.firstIndex { $0?.callID == pending.callID } }
+            ?? slots.firstIndex { call in
+                guard let call, call.awaitingOriginateUntil != nil, call.originateResult == nil, let first = call.legs.first else { return false }
+                return !responseDevice.isEmpty && ChannelDevice.of(first.channel) == responseDevice
+            }
+        guard let slot else {
             // An Originate that never created a channel (bad technology, unreachable peer).
             guard !success, let pending else { return }
             var call = TrackedCall(key: actionID ?? pending.callID, legs: [], startedAt: pending.sentAt, lastEventAt: time)
@@ -328,28 +426,31 @@ public struct CallTracker: Sendable {
             updates.append(.completed(record))
             return
         }
-        calls[key]!.originateResult = result
-        calls[key]!.lastEventAt = arrival
-        if calls[key]!.callID == nil { calls[key]!.callID = pending?.callID }
-        if calls[key]!.awaitingOriginateUntil != nil {
-            complete(key, at: time, into: &updates)
+        let arrival = self.arrival
+        let awaiting = modifyCall(slot) { call in
+            call.originateResult = result
+            call.lastEventAt = arrival
+            if call.callID == nil { call.callID = pending?.callID }
+            return call.awaitingOriginateUntil != nil
+        }
+        if awaiting {
+            complete(slot, at: time, into: &updates)
         }
     }
 
-    private mutating func completeIfOver(_ key: String, at time: Double, into updates: inout [CallUpdate]) {
-        guard let call = calls[key], call.legs.allSatisfy({ $0.hungUpAt != nil }) else { return }
+    private mutating func completeIfOver(_ slot: Int, at time: Double, into updates: inout [CallUpdate]) {
+        guard let call = slots[slot], call.legs.allSatisfy({ $0.hungUpAt != nil }) else { return }
         let expectsResponse = call.originateActionID.map { originates[$0] != nil } ?? false
             || (call.callID != nil && originates.values.contains { $0.callID == call.callID })
         if expectsResponse, call.originateResult == nil {
-            calls[key]!.awaitingOriginateUntil = arrival + configuration.originateResponseGrace
+            slots[slot]!.awaitingOriginateUntil = arrival + configuration.originateResponseGrace
             return
         }
-        complete(key, at: time, into: &updates)
+        complete(slot, at: time, into: &updates)
     }
 
-    private mutating func complete(_ key: String, at time: Double, closedByTimeout: Bool = false, into updates: inout [CallUpdate]) {
-        guard let call = calls.removeValue(forKey: key) else { return }
-        for leg in call.legs { callOfChannel[leg.uniqueid] = nil }
+    private mutating func complete(_ slot: Int, at time: Double, closedByTimeout: Bool = false, into updates: inout [CallUpdate]) {
+        guard let call = remove(slot) else { return }
         if let actionID = call.originateActionID { originates[actionID] = nil }
         var record = record(call)
         record.closedByTimeout = closedByTimeout

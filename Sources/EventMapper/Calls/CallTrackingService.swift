@@ -4,56 +4,86 @@ import Logging
 import ServiceLifecycle
 import Synchronization
 
-/// Runs a ``CallTracker`` per AMI server over the shared event stream: applies events, lets time
-/// pass once a second (idle calls, late OriginateResponses), and after every login reconciles
-/// with `CoreShowChannels`, so calls that ended while the connection was down are completed
-/// (`reconstructed`) instead of silently missed.
+/// Stage 1 of the call pipeline: applies every AMI server's events to its ``CallTracker`` and
+/// hands the resulting ``CallUpdate``s to the next stage, a batch at a time.
+///
+/// It never waits on I/O: no disk, no database, no AMI round trip. The only thing it may wait
+/// for is room in the next stage's bounded queue (backpressure, which then reaches the AMI
+/// sockets). The `CoreShowChannels` reconcile after a login (a round trip) runs beside it, and so
+/// does the clock tick that closes idle calls and late OriginateResponses; both apply their
+/// results to the same trackers under their lock.
 public final class CallTrackingService: Service, Sendable {
     public struct Configuration: Sendable {
         public var tracker: @Sendable (String) -> CallTracker.Configuration
         public var tickInterval: Duration
+        /// The most events applied before their updates are handed on.
+        public var batchLimit: Int
 
-        public init(tracker: @escaping @Sendable (String) -> CallTracker.Configuration = { .init(server: $0) }, tickInterval: Duration = .seconds(1)) {
+        public init(
+            tracker: @escaping @Sendable (String) -> CallTracker.Configuration = { .init(server: $0) },
+            tickInterval: Duration = .seconds(1),
+            batchLimit: Int = 4096
+        ) {
             self.tracker = tracker
             self.tickInterval = tickInterval
+            self.batchLimit = batchLimit
         }
     }
 
+    struct State {
+        var trackers: [String: CallTracker] = [:]
+        /// Events of a server that logged in again, kept (in order) until its `CoreShowChannels`
+        /// answer is applied: the reconcile must see the calls as they were at the login, as it
+        /// did when the consumer waited for it, without making every other server wait too.
+        var heldBack: [String: [AMIEvent]] = [:]
+    }
+
+    /// Events held back per server while a reconcile is pending; past this the reconcile is
+    /// abandoned (its answer is ignored) and the events are applied.
+    static let heldBackLimit = 200_000
+
     public typealias ChannelLister = @Sendable (_ server: String) async throws -> [AMIMessage]
-    public typealias Output = @Sendable (CallUpdate) async -> Void
+    /// Receives each batch of updates, in order; may suspend while the next stage is full.
+    public typealias Output = @Sendable ([CallUpdate]) async -> Void
 
     private let events: AMIEventStream
     private let configuration: Configuration
     private let listChannels: ChannelLister
-    private let now: @Sendable () -> Double
+    private let clock: any EpochClock
     private let output: Output
     private let logger: Logger
-    private let trackers = Mutex<[String: CallTracker]>([:])
+    /// Each server's tracker, and the events held back while its post-login reconcile is pending.
+    private let state = Mutex(State())
     /// When each server's connection went down, until it is logged in again.
     private let outageStarts = Mutex<[String: Double]>([:])
+    /// Reconciles to run after logins, consumed beside the event loop.
+    private let logins: AsyncStream<String>
+    private let loginContinuation: AsyncStream<String>.Continuation
     /// `amibridge_ami_event_lag_seconds`: from reading an event off the socket to applying it here
-    /// (the time it waited in the event stream behind others), the delay every call update adds.
+    /// (the time it waited in the event stream behind others), sampled once per batch.
     private let eventLag = Timer(label: "amibridge_ami_event_lag_seconds")
 
     public init(
         events: AMIEventStream,
         configuration: Configuration = .init(),
         listChannels: @escaping ChannelLister,
-        now: @escaping @Sendable () -> Double,
+        clock: any EpochClock = SystemEpochClock(),
         logger: Logger = Logger(label: "amibridge.calls"),
         output: @escaping Output
     ) {
         self.events = events
         self.configuration = configuration
         self.listChannels = listChannels
-        self.now = now
+        self.clock = clock
         self.logger = logger
         self.output = output
+        // A few logins per reconnect at most; the newest matter.
+        (logins, loginContinuation) = AsyncStream.makeStream(bufferingPolicy: .bufferingNewest(64))
     }
 
     /// Registers a click-to-call Originate so its call carries `callID`.
     public func originateSent(server: String, actionID: String, callID: String, channel: String) {
-        let time = now()
+        let time = clock.epochSeconds
         withTracker(server) { $0.originateSent(actionID: actionID, callID: callID, channel: channel, at: time) }
     }
 
@@ -64,72 +94,131 @@ public final class CallTrackingService: Service, Sendable {
 
     /// Asterisk answered a click-to-call's Originate with an error: its call fails now.
     public func originateRejected(server: String, actionID: String) async {
-        let time = now()
+        let time = clock.epochSeconds
         let updates = withTracker(server) { $0.originateRejected(actionID: actionID, at: time) }
-        for update in updates { await output(update) }
+        await output(updates)
     }
 
     /// Calls being followed on every server.
-    public var liveCallCount: Int { trackers.withLock { $0.values.reduce(0) { $0 + $1.liveCallCount } } }
+    public var liveCallCount: Int { state.withLock { $0.trackers.values.reduce(0) { $0 + $1.liveCallCount } } }
 
+    /// Applies events until the stream ends (graceful shutdown finishes it once the AMI clients
+    /// have stopped), then stops the tick and reconcile loops. Everything applied has been handed
+    /// on by then.
     public func run() async throws {
         await withDiscardingTaskGroup { group in
+            group.addTask { await self.tickUntilCancelled() }
             group.addTask {
-                await cancelWhenGracefulShutdown {
-                    while !Task.isCancelled {
-                        try? await Task.sleep(for: self.configuration.tickInterval)
-                        let time = self.now()
-                        let updates = self.trackers.withLock { trackers in
-                            trackers.keys.flatMap { trackers[$0]!.tick(now: time) }
-                        }
-                        for update in updates { await self.output(update) }
-                    }
-                }
+                for await server in self.logins { await self.reconcile(server) }
             }
-            await cancelWhenGracefulShutdown {
-                for await element in self.events {
-                    await self.handle(element)
+            // Graceful shutdown comes after the AMI clients have stopped (they start after this
+            // service): what they read is still applied, then the stream ends.
+            await withGracefulShutdownHandler {
+                while let batch = await self.events.nextBatch(limit: self.configuration.batchLimit) {
+                    await self.apply(batch)
                 }
+            } onGracefulShutdown: {
+                self.events.finish()
             }
+            self.loginContinuation.finish()
             group.cancelAll()
         }
     }
 
-    private func handle(_ element: AMIClientEvent) async {
-        switch element {
-        case .event(let event):
-            eventLag.recordNanoseconds(Int64(max(0, now() - event.receivedAt) * 1e9))
-            let updates = withTracker(event.server) { $0.receive(event.message, at: event.receivedAt) }
-            for update in updates { await output(update) }
-        case .loggedIn(let server, _):
-            do {
-                let channels = try await listChannels(server)
-                let time = now()
-                let updates = withTracker(server) { $0.reconcile(liveChannels: channels, at: time) }
-                let reconstructed = updates.filter { if case .completed = $0 { return true } else { return false } }.count
-                logger.info("reconciled live calls after login", metadata: [
-                    "server": "\(server)", "live_channels": "\(channels.count)", "reconstructed_calls": "\(reconstructed)",
-                ])
-                for update in updates { await output(update) }
-                if let start = outageStarts.withLock({ $0.removeValue(forKey: server) }) {
-                    await output(.outage(server: server, from: start, to: time))
+    /// Applies a batch of stream elements; their updates go on as one batch.
+    func apply(_ batch: [AMIClientEvent]) async {
+        var updates: [CallUpdate] = []
+        var lagSampled = false
+        state.withLock { state in
+            for element in batch {
+                switch element {
+                case .event(let event):
+                    if !lagSampled {
+                        lagSampled = true
+                        eventLag.recordNanoseconds(Int64(max(0, clock.epochSeconds - event.receivedAt) * 1e9))
+                    }
+                    if state.heldBack[event.server] != nil {
+                        state.heldBack[event.server]!.append(event)
+                        if state.heldBack[event.server]!.count > Self.heldBackLimit {
+                            logger.error("CoreShowChannels answer too slow; live calls not reconciled", metadata: ["server": "\(event.server)"])
+                            updates += applyHeldBack(event.server, in: &state)
+                        }
+                        continue
+                    }
+                    updates += Self.tracker(event.server, in: &state.trackers, configuration) { $0.receive(event.message, at: event.receivedAt) }
+                case .loggedIn(let server, _):
+                    if state.heldBack[server] == nil { state.heldBack[server] = [] }
+                    loginContinuation.yield(server)
+                case .disconnected(let server, _):
+                    let time = clock.epochSeconds
+                    outageStarts.withLock { starts in
+                        if starts[server] == nil { starts[server] = time }
+                    }
                 }
-            } catch {
-                // Not fatal: the calls are still followed, and silent ones close at the idle timeout.
-                logger.error("CoreShowChannels after login failed; live calls not reconciled", metadata: ["server": "\(server)", "error": "\(error)"])
             }
-        case .disconnected(let server, _):
-            let time = now()
-            outageStarts.withLock { starts in
-                if starts[server] == nil { starts[server] = time }
-            }
+        }
+        if !updates.isEmpty { await output(updates) }
+    }
+
+    /// Applies and forgets a server's held-back events.
+    private func applyHeldBack(_ server: String, in state: inout State) -> [CallUpdate] {
+        guard let events = state.heldBack.removeValue(forKey: server) else { return [] }
+        return Self.tracker(server, in: &state.trackers, configuration) { tracker in
+            events.flatMap { tracker.receive($0.message, at: $0.receivedAt) }
         }
     }
 
-    private func withTracker<Result>(_ server: String, _ body: (inout CallTracker) -> Result) -> Result {
-        trackers.withLock { trackers in
-            if trackers[server] == nil { trackers[server] = CallTracker(configuration: configuration.tracker(server)) }
-            return body(&trackers[server]!)
+    private func tickUntilCancelled() async {
+        while !Task.isCancelled {
+            do { try await clock.sleep(for: configuration.tickInterval) } catch { return }
+            let time = clock.epochSeconds
+            let updates = state.withLock { state in
+                state.trackers.keys.flatMap { state.trackers[$0]!.tick(now: time) }
+            }
+            if !updates.isEmpty { await output(updates) }
         }
+    }
+
+    /// After a login: compares the tracked calls with what Asterisk lists as live, so calls that
+    /// ended while the connection was down complete (`reconstructed`) instead of being missed.
+    private func reconcile(_ server: String) async {
+        let channels: [AMIMessage]
+        do {
+            channels = try await listChannels(server)
+        } catch {
+            // Not fatal: the calls are still followed, and silent ones close at the idle timeout.
+            logger.error("CoreShowChannels after login failed; live calls not reconciled", metadata: ["server": "\(server)", "error": "\(error)"])
+            await output(state.withLock { applyHeldBack(server, in: &$0) })
+            return
+        }
+        let time = clock.epochSeconds
+        let (reconciled, afterwards): ([CallUpdate], [CallUpdate]) = state.withLock { state in
+            guard state.heldBack[server] != nil else { return ([], []) } // abandoned: too slow
+            let reconciled = Self.tracker(server, in: &state.trackers, configuration) { $0.reconcile(liveChannels: channels, at: time) }
+            return (reconciled, applyHeldBack(server, in: &state))
+        }
+        let reconstructed = reconciled.filter { if case .completed = $0 { return true } else { return false } }.count
+        logger.info("reconciled live calls after login", metadata: [
+            "server": "\(server)", "live_channels": "\(channels.count)", "reconstructed_calls": "\(reconstructed)",
+        ])
+        var all = reconciled
+        if let start = outageStarts.withLock({ $0.removeValue(forKey: server) }) {
+            all.append(.outage(server: server, from: start, to: time))
+        }
+        await output(all + afterwards)
+    }
+
+    private func withTracker<Result: Sendable>(_ server: String, _ body: (inout CallTracker) -> Result) -> Result {
+        state.withLock { state in
+            if state.trackers[server] == nil { state.trackers[server] = CallTracker(configuration: configuration.tracker(server)) }
+            return body(&state.trackers[server]!)
+        }
+    }
+
+    private static func tracker<Result>(
+        _ server: String, in trackers: inout [String: CallTracker], _ configuration: Configuration, _ body: (inout CallTracker) -> Result
+    ) -> Result {
+        if trackers[server] == nil { trackers[server] = CallTracker(configuration: configuration.tracker(server)) }
+        return body(&trackers[server]!)
     }
 }

@@ -17,9 +17,14 @@ public enum ClickToCallStage: String, Sendable, Hashable, Codable, CaseIterable 
 
     /// The stage of a call that is still up.
     public init(live record: CallRecord) {
-        if let customer = record.customerLeg {
+        self.init(liveCustomer: record.customerLeg, agent: record.agentLeg)
+    }
+
+    /// The stage of a call that is still up, from its customer and agent legs.
+    init(liveCustomer customer: CallLeg?, agent: CallLeg?) {
+        if let customer {
             self = customer.answeredAt != nil ? .connected : .customerRinging
-        } else if let agent = record.agentLeg {
+        } else if let agent {
             self = agent.answeredAt != nil ? .agentAnswered : .agentRinging
         } else {
             self = .queued

@@ -53,107 +53,207 @@ extension ChannelEvent {
     /// Reads an AMI event. Returns `.other` for events the tracker ignores, cheaply: most of a
     /// dialer's traffic (Newexten, DeviceStateChange, RTCP, VarSet of other variables) ends here.
     public init(_ message: AMIMessage) {
-        guard let name = message.eventName else {
-            self = .other("")
+        guard let kind = Kind(message) else {
+            self = .other(message.eventName ?? "")
             return
         }
-        switch name {
-        case "Newchannel":
-            self = message.snapshot.map(ChannelEvent.newChannel) ?? .other(name)
-        case "Newstate":
-            self = message.snapshot.map(ChannelEvent.newState) ?? .other(name)
-        case "NewCallerid", "NewConnectedLine":
-            self = message.snapshot.map(ChannelEvent.callerIDChanged) ?? .other(name)
-        case "DialBegin":
-            guard let destination = message["DestUniqueid"] else { self = .other(name); return }
-            self = .dialBegin(caller: message["Uniqueid"], destination: destination, dialString: message["DialString"])
-        case "DialEnd":
-            guard let status = message["DialStatus"] else { self = .other(name); return }
-            self = .dialEnd(caller: message["Uniqueid"], destination: message["DestUniqueid"], status: status)
-        case "Dial":
+        self = ChannelEvent(kind, fields: message.firstValues(of: Field.names), message: message) ?? .other(kind.eventName)
+    }
+
+    /// The events the tracker reads, by their exact `Event:` name.
+    enum Kind: Int, CaseIterable {
+        case newchannel, newstate, newCallerid, newConnectedLine
+        case dialBegin, dialEnd, dial
+        case bridge, localBridge, transfer, masquerade, bridgeEnter, bridgeLeave
+        case hangupRequest, softHangupRequest, hangup
+        case originateResponse, varSet, rename, userEvent, cdr, coreShowChannel
+
+        var eventName: String {
+            switch self {
+            case .newchannel: "Newchannel"
+            case .newstate: "Newstate"
+            case .newCallerid: "NewCallerid"
+            case .newConnectedLine: "NewConnectedLine"
+            case .dialBegin: "DialBegin"
+            case .dialEnd: "DialEnd"
+            case .dial: "Dial"
+            case .bridge: "Bridge"
+            case .localBridge: "LocalBridge"
+            case .transfer: "Transfer"
+            case .masquerade: "Masquerade"
+            case .bridgeEnter: "BridgeEnter"
+            case .bridgeLeave: "BridgeLeave"
+            case .hangupRequest: "HangupRequest"
+            case .softHangupRequest: "SoftHangupRequest"
+            case .hangup: "Hangup"
+            case .originateResponse: "OriginateResponse"
+            case .varSet: "VarSet"
+            case .rename: "Rename"
+            case .userEvent: "UserEvent"
+            case .cdr: "Cdr"
+            case .coreShowChannel: "CoreShowChannel"
+            }
+        }
+
+        static let names = AMIKeywords(allCases.map(\.eventName), ignoringCase: false)
+
+        /// The kind of `message`, by its first `Event:` field; nil for every other event.
+        init?(_ message: AMIMessage) {
+            guard let index = message.firstValue(of: "Event", in: Self.names) else { return nil }
+            self = Self.allCases[index]
+        }
+    }
+
+    /// Every header the tracker reads, found in one pass over an event. Names are
+    /// case-insensitive, so Asterisk 11's `UniqueID`/`Dialstring` are the same fields.
+    enum Field: Int, CaseIterable {
+        case timestamp, uniqueid, linkedid, channel, channelState
+        case callerIDNum, callerIDName, connectedLineNum, connectedLineName
+        case destUniqueid, dialString, dialStatus, subEvent
+        case bridgestate, uniqueid1, uniqueid2, localOneUniqueid, localTwoUniqueid, targetUniqueid
+        case clone, original, bridgeUniqueid
+        case cause, causeText, actionID, response, reason
+        case variable, value, newname, userEvent
+        case disposition, billableSeconds, duration
+
+        var headerName: String {
+            switch self {
+            case .timestamp: "Timestamp"
+            case .uniqueid: "Uniqueid"
+            case .linkedid: "Linkedid"
+            case .channel: "Channel"
+            case .channelState: "ChannelState"
+            case .callerIDNum: "CallerIDNum"
+            case .callerIDName: "CallerIDName"
+            case .connectedLineNum: "ConnectedLineNum"
+            case .connectedLineName: "ConnectedLineName"
+            case .destUniqueid: "DestUniqueid"
+            case .dialString: "DialString"
+            case .dialStatus: "DialStatus"
+            case .subEvent: "SubEvent"
+            case .bridgestate: "Bridgestate"
+            case .uniqueid1: "Uniqueid1"
+            case .uniqueid2: "Uniqueid2"
+            case .localOneUniqueid: "LocalOneUniqueid"
+            case .localTwoUniqueid: "LocalTwoUniqueid"
+            case .targetUniqueid: "TargetUniqueid"
+            case .clone: "Clone"
+            case .original: "Original"
+            case .bridgeUniqueid: "BridgeUniqueid"
+            case .cause: "Cause"
+            case .causeText: "Cause-txt"
+            case .actionID: "ActionID"
+            case .response: "Response"
+            case .reason: "Reason"
+            case .variable: "Variable"
+            case .value: "Value"
+            case .newname: "Newname"
+            case .userEvent: "UserEvent"
+            case .disposition: "Disposition"
+            case .billableSeconds: "BillableSeconds"
+            case .duration: "Duration"
+            }
+        }
+
+        static let names = AMIKeywords(allCases.map(\.headerName), ignoringCase: true)
+    }
+
+    /// The event of `kind` from its fields (read with ``Field/names``); nil when a field it needs
+    /// is missing (the public initializer makes that `.other`).
+    init?(_ kind: Kind, fields: AMIFieldValues, message: AMIMessage) {
+        switch kind {
+        case .newchannel:
+            guard let snapshot = ChannelSnapshot(fields) else { return nil }
+            self = .newChannel(snapshot)
+        case .newstate:
+            guard let snapshot = ChannelSnapshot(fields) else { return nil }
+            self = .newState(snapshot)
+        case .newCallerid, .newConnectedLine:
+            guard let snapshot = ChannelSnapshot(fields) else { return nil }
+            self = .callerIDChanged(snapshot)
+        case .dialBegin:
+            guard let destination = fields[.destUniqueid] else { return nil }
+            self = .dialBegin(caller: fields[.uniqueid], destination: destination, dialString: fields[.dialString])
+        case .dialEnd:
+            guard let status = fields[.dialStatus] else { return nil }
+            self = .dialEnd(caller: fields[.uniqueid], destination: fields[.destUniqueid], status: status)
+        case .dial:
             // Asterisk 1.8-11.
-            let subEvent = message["SubEvent"]?.lowercased()
-            if subEvent == "begin", let caller = message["UniqueID"], let destination = message["DestUniqueID"] {
-                self = .dialBegin(caller: caller, destination: destination, dialString: message["Dialstring"])
-            } else if subEvent == "end", let status = message["DialStatus"] {
-                self = .dialEnd(caller: message["UniqueID"], destination: nil, status: status)
+            let subEvent = fields[.subEvent]?.lowercased()
+            if subEvent == "begin", let caller = fields[.uniqueid], let destination = fields[.destUniqueid] {
+                self = .dialBegin(caller: caller, destination: destination, dialString: fields[.dialString])
+            } else if subEvent == "end", let status = fields[.dialStatus] {
+                self = .dialEnd(caller: fields[.uniqueid], destination: nil, status: status)
             } else {
-                self = .other(name)
+                return nil
             }
-        case "Bridge":
+        case .bridge:
             // Asterisk 1.8-11: pairwise link.
-            if message["Bridgestate"]?.lowercased() == "link", let first = message["Uniqueid1"], let second = message["Uniqueid2"] {
-                self = .linked(first, second)
-            } else {
-                self = .other(name)
-            }
-        case "LocalBridge":
-            if let first = message["Uniqueid1"] ?? message["LocalOneUniqueid"], let second = message["Uniqueid2"] ?? message["LocalTwoUniqueid"] {
-                self = .linked(first, second)
-            } else {
-                self = .other(name)
-            }
-        case "Transfer":
-            if let first = message["Uniqueid"], let second = message["TargetUniqueid"] {
-                self = .linked(first, second)
-            } else {
-                self = .other(name)
-            }
-        case "Masquerade":
-            guard let clone = message["Clone"], let original = message["Original"] else { self = .other(name); return }
+            guard fields[.bridgestate]?.lowercased() == "link", let first = fields[.uniqueid1], let second = fields[.uniqueid2] else { return nil }
+            self = .linked(first, second)
+        case .localBridge:
+            guard let first = fields[.uniqueid1] ?? fields[.localOneUniqueid], let second = fields[.uniqueid2] ?? fields[.localTwoUniqueid] else { return nil }
+            self = .linked(first, second)
+        case .transfer:
+            guard let first = fields[.uniqueid], let second = fields[.targetUniqueid] else { return nil }
+            self = .linked(first, second)
+        case .masquerade:
+            guard let clone = fields[.clone], let original = fields[.original] else { return nil }
             self = .masquerade(clone: clone, original: original)
-        case "BridgeEnter", "BridgeLeave":
-            guard let uniqueid = message["Uniqueid"], let bridge = message["BridgeUniqueid"] else { self = .other(name); return }
-            self = name == "BridgeEnter" ? .bridgeEnter(uniqueid: uniqueid, bridge: bridge) : .bridgeLeave(uniqueid: uniqueid, bridge: bridge)
-        case "HangupRequest", "SoftHangupRequest":
-            guard let uniqueid = message["Uniqueid"] else { self = .other(name); return }
+        case .bridgeEnter, .bridgeLeave:
+            guard let uniqueid = fields[.uniqueid], let bridge = fields[.bridgeUniqueid] else { return nil }
+            self = kind == .bridgeEnter ? .bridgeEnter(uniqueid: uniqueid, bridge: bridge) : .bridgeLeave(uniqueid: uniqueid, bridge: bridge)
+        case .hangupRequest, .softHangupRequest:
+            guard let uniqueid = fields[.uniqueid] else { return nil }
             self = .hangupRequest(uniqueid: uniqueid)
-        case "Hangup":
-            guard let uniqueid = message["Uniqueid"] else { self = .other(name); return }
+        case .hangup:
+            guard let uniqueid = fields[.uniqueid] else { return nil }
             self = .hangup(
-                uniqueid: uniqueid, channel: message["Channel"] ?? "",
-                cause: message["Cause"].flatMap { Int($0) } ?? 0, causeText: message["Cause-txt"] ?? ""
+                uniqueid: uniqueid, channel: fields[.channel] ?? "",
+                cause: fields[.cause].flatMap { Int($0) } ?? 0, causeText: fields[.causeText] ?? ""
             )
-        case "OriginateResponse":
-            let uniqueid = message["Uniqueid"].flatMap { ChannelSnapshot.known($0) }
+        case .originateResponse:
             self = .originateResponse(
-                actionID: message.actionID,
-                success: message["Response"]?.lowercased() == "success",
-                reason: message["Reason"].flatMap { Int($0) } ?? 0,
-                uniqueid: uniqueid, channel: message["Channel"] ?? ""
+                actionID: fields[.actionID],
+                success: fields[.response]?.lowercased() == "success",
+                reason: fields[.reason].flatMap { Int($0) } ?? 0,
+                uniqueid: ChannelSnapshot.known(fields[.uniqueid]), channel: fields[.channel] ?? ""
             )
-        case "VarSet":
-            guard let uniqueid = message["Uniqueid"], let variable = message["Variable"] else { self = .other(name); return }
-            self = .variableSet(uniqueid: uniqueid, name: variable, value: message["Value"] ?? "")
-        case "Rename":
-            guard let uniqueid = message["Uniqueid"], let newName = message["Newname"] else { self = .other(name); return }
+        case .varSet:
+            guard let uniqueid = fields[.uniqueid], let variable = fields[.variable] else { return nil }
+            self = .variableSet(uniqueid: uniqueid, name: variable, value: fields[.value] ?? "")
+        case .rename:
+            guard let uniqueid = fields[.uniqueid], let newName = fields[.newname] else { return nil }
             self = .rename(uniqueid: uniqueid, newName: newName)
-        case "UserEvent":
-            guard let userEvent = message["UserEvent"] else { self = .other(name); return }
-            self = .userEvent(name: userEvent, uniqueid: message["Uniqueid"], linkedid: message["Linkedid"], fields: message.fields)
-        case "Cdr":
-            self = .cdr(uniqueid: message["UniqueID"], disposition: message["Disposition"], billableSeconds: message["BillableSeconds"].flatMap { Int($0) })
-        case "CoreShowChannel":
-            self = message.snapshot.map { .coreShowChannel($0, seconds: message["Duration"].flatMap(CallTracker.parseDuration)) } ?? .other(name)
-        default:
-            self = .other(name)
+        case .userEvent:
+            guard let userEvent = fields[.userEvent] else { return nil }
+            self = .userEvent(name: userEvent, uniqueid: fields[.uniqueid], linkedid: fields[.linkedid], fields: message.fields)
+        case .cdr:
+            self = .cdr(uniqueid: fields[.uniqueid], disposition: fields[.disposition], billableSeconds: fields[.billableSeconds].flatMap { Int($0) })
+        case .coreShowChannel:
+            guard let snapshot = ChannelSnapshot(fields) else { return nil }
+            self = .coreShowChannel(snapshot, seconds: fields[.duration].flatMap(CallTracker.parseDuration))
         }
     }
 }
 
-extension AMIMessage {
+extension AMIFieldValues {
+    subscript(field: ChannelEvent.Field) -> String? { self[field.rawValue] }
+}
+
+extension ChannelSnapshot {
     /// The channel fields common to channel events, in either dialect.
-    var snapshot: ChannelSnapshot? {
-        guard let uniqueid = self["Uniqueid"], let channel = self["Channel"] else { return nil }
-        return ChannelSnapshot(
+    init?(_ fields: AMIFieldValues) {
+        guard let uniqueid = fields[.uniqueid], let channel = fields[.channel] else { return nil }
+        self.init(
             uniqueid: uniqueid,
-            linkedid: self["Linkedid"],
+            linkedid: fields[.linkedid],
             channel: channel,
-            state: self["ChannelState"].flatMap { Int($0) },
-            callerIDNum: ChannelSnapshot.known(self["CallerIDNum"]),
-            callerIDName: ChannelSnapshot.known(self["CallerIDName"]),
-            connectedLineNum: ChannelSnapshot.known(self["ConnectedLineNum"]),
-            connectedLineName: ChannelSnapshot.known(self["ConnectedLineName"])
+            state: fields[.channelState].flatMap { Int($0) },
+            callerIDNum: ChannelSnapshot.known(fields[.callerIDNum]),
+            callerIDName: ChannelSnapshot.known(fields[.callerIDName]),
+            connectedLineNum: ChannelSnapshot.known(fields[.connectedLineNum]),
+            connectedLineName: ChannelSnapshot.known(fields[.connectedLineName])
         )
     }
 }

@@ -5,6 +5,7 @@ import HTTPTypes
 import Hummingbird
 import NIOCore
 import Synchronization
+import ViciDial
 
 /// A temporary state directory with a real key store, and servers built over it.
 struct APITestEnvironment {

@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import ViciDial
 
 /// `Docs/openapi.json` against what the code does: the served bytes, the router's routes, its
 /// references, the patterns the validators enforce, and real answers checked against its schemas.

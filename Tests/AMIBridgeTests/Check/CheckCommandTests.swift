@@ -1,7 +1,9 @@
 import AMITestSupport
 import EventMapper
 import Foundation
+import MariaDB
 import Testing
+import ViciDial
 
 /// `amibridge check` through the built binary, against a fake Asterisk, the private MariaDB and a
 /// local HTTP receiver.

@@ -3,6 +3,8 @@ import AMITestSupport
 import CRMSink
 import Foundation
 import Testing
+import ViciDial
+import ViciDialTestSupport
 
 /// Click-to-call through the built daemon, as a CRM uses it: a real HTTP request with a key made
 /// in the state directory, a fake Asterisk answering each Originate from its recording, and

@@ -43,10 +43,19 @@ struct ClickToCallHarness {
         )
         let registry = ClickToCallRegistry(limits: .init(retention: .seconds(3600), maximumCalls: 1000))
         let webhooks = WebhookLog()
-        let pipeline = CallPipeline(
-            enricher: nil, watcher: nil, callLog: CallLog(logger: Logger(label: "test.calls")), logger: Logger(label: "test"),
-            now: { Date().timeIntervalSince1970 }
-        ) { event in webhooks.append(event) }
+        // The daemon's own emit stage, handed each batch directly so that a batch's webhooks are
+        // stored before the test sees its updates.
+        let outbox = try Outbox(stateDirectory: environment.directory + "/outbox")
+        let hangups = StageQueue<ClickToCallRegistry.DeferredHangup>(capacity: 1_000)
+        let emit = EmitStage(
+            updates: StageQueue(capacity: 1), // unused: batches are handed over directly
+            outbox: PipelineOutbox(
+                outbox: outbox, emitter: WebhookEmitter(outbox: outbox, endpoints: []), clock: SystemEpochClock(),
+                logger: Logger(label: "test.webhooks"), stored: { for event in $0 { webhooks.append(event) } }
+            ),
+            join: nil, clickToCall: registry, hangups: hangups, outages: nil, recentUniqueids: RecentSet(capacity: 1_000),
+            callLog: CallLog(logger: Logger(label: "test.calls")), clock: SystemEpochClock()
+        )
         let (updates, continuation) = AsyncStream.makeStream(of: CallUpdate.self)
         let tracking = CallTrackingService(
             events: events,
@@ -54,12 +63,10 @@ struct ClickToCallHarness {
                 tracker: { CallTracker.Configuration(server: $0, originateResponseTimeout: responseTimeout) },
                 tickInterval: .milliseconds(50)
             ),
-            listChannels: { _ in try await client.send(.coreShowChannels).listItems },
-            now: { Date().timeIntervalSince1970 }
-        ) { update in
-            await ClickToCallService.sendDeferredHangups(registry.apply(update), servers: [client], logger: Logger(label: "test.click2call"))
-            await pipeline.handle(update)
-            continuation.yield(update)
+            listChannels: { _ in try await client.send(.coreShowChannels).listItems }
+        ) { batch in
+            await emit.handle(batch)
+            for update in batch { continuation.yield(update) }
         }
         var configuration = ClickToCallConfiguration()
         configuration.context = "customers"
@@ -80,6 +87,7 @@ struct ClickToCallHarness {
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await client.run() }
             group.addTask { try await tracking.run() }
+            group.addTask { try await HangupStage(hangups: hangups, servers: [client], logger: Logger(label: "test.click2call")).run() }
             defer { group.cancelAll() }
             try await withDeadline(.seconds(30)) {
                 while true {

@@ -8,6 +8,7 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+import ViciDial
 
 /// Requests `POST /v1/calls` must refuse: each gets its status and error code, and Asterisk never
 /// sees an Originate for it.

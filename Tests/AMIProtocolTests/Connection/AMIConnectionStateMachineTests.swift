@@ -202,6 +202,41 @@ struct AMIConnectionStateMachineTests {
         #expect(closedReason(&machine)?.code == .pingTimeout)
     }
 
+    @Test("while reading is paused (consumer behind) a silent connection is not pinged")
+    func pausedReadSendsNoPing() throws {
+        var machine = try makeMachine(in: .loggedIn)
+        #expect(machine.readingPaused().flattened == [.none])
+        #expect(machine.timerFired(.keepalive).flattened == [.armTimer(.keepalive, .seconds(11))])
+        #expect(machine.timerFired(.keepalive).flattened == [.armTimer(.keepalive, .seconds(11))])
+        // Resumed: bytes are about to flow, so the next interval only re-arms; a silent one pings.
+        #expect(machine.readingResumed().flattened == [.none])
+        #expect(machine.timerFired(.keepalive).flattened == [.armTimer(.keepalive, .seconds(11))])
+        #expect(writes(machine.timerFired(.keepalive).flattened).map(\.action.name) == ["Ping"])
+    }
+
+    @Test("a Ping outstanding when reading pauses is not timed while paused, and gets a full deadline on resume")
+    func pausedReadStopsPongDeadline() throws {
+        var machine = try makeMachine(in: .loggedIn)
+        let ping = try #require(writes(machine.timerFired(.keepalive).flattened).first)
+        #expect(machine.readingPaused().flattened == [.cancelTimer(.pong)])
+        #expect(machine.readingPaused().flattened == [.none], "pausing twice changes nothing")
+        // A deadline that raced the cancel does not close a paused connection.
+        #expect(machine.timerFired(.pong).flattened == [.none])
+        #expect(machine.readingResumed().flattened == [.armTimer(.pong, .seconds(3))])
+        #expect(machine.readingResumed().flattened == [.none], "resuming twice changes nothing")
+        #expect(machine.frameReceived(response("Success", ping.actionID, [("Ping", "Pong")])).flattened == [.cancelTimer(.pong)])
+    }
+
+    @Test("an outstanding Ping still unanswered a full timeout after resuming closes with pingTimeout")
+    func pongTimeoutAfterResume() throws {
+        var machine = try makeMachine(in: .loggedIn)
+        #expect(writes(machine.timerFired(.keepalive).flattened).count == 1)
+        _ = machine.readingPaused()
+        _ = machine.readingResumed()
+        #expect(machine.timerFired(.pong).flattened == [.closeConnection])
+        #expect(closedReason(&machine)?.code == .pingTimeout)
+    }
+
     @Test("keepalive and pong timers do nothing outside a logged-in session", arguments: [
         Phase.connecting, .awaitingBanner, .awaitingLogin, .loggingOff, .closing, .closed,
     ])

@@ -1,9 +1,11 @@
 import AMIProtocol
 import AMITestSupport
+import Synchronization
 import Testing
 
 /// The bounded stream between the AMI clients and their one consumer: order, the bound, session
-/// changes that always fit, the end, and a consumer that waits or is cancelled. No sleeps: a
+/// changes that always fit, batches, sources that pause instead of losing events, the end, and a
+/// consumer that waits or is cancelled. No sleeps: a
 /// consumer task says when it is about to wait, and `withDeadline` only guards against a hang.
 @Suite("AMI event stream")
 struct AMIEventStreamTests {
@@ -132,6 +134,98 @@ struct AMIEventStreamTests {
         #expect(label(await iterator.next()) == label(event(99)))
     }
 
+    @Test("nextBatch: everything queued up to the limit, in order, then the rest")
+    func batchesInOrder() async {
+        let stream = AMIEventStream(capacity: 100)
+        let login = AMIClientEvent.loggedIn(server: "dialer1", banner: "Asterisk Call Manager/9.0.0")
+        #expect(stream.yield(login))
+        for number in 1...9 { #expect(stream.yield(event(number))) }
+        let first = await stream.nextBatch(limit: 4)
+        #expect(first?.map(label) == [label(login)] + (1...3).map { label(event($0)) })
+        #expect(stream.queuedEvents == 6)
+        let rest = await stream.nextBatch(limit: 100)
+        #expect(rest?.map(label) == (4...9).map { label(event($0)) })
+        #expect(stream.queuedEvents == 0)
+        // Taken whole and refilled: the swapped buffers keep working.
+        for number in 10...12 { #expect(stream.yield(event(number))) }
+        stream.finish()
+        #expect(await stream.nextBatch()?.map(label) == (10...12).map { label(event($0)) })
+        #expect(await stream.nextBatch() == nil)
+        #expect(await stream.nextBatch() == nil)
+    }
+
+    @Test("nextBatch waits for the first element; finish wakes it with nil")
+    func batchWaits() async throws {
+        let stream = AMIEventStream(capacity: 4)
+        for round in 1...50 {
+            let received = try await withDeadline(.seconds(60)) {
+                try await withBatchConsumer(of: stream) { stream.yield(event(round)) }
+            }
+            #expect(received == [label(event(round))])
+        }
+        let end = try await withDeadline(.seconds(60)) {
+            try await withBatchConsumer(of: stream) { stream.finish() }
+        }
+        #expect(end == ["end"])
+    }
+
+    @Test("nextBatch returns nil when its task is cancelled while waiting; the stream takes a new consumer")
+    func batchCancellation() async throws {
+        let stream = AMIEventStream(capacity: 4)
+        let result = try await withDeadline(.seconds(60)) {
+            await withTaskGroup(of: String.self) { group in
+                group.cancelAll()
+                group.addTask { await stream.nextBatch() == nil ? "nil" : "batch" }
+                return await group.next() ?? "no result"
+            }
+        }
+        #expect(result == "nil")
+        #expect(stream.yield(event(1)))
+        #expect(await stream.nextBatch()?.map(label) == [label(event(1))])
+    }
+
+    @Test("a source is never refused: at capacity it is told to pause, and resumed once the consumer drains to the threshold")
+    func sourcePausesAndResumes() async {
+        let stream = AMIEventStream(capacity: 4, resumeThreshold: 2)
+        let resumed = Counter()
+        let source = stream.makeSource { resumed.increment() }
+        let demands = (1...6).map { stream.yield(event($0), from: source) }
+        // The 4th event fills the stream; events of a read in progress are still taken.
+        #expect(demands == [.more, .more, .more, .pause, .pause, .pause])
+        #expect(stream.queuedEvents == 6)
+        #expect(stream.droppedEvents == 0)
+        #expect(stream.pauseCount == 1)
+        // Session changes do not count toward the capacity.
+        #expect(stream.yield(.disconnected(server: "dialer1", reason: AMIError(.connectionClosed, "gone")), from: source) == .more)
+
+        #expect(await stream.nextBatch(limit: 3)?.count == 3)
+        #expect(resumed.value == 0, "3 events still queued, above the threshold of 2")
+        #expect(await stream.nextBatch(limit: 1)?.count == 1)
+        #expect(resumed.value == 1)
+        #expect(await stream.nextBatch(limit: 10)?.count == 3)
+        #expect(resumed.value == 1, "resumed once per pause")
+
+        // Paused again, then the iterator drains it: the same resume.
+        for number in 7...10 { _ = stream.yield(event(number), from: source) }
+        #expect(stream.pauseCount == 2)
+        var iterator = stream.makeAsyncIterator()
+        for number in 7...8 { #expect(label(await iterator.next()) == label(event(number))) }
+        #expect(resumed.value == 2)
+    }
+
+    @Test("finish resumes paused sources; later elements are discarded without pausing anyone")
+    func finishResumesSources() async {
+        let stream = AMIEventStream(capacity: 1)
+        let resumed = Counter()
+        let source = stream.makeSource { resumed.increment() }
+        #expect(stream.yield(event(1), from: source) == .pause)
+        stream.finish()
+        #expect(resumed.value == 1)
+        #expect(stream.yield(event(2), from: source) == .more)
+        #expect(await stream.nextBatch()?.map(label) == [label(event(1))])
+        #expect(await stream.nextBatch() == nil)
+    }
+
     @Test("a consumer cancelled before it asks gets nil at once")
     func cancelledBeforeAsking() async throws {
         let stream = AMIEventStream(capacity: 4)
@@ -170,6 +264,31 @@ private func drain(_ stream: AMIEventStream) async -> [String] {
     var labels: [String] = []
     for await element in stream { labels.append(label(element)) }
     return labels
+}
+
+/// Starts a consumer that asks for one batch, runs `producer` once it is about to ask, and
+/// returns the batch (["end"] for nil).
+private func withBatchConsumer(
+    of stream: AMIEventStream,
+    producer: @escaping @Sendable () -> Void
+) async throws -> [String] {
+    try await withThrowingTaskGroup(of: [String].self) { group in
+        let (asking, signal) = AsyncStream<Void>.makeStream()
+        group.addTask {
+            signal.yield()
+            return await stream.nextBatch()?.map(label) ?? ["end"]
+        }
+        for await _ in asking { break }
+        producer()
+        return try await group.next() ?? []
+    }
+}
+
+/// Counts calls from any thread.
+private final class Counter: Sendable {
+    private let count = Mutex(0)
+    var value: Int { count.withLock { $0 } }
+    func increment() { count.withLock { $0 += 1 } }
 }
 
 /// Starts a consumer that takes `count` elements (nil included), runs `producer` once the consumer

@@ -111,7 +111,7 @@ struct CallTrackerTimingTests {
     func userEvent() throws {
         let timeline = try CaptureTimeline("asterisk-20", "command-and-misc")
         let userEvents = timeline.run().compactMap { update -> (String, [String: String])? in
-            if case .userEvent(_, let name, _, _, let fields) = update { return (name, fields) }
+            if case .userEvent(_, let name, _, _, let fields, _) = update { return (name, fields) }
             return nil
         }
         let crm = try #require(userEvents.first { $0.0 == "CRMEvent" })

@@ -42,11 +42,12 @@ struct ReconnectGapTests {
             let (outages, continuation) = AsyncStream<(from: Double, to: Double)>.makeStream()
             let service = CallTrackingService(
                 events: events,
-                listChannels: { _ in try await client.send(.coreShowChannels).listItems },
-                now: { Date().timeIntervalSince1970 }
-            ) { update in
-                updates.withLock { $0.append(update) }
-                if case .outage(let server, let from, let to) = update, server == "dialer1" { continuation.yield((from, to)) }
+                listChannels: { _ in try await client.send(.coreShowChannels).listItems }
+            ) { batch in
+                for update in batch {
+                    updates.withLock { $0.append(update) }
+                    if case .outage(let server, let from, let to) = update, server == "dialer1" { continuation.yield((from, to)) }
+                }
             }
             // The outage is reported after the reconcile's completions.
             let outage = try await withDeadline(.seconds(60)) {

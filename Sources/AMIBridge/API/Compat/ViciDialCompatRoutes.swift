@@ -2,6 +2,7 @@ import EventMapper
 import Foundation
 import HTTPTypes
 import Hummingbird
+import ViciDial
 
 /// `GET|POST /agc/api.php`: the calls of scripts written against ViciDial's agent API, answered
 /// by amibridge: `function=click2call`, `get_agent_status`, `add_lead` and `version`.

@@ -1,4 +1,6 @@
 import EventMapper
+import MariaDB
+import ViciDial
 
 extension ViciDialTimeBound {
     /// An ISO 8601 date or datetime as a query parameter gives it (`since=`):

@@ -1,6 +1,7 @@
 import EventMapper
 import Foundation
 import Hummingbird
+import ViciDial
 
 /// `GET /v1/agents/{user}`: an agent's live ViciDial state and today's calls and talk time, so
 /// a CRM can show who is free before it places a call.

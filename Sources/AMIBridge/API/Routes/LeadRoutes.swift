@@ -2,7 +2,9 @@ import EventMapper
 import Foundation
 import Hummingbird
 import Logging
+import MariaDB
 import NIOCore
+import ViciDial
 
 /// `POST /v1/leads`: a batch of leads into `vicidial_list`, as a JSON array of objects or as CSV
 /// with a header row (`Content-Type: text/csv`), far faster than one request per lead.

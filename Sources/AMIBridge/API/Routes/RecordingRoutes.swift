@@ -1,5 +1,6 @@
 import EventMapper
 import Hummingbird
+import ViciDial
 
 /// Recordings from ViciDial's `recording_log`, for a CRM's call history:
 /// `GET /v1/recordings?phone_number=&since=&limit=` (a customer's recordings, newest first) and

@@ -1,5 +1,7 @@
 import EventMapper
 import Hummingbird
+import MariaDB
+import ViciDial
 
 /// A group of `/v1` routes served from ViciDial's database.
 protocol ViciDialRouteGroup: Sendable {
@@ -21,7 +23,7 @@ extension ViciDialRouteGroup {
         }
     }
 
-    private static var unreachable: Set<MariaDBError.Code> { [.socketConnectionFailed, .hostConnectionFailed] }
+    private static var unreachable: Set<MariaDBError.Code> { [.socketConnectionFailed, .hostConnectionFailed, .connectionUnavailable] }
 }
 
 extension Request {

@@ -8,6 +8,8 @@ import Hummingbird
 import HummingbirdTesting
 import NIOCore
 import Testing
+@testable import ViciDial
+import ViciDialTestSupport
 
 /// `/agc/api.php` as scripts written against ViciDial's agent API use it. Every answer is read
 /// with PHP's own `parse_str` (php-cli, installed by scripts/test.sh), as those scripts do.

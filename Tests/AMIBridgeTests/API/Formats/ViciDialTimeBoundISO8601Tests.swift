@@ -1,6 +1,7 @@
 @testable import AMIBridge
 import EventMapper
 import Testing
+import ViciDial
 
 /// `since=` values: dates and local datetimes stay in ViciDial's clock, zoned ones become instants.
 @Suite struct ViciDialTimeBoundISO8601Tests {

@@ -1,6 +1,9 @@
 @testable import AMIBridge
 import Foundation
+import MariaDB
 import Testing
+import ViciDial
+import ViciDialTestSupport
 
 /// `GET /v1/agents/{user}` through the router, over the private MariaDB.
 @Suite struct AgentRoutesTests {

@@ -1,7 +1,10 @@
 @testable import AMIBridge
 import EventMapper
 import Foundation
+import MariaDB
 import Testing
+import ViciDial
+import ViciDialTestSupport
 
 /// `POST /v1/leads` through the router into the private MariaDB's `vicidial_list`.
 @Suite struct LeadRoutesTests {

@@ -1,6 +1,9 @@
 @testable import AMIBridge
 import Foundation
+import MariaDB
 import Testing
+import ViciDial
+import ViciDialTestSupport
 
 /// `GET /v1/recordings` and `GET /v1/calls/{uniqueid}/recording` through the router, over the private MariaDB.
 @Suite struct RecordingRoutesTests {

@@ -4,8 +4,11 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
+@testable import MariaDB
 import NIOCore
 import Testing
+@testable import ViciDial
+import ViciDialTestSupport
 
 /// The API over the private MariaDB, as the daemon runs it: the routes read and write as the
 /// bridge's least-privilege user, while the test writes ViciDial's own rows as root

@@ -1,7 +1,10 @@
 @testable import AMIBridge
 import EventMapper
 import HTTPTypes
+import MariaDB
 import Testing
+import ViciDial
+import ViciDialTestSupport
 
 /// Every ViciDial route, for the refusals they all share.
 enum ViciDialRoutesUnderTest {

@@ -1,0 +1,173 @@
+import AMIProtocol
+import CRMSink
+import EventMapper
+import Foundation
+import Logging
+import MariaDB
+import ServiceLifecycle
+import UnixSignals
+import ViciDial
+
+/// The daemon, assembled: every stage of the call pipeline and the services around it, and the
+/// order they start and stop in.
+///
+/// ```
+/// AMI clients ─▶ AMIEventStream ─▶ tracker ─▶ StageQueue ─▶ emit ─▶ outbox ─▶ dispatcher ─▶ CRMs
+///                 (backpressure)   (pure, no I/O)            │  ▲ one transaction per batch
+///                                                            ├─▶ ViciDial join ─▶ disposition watch
+///                                                            ├─▶ hangups (AMI round trips)
+///                                                            └─▶ outage sweeps (database)
+/// ```
+/// Each stage owns its state and hands work forward through a bounded queue, so a slow disk,
+/// database or AMI round trip never stalls the reading of events. Calls waiting for their
+/// ViciDial row or disposition are held in the outbox's database and resumed at start.
+///
+/// Start order is the list in ``services``; stop order is its reverse: the API and the AMI
+/// clients stop first, the tracker applies what they read, the emit stage stores it, the waits
+/// stop polling (their calls are on disk), and the dispatcher stops last.
+struct BridgeDaemon {
+    let services: [ServiceGroupConfiguration.ServiceConfiguration]
+    let logger: Logger
+
+    init(configuration loaded: DaemonConfiguration, configPath: String, hangupSignals: UnixSignalsSequence, metrics: BridgeMetrics, clock: any EpochClock = SystemEpochClock()) async throws {
+        let (configuration, webhooks, api, clickToCall) = (loaded.bridge, loaded.webhooks, loaded.api, loaded.clickToCall)
+        let logger = Logger(label: "amibridge")
+        self.logger = logger
+
+        let events = AMIEventStream(capacity: configuration.eventBufferCapacity, logger: Logger(label: "amibridge.ami"))
+        let clients = configuration.amiServers.map { AMIClient(configuration: $0, events: events, logger: Logger(label: "amibridge.ami")) }
+        let clientsByName = Dictionary(uniqueKeysWithValues: clients.map { ($0.configuration.name, $0) })
+
+        // The outbox first: an event counts as emitted once it is on disk there.
+        let outbox = try RunCommand.openInStateDirectory("the outbox", webhooks.stateDirectory, Outbox.init(stateDirectory:))
+        let webhookLogger = Logger(label: "amibridge.webhooks")
+        let emitter = WebhookEmitter(outbox: outbox, endpoints: webhooks.endpoints)
+        let dispatcher = WebhookDispatcher(outbox: outbox, endpoints: webhooks.endpoints, configuration: webhooks.dispatcher, logger: webhookLogger)
+        if webhooks.endpoints.isEmpty {
+            logger.notice("no webhooks.endpoints configured: calls are followed and logged, nothing is sent")
+        }
+        let pipelineOutbox = PipelineOutbox(outbox: outbox, emitter: emitter, clock: clock, logger: webhookLogger)
+
+        let clickToCallLogger = Logger(label: "amibridge.click2call")
+        let clickToCallRegistry = ClickToCallRegistry(limits: .init(
+            retention: .seconds(clickToCall.statusRetentionMinutes * 60), maximumCalls: clickToCall.maximumRememberedCalls
+        ))
+
+        // The ViciDial stages, when there is a database.
+        let vicidialLogger = Logger(label: "amibridge.vicidial")
+        var databasePool: MariaDBPool?
+        var repository: ViciDialRepository?
+        var join: ViciDialJoinStage?
+        var sweep: OutageSweepStage?
+        let outages = StageQueue<OutageSweepStage.Outage>(capacity: 1_000)
+        let recentUniqueids = RecentSet(capacity: 100_000)
+        let pollInterval = Duration.seconds(1)
+        if let database = configuration.vicidialDatabase {
+            let pool = MariaDBPool(configuration: database, size: 2)
+            databasePool = pool
+            let vicidial = ViciDialRepository(database: pool)
+            repository = vicidial
+            let dispositions = DispositionStage(
+                watcher: DispositionWatcher(repository: vicidial, configuration: configuration.dispositions),
+                outbox: pipelineOutbox, clickToCall: clickToCallRegistry, clock: clock, pollInterval: pollInterval, logger: vicidialLogger
+            )
+            let joinStage = ViciDialJoinStage(
+                enricher: CallEnricher(repository: vicidial, configuration: configuration.enrichment),
+                dispositions: dispositions, outbox: pipelineOutbox, clock: clock, pollInterval: pollInterval, logger: vicidialLogger
+            )
+            join = joinStage
+            sweep = OutageSweepStage(
+                outages: outages, repository: vicidial, join: joinStage, outbox: pipelineOutbox,
+                recentUniqueids: recentUniqueids, clock: clock, logger: vicidialLogger
+            )
+            // Calls that were waiting when the bridge last stopped wait again, before any new call.
+            let rows = await joinStage.resumeHeldCalls(try outbox.heldCalls(.viciDialRow))
+            let dispos = await dispositions.resumeHeldCalls(try outbox.heldCalls(.disposition))
+            if rows + dispos > 0 {
+                vicidialLogger.notice("resumed calls held at the last stop", metadata: ["waiting_for_row": "\(rows)", "waiting_for_disposition": "\(dispos)"])
+            }
+        } else {
+            logger.notice("no vicidial.db configured: webhooks carry the call's own fields, no lead or disposition")
+            let held = (try? outbox.heldCallCounts()) ?? [:]
+            if !held.isEmpty {
+                logger.warning("calls held at the last stop wait for a ViciDial database that is no longer configured", metadata: [
+                    "held": "\(held.values.reduce(0, +))",
+                ])
+            }
+        }
+
+        let updates = StageQueue<CallUpdate>(capacity: 100_000)
+        let hangups = StageQueue<ClickToCallRegistry.DeferredHangup>(capacity: 10_000)
+        let emit = EmitStage(
+            updates: updates, outbox: pipelineOutbox, join: join, clickToCall: clickToCallRegistry, hangups: hangups,
+            outages: sweep == nil ? nil : outages, recentUniqueids: recentUniqueids,
+            callLog: CallLog(logger: Logger(label: "amibridge.calls")), clock: clock
+        )
+        let tracker = CallTrackingService(
+            events: events,
+            configuration: .init(tracker: { server in
+                CallTracker.Configuration(server: server, originateResponseTimeout: Double(clickToCall.responseTimeoutSeconds))
+            }),
+            listChannels: { server in
+                guard let client = clientsByName[server] else { return [] }
+                return try await client.send(.coreShowChannels).listItems
+            },
+            clock: clock
+        ) { await updates.send($0) }
+        metrics.collectActiveCalls(tracker)
+        metrics.collectHeldCalls(outbox)
+
+        // Its own connection: counting rows for /metrics never waits for the dispatcher's writes.
+        let countingOutbox = try? Outbox(stateDirectory: webhooks.stateDirectory)
+        let reloader = WebhookReloader(
+            hangups: hangupSignals, endpoints: webhooks.endpoints, dispatcher: dispatcher, emitter: emitter,
+            owed: { (try? countingOutbox?.counts())?[$0]?.owed },
+            logger: webhookLogger
+        ) { try await WebhookConfiguration.load(path: configPath) }
+        if let countingOutbox { metrics.collectOutbox(countingOutbox) { reloader.endpointNames } }
+        let keyStore = try RunCommand.openInStateDirectory("the API key store", api.stateDirectory, APIKeyStore.init(stateDirectory:))
+        let apiServer = APIServer(
+            configuration: api,
+            keyStore: keyStore,
+            readinessChecks: Readiness.checks(clients: clients, database: databasePool, stateDirectory: webhooks.stateDirectory),
+            vicidial: repository,
+            clickToCall: ClickToCallService(
+                configuration: clickToCall,
+                registry: clickToCallRegistry,
+                tracking: tracker,
+                servers: clients,
+                lookUpAgentPhone: repository.map(ClickToCallService.agentPhoneLookup),
+                logger: clickToCallLogger
+            ),
+            metrics: metrics
+        )
+
+        // Started in this order, stopped in reverse (ServiceGroup waits for each to end before
+        // stopping the next): every stage stops after the stages that feed it. A stage whose input
+        // ends first finishes its work, then waits for its own turn to stop (ServiceGroup treats an
+        // early return during shutdown as a failure).
+        var stages: [any Service] = []
+        if let join { stages += [join.dispositions, join] }
+        stages.append(HangupStage(hangups: hangups, servers: clients, logger: clickToCallLogger))
+        if let sweep { stages.append(sweep) }
+        stages.append(emit)
+        // The tracker's queue ends when the tracker does: the emit stage then stores the rest.
+        stages.append(StageRunner { try await tracker.run(); updates.finish() })
+        self.services = [.init(service: dispatcher)]
+            + stages.map { .init(service: $0) }
+            + (clients as [any Service] + [apiServer, reloader]).map { .init(service: $0) }
+    }
+
+    func run() async throws {
+        let group = ServiceGroup(
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}
+
+/// A stage whose run is a closure (and what must follow it).
+struct StageRunner: Service {
+    let body: @Sendable () async throws -> Void
+    func run() async throws { try await body() }
+}

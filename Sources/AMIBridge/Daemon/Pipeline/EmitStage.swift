@@ -1,0 +1,77 @@
+import CRMSink
+import EventMapper
+import Logging
+import ServiceLifecycle
+import ViciDial
+
+/// Stage 2 of the call pipeline, after the tracker: turns what the tracker reports into webhooks
+/// and held calls, and stores everything that arrived meanwhile in ONE outbox transaction, so a
+/// burst of calls costs one fsync, not one per call. Only then does it hand completed calls to the
+/// ViciDial join (they are on disk first: a crash in between loses nothing).
+///
+/// Side work never holds it up: click-to-call hangups and post-outage sweeps go to their own
+/// stages through bounded queues.
+struct EmitStage: Service {
+    let updates: StageQueue<CallUpdate>
+    let outbox: PipelineOutbox
+    /// Nil without a ViciDial database: completed calls go out at once, with the call's own fields.
+    let join: ViciDialJoinStage?
+    let clickToCall: ClickToCallRegistry
+    let hangups: StageQueue<ClickToCallRegistry.DeferredHangup>
+    let outages: StageQueue<OutageSweepStage.Outage>?
+    let recentUniqueids: RecentSet
+    let callLog: CallLog
+    let clock: any EpochClock
+
+    /// Runs until the tracker stage finishes its queue (graceful shutdown: after the tracker has
+    /// handed over everything it had), storing each batch before taking the next.
+    func run() async throws {
+        while let batch = await updates.nextBatch() {
+            await handle(batch)
+        }
+        hangups.finish()
+        outages?.finish()
+        // The input ended (the stage before stopped); this stage's own turn to stop comes next.
+        try? await gracefulShutdown()
+    }
+
+    func handle(_ batch: [CallUpdate]) async {
+        let now = clock.epochSeconds
+        var events: [WebhookEvent] = []
+        var holds: [HeldCall] = []
+        var completed: [CallRecord] = []
+        var deferredHangups: [ClickToCallRegistry.DeferredHangup] = []
+        var missed: [OutageSweepStage.Outage] = []
+        for update in batch {
+            callLog.record(update)
+            deferredHangups += clickToCall.apply(update)
+            switch update {
+            case .started, .progressed:
+                break
+            case .answered(let call):
+                events.append(.callAnswered(call))
+            case .completed(let call):
+                recentUniqueids.insert(call.uniqueids)
+                if call.callID != nil, let outcome = call.outcome, outcome != .answered {
+                    events.append(.click2callFailed(call, reason: outcome.rawValue))
+                }
+                if let join {
+                    holds.append(.waitingForRow(call, deadline: now + join.maximumWait))
+                    completed.append(call)
+                } else {
+                    events.append(.callComplete(EnrichedCall(call: call, vicidial: nil)))
+                }
+            case .outage(let server, let from, let to):
+                missed.append(OutageSweepStage.Outage(server: server, from: from, to: to))
+            case .originateTimedOut(let server, let callID, _):
+                events.append(.click2callTimedOut(callID: callID, server: server))
+            case .userEvent(let server, let name, let linkedid, let callID, let fields, let sequence):
+                events.append(.userEvent(server: server, name: name, linkedid: linkedid, callID: callID, fields: fields, sequence: sequence))
+            }
+        }
+        await outbox.store(events, holding: holds)
+        if let join, !completed.isEmpty { await join.add(completed, at: now) }
+        await hangups.send(deferredHangups)
+        if let outages { await outages.send(missed) }
+    }
+}

@@ -1,0 +1,160 @@
+import MariaDB
+/// Which ViciDial row a call was joined to. Outbound attempts are keyed by `vicidial_log.uniqueid`;
+/// inbound (in-group) calls by `vicidial_closer_log.closecallid`, because their `uniqueid` column
+/// may be empty and `recording_log.vicidial_id` points at the closecallid.
+public enum ViciDialRowID: Sendable, Hashable, Codable, CustomStringConvertible {
+    case outbound(uniqueid: String)
+    case inbound(closeCallID: Int64)
+
+    /// The value `recording_log.vicidial_id` holds for this row.
+    public var recordingKey: String {
+        switch self {
+        case .outbound(let uniqueid): uniqueid
+        case .inbound(let closeCallID): String(closeCallID)
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .outbound(let uniqueid): "vicidial_log:\(uniqueid)"
+        case .inbound(let closeCallID): "vicidial_closer_log:\(closeCallID)"
+        }
+    }
+}
+
+/// What the ViciDial database knows about one call: the attempt's row (`vicidial_log`, or
+/// `vicidial_closer_log` for inbound), the lead, the recording, the agent's talk time and the
+/// meaning of the status. Webhooks need these because AMI never carries lead, campaign or
+/// disposition. Every field ViciDial may leave empty is optional: rows appear and fill in late.
+public struct ViciDialCallData: Sendable, Hashable, Codable {
+    public var rowID: ViciDialRowID
+    /// The row's `uniqueid` (for inbound rows possibly empty).
+    public var uniqueid: String
+    public var leadID: Int64
+    public var listID: Int64?
+    /// The campaign (outbound) or in-group (inbound).
+    public var campaignID: String?
+    /// The agent, from the row's `user` (`VDAD` while an auto-dialed call waits for an agent).
+    public var user: String?
+    /// The row's status when it was read: the disposition once the agent has picked one.
+    public var status: String?
+    public var phoneCode: String?
+    public var phoneNumber: String?
+    public var termReason: String?
+    public var lengthInSeconds: Int64?
+    public var comments: String?
+    public var callDate: String?
+    public var startEpoch: Int64?
+    public var endEpoch: Int64?
+    /// Set by lookups after the row: nil when there is no such lead (or it was not read).
+    public var lead: ViciDialLead?
+    public var recording: ViciDialRecording?
+    /// `talk_sec - dead_sec` of the agent's `vicidial_agent_log` row: talk without the dead time
+    /// after the customer hung up, which `length_in_sec` includes.
+    public var agentTalkSeconds: Int64?
+    /// What `status` means (sale, human answered...), campaign definition first.
+    public var statusFlags: ViciDialStatusFlags?
+
+    public var isInbound: Bool {
+        if case .inbound = rowID { return true }
+        return false
+    }
+
+    /// `vicidial_closer_log.closecallid` for inbound rows.
+    public var closeCallID: Int64? {
+        if case .inbound(let id) = rowID { return id }
+        return nil
+    }
+
+    /// ViciDial has written the hangup (`end_epoch`): until then `length_in_sec` and
+    /// `term_reason` are not final, so enrichment keeps waiting for it (bounded).
+    public var isHangupWritten: Bool { (endEpoch ?? 0) > 0 }
+
+    public init(rowID: ViciDialRowID, uniqueid: String, leadID: Int64) {
+        self.rowID = rowID
+        self.uniqueid = uniqueid
+        self.leadID = leadID
+    }
+}
+
+/// The lead (`vicidial_list`) fields a CRM matches and displays.
+public struct ViciDialLead: Sendable, Hashable, Codable {
+    public var leadID: Int64
+    public var listID: Int64?
+    /// The lead's status: the last disposition (ViciDial writes it with the log row's).
+    public var status: String?
+    public var user: String?
+    public var vendorLeadCode: String?
+    public var sourceID: String?
+    public var phoneCode: String?
+    public var phoneNumber: String?
+    public var title: String?
+    public var firstName: String?
+    public var middleInitial: String?
+    public var lastName: String?
+    public var address1: String?
+    public var address2: String?
+    public var address3: String?
+    public var city: String?
+    public var state: String?
+    public var province: String?
+    public var postalCode: String?
+    public var countryCode: String?
+    public var altPhone: String?
+    public var email: String?
+    public var comments: String?
+    public var owner: String?
+    public var calledCount: Int64?
+
+    public init(leadID: Int64) {
+        self.leadID = leadID
+    }
+}
+
+/// The call's recording (`recording_log`), joined through `vicidial_id`.
+public struct ViciDialRecording: Sendable, Hashable, Codable {
+    public var recordingID: Int64
+    public var filename: String?
+    /// A file path at first; ViciDial's archiving cron later rewrites it to an HTTP URL.
+    public var location: String?
+    public var lengthInSeconds: Int64?
+    public var startEpoch: Int64?
+    /// `start_time` / `end_time` as ViciDial writes them: `YYYY-MM-DD HH:MM:SS` in the database
+    /// server's local time.
+    public var startTime: String?
+    public var endTime: String?
+    public var leadID: Int64?
+    /// The agent who was recorded.
+    public var user: String?
+    /// `vicidial_id`: the outbound call's `vicidial_log.uniqueid`, or the inbound call's
+    /// `vicidial_closer_log.closecallid`.
+    public var vicidialID: String?
+
+    public init(recordingID: Int64) {
+        self.recordingID = recordingID
+    }
+}
+
+extension ViciDialRecording {
+    /// The `recording_log` columns ``init(row:)`` reads, prefixed with `table.` when given.
+    static func columns(table: String? = nil) -> String {
+        let prefix = table.map { $0 + "." } ?? ""
+        return ["recording_id", "vicidial_id", "filename", "location", "length_in_sec", "start_epoch", "start_time", "end_time", "lead_id", "user"]
+            .map { prefix + $0 }.joined(separator: ", ")
+    }
+
+    /// A row selected with ``columns(table:)``; nil without a recording id.
+    init?(row: MariaDBRow) throws {
+        guard let id = try row.int("recording_id") else { return nil }
+        self.init(recordingID: id)
+        vicidialID = try row.string("vicidial_id")
+        filename = try row.string("filename")
+        location = try row.string("location")
+        lengthInSeconds = try row.int("length_in_sec")
+        startEpoch = try row.int("start_epoch")
+        startTime = try row.string("start_time")
+        endTime = try row.string("end_time")
+        leadID = try row.int("lead_id")
+        user = try row.string("user")
+    }
+}

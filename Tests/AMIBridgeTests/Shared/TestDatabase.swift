@@ -1,1 +1,0 @@
-../../EventMapperTests/TestDatabase.swift

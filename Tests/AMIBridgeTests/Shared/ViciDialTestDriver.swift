@@ -1,1 +1,0 @@
-../../EventMapperTests/ViciDial/ViciDialTestDriver.swift
