@@ -65,8 +65,8 @@ public final class CallStormServer: Sendable {
     /// Streams `plan` to every logged-in client and returns when all of it has been handed to
     /// their sockets (or dropped for clients that left).
     ///
-    /// - Parameter chunkBytes: how much is written at once when the stream runs ahead of its
-    ///   rate (or has none); a paced stream writes what is due every millisecond.
+    /// - Parameter chunkBytes: the most written at once when the stream has no rate or is behind
+    ///   it; a paced stream on time writes each slot when it is due.
     public func stream(_ plan: CallStormPlan, chunkBytes: Int = 256 * 1024, chunksInFlight: Int = 4) async throws -> CallStormRun {
         let segments = source.segmentCount
         let totalSlots = plan.slotCount(segments: segments)
