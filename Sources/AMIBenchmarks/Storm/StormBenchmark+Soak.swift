@@ -44,13 +44,16 @@ extension Benchmarks {
         let first = Double(rss.first ?? 0) / 1e6
         let last = Double(rss.last ?? 0) / 1e6
         let maximum = Double(rss.max() ?? 0) / 1e6
-        print("soak: \(grouped(calls)) calls sent (\(grouped(run.events)) events), call_complete received once each for \(grouped(completeness.callCompleteOnce)), "
+        let streamSeconds = seconds(run.startedAt, run.finishedAt)
+        print("soak: \(grouped(calls)) calls sent (\(grouped(run.events)) events in " + String(format: "%.0f", streamSeconds) + " s"
+            + (run.eventsWithoutClient > 0 ? ", \(grouped(run.eventsWithoutClient)) more due while the daemon was not logged in" : "") + "), call_complete received once each for \(grouped(completeness.callCompleteOnce)), "
             + "duplicates \(snapshot.duplicateDeliveries), re-emitted \(snapshot.reemitted), missing \(grouped(missing)) call_complete (\(grouped(completeness.missingWebhooks)) webhooks); "
             + String(format: "RSS first %.1f MB, last %.1f MB, max %.1f MB", first, last, maximum)
             + (complete ? "" : " (INCOMPLETE: stopped waiting)") + (log.bufferFull > 0 ? "; \(log.bufferFull) 'event buffer full' log lines" : ""))
         if options.json {
             print(jsonLine([
                 "calls": calls, "calls_per_second": options.rate, "seconds": options.seconds, "events_written": run.events,
+                "stream_seconds": streamSeconds, "events_without_client": run.eventsWithoutClient,
                 "call_complete_once": completeness.callCompleteOnce, "duplicates": snapshot.duplicateDeliveries,
                 "reemitted": snapshot.reemitted, "missing_call_complete": missing, "missing_webhooks": completeness.missingWebhooks,
                 "rss_mb": rss.map { Double($0) / 1e6 }, "rss_first_mb": first, "rss_last_mb": last, "rss_max_mb": maximum,

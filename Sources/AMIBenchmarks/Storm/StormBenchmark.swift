@@ -62,6 +62,7 @@ extension Benchmarks {
         let droppedBefore = rig.daemon.log.droppedTotal
         let eventsBefore = before?.total("amibridge_ami_events_total") ?? 0
         let plan = CallStormPlan.burst(calls: calls, source: rig.source)
+        let cpuBefore = (daemon: rig.daemon.cpuSeconds() ?? 0, bench: processCPUSeconds() ?? 0)
         let run = try await rig.server.stream(plan)
 
         // Read by the daemon: its counter, scraped until it has every event or stops moving.
@@ -80,6 +81,7 @@ extension Benchmarks {
             try? await Task.sleep(for: .milliseconds(20))
         }
         let complete = await rig.waitForWebhooks(0..<calls)
+        let cpu = (daemon: (rig.daemon.cpuSeconds() ?? 0) - cpuBefore.daemon, bench: (processCPUSeconds() ?? 0) - cpuBefore.bench)
         let after = await rig.metrics()
         let tally = rig.receiver.tally
         let snapshot = tally.snapshot
@@ -111,10 +113,11 @@ extension Benchmarks {
         let finished = complete
             ? "every call_complete in " + String(format: "%.2f", endToEnd) + " s = \(grouped(Int(Double(calls) / max(endToEnd, 1e-9)))) calls/s end to end"
             : "INCOMPLETE: \(grouped(tally.completedCount(0..<calls))) of \(grouped(calls)) call_complete after waiting"
-        let line = "storm burst: \(written); \(read); \(dropText); \(received); \(finished)"
+        let cpuText = String(format: "CPU during the phase: daemon %.1f s, this benchmark (generator + receiver) %.1f s", cpu.daemon, cpu.bench)
+        let line = "storm burst: \(written); \(read); \(dropText); \(received); \(finished); \(cpuText)"
         let json: [String: Any] = [
             "calls": calls, "events_written": run.events, "bytes_written": run.bytes, "write_seconds": sendSeconds,
-            "events_without_client": run.eventsWithoutClient,
+            "events_without_client": run.eventsWithoutClient, "daemon_cpu_seconds": cpu.daemon, "bench_cpu_seconds": cpu.bench,
             "events_per_second_written": Double(run.events) / max(sendSeconds, 1e-9),
             "events_read_by_daemon": Int(accepted), "events_per_second_read": accepted / max(acceptSeconds, 1e-9),
             "events_unread": unread, "events_dropped_logged": droppedLogged, "event_buffer_full_lines": bufferFull, "ami_reconnects": Int(reconnects), "disconnects": disconnects,

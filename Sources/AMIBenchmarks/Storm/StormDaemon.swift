@@ -145,6 +145,9 @@ final class StormDaemon: Sendable {
         return line.split(separator: " ").compactMap { Int($0) }.first.map { $0 * 1024 }
     }
 
+    /// CPU time (user + system) the daemon has used so far, in seconds.
+    func cpuSeconds() -> Double? { processCPUSeconds("/proc/\(pid)/stat") }
+
     /// SIGTERM, then SIGKILL if it has not exited within `grace`; removes its directory.
     func stop(grace: Duration = .seconds(10)) async {
         if process.isRunning {
@@ -161,6 +164,15 @@ final class StormDaemon: Sendable {
     func killNow() {
         if process.isRunning { kill(pid, SIGKILL) }
     }
+}
+
+/// User + system CPU seconds of a process, from its /proc/PID/stat (fields 14 and 15, in clock ticks).
+func processCPUSeconds(_ statPath: String = "/proc/self/stat") -> Double? {
+    guard let stat = try? String(contentsOfFile: statPath, encoding: .utf8), let close = stat.lastIndex(of: ")") else { return nil }
+    // Fields after the command name, which may hold spaces: state is field 3, utime 14, stime 15.
+    let fields = stat[stat.index(after: close)...].split(separator: " ")
+    guard fields.count > 12, let user = Double(fields[11]), let system = Double(fields[12]) else { return nil }
+    return (user + system) / Double(sysconf(Int32(_SC_CLK_TCK)))
 }
 
 /// Prometheus text from the daemon's `/metrics`, read over loopback with the bridge's own libcurl client.
