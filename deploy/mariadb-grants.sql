@@ -4,7 +4,7 @@
 -- then set the password (and put the same value in /etc/amibridge/amibridge.env as
 -- VICIDIAL_DB_PASSWORD):
 --   mariadb -e "ALTER USER 'amibridge'@'localhost' IDENTIFIED BY '...'"
--- The list of tables is ViciDialRepository.tablesRead (Sources/EventMapper/ViciDial); a test
+-- The list of tables is ViciDialRepository.tablesRead (Sources/ViciDial); a test
 -- checks that this file grants exactly those. `amibridge check` probes each one.
 -- Over TCP from another host, create 'amibridge'@'<bridge-ip>' instead and grant the same.
 

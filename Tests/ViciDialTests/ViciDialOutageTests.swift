@@ -11,7 +11,7 @@ final class PrivateMariaDB {
     let directory: String
     private(set) var exports: [String: String] = [:]
     private static let script = URL(fileURLWithPath: #filePath)
-        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("scripts/mariadb.sh").path
 
     init() throws {

@@ -46,7 +46,7 @@ struct ClickToCallRequest: Sendable, Hashable {
     }
 
     /// The variable that carries the click-to-call id on the call's channels; a request may not set it.
-    static let reservedVariables: Set<String> = ["CRM_CALL_ID"]
+    static let reservedVariables: Set<String> = [ClickToCallStage.callIDVariable]
 
     /// Checks every field; the error names the first bad one.
     init(_ body: ClickToCallRequestBody) throws(APIError) {

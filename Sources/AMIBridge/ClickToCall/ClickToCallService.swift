@@ -39,7 +39,7 @@ struct ClickToCallService: Sendable {
     var now: @Sendable () -> Date = { Date() }
 
     /// The channel variable the tracker reads the call id from.
-    static let callIDVariable = "CRM_CALL_ID"
+    static let callIDVariable = ClickToCallStage.callIDVariable
 
     /// Places the call, or answers with the call an identical earlier request (same
     /// `Idempotency-Key` from the same API key) placed. `created` is false for the latter.

@@ -39,3 +39,9 @@ public enum ClickToCallStage: String, Sendable, Hashable, Codable, CaseIterable 
     /// Completed and failed are final: nothing moves a call out of them.
     public var isFinal: Bool { self == .completed || self == .failed }
 }
+
+extension ClickToCallStage {
+    /// The channel variable that carries a click-to-call's id from the Originate to every channel
+    /// of its call: the bridge sets it, the tracker reads it, and a request may not set it itself.
+    public static let callIDVariable = "CRM_CALL_ID"
+}
