@@ -96,7 +96,8 @@ struct BridgeDaemon {
             }
         }
 
-        let updates = StageQueue<CallUpdate>(capacity: 100_000)
+        // Bounded in calls, not bytes: a CallRecord with its legs is a few hundred bytes to a few KB.
+        let updates = StageQueue<CallUpdate>(capacity: 10_000)
         let hangups = StageQueue<ClickToCallRegistry.DeferredHangup>(capacity: 10_000)
         let emit = EmitStage(
             updates: updates, outbox: pipelineOutbox, join: join, clickToCall: clickToCallRegistry, hangups: hangups,

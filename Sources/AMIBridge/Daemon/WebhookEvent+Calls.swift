@@ -125,12 +125,7 @@ extension WebhookEvent {
     }
 
     /// `YYYY-MM-DD HH:MM:SS` in the server's time zone, as ViciDial writes `call_date`.
-    static func calldate(_ epoch: Double) -> String {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.dateFormat = "yyyy-MM-dd HH:mm:ss"
-        return formatter.string(from: Date(timeIntervalSince1970: epoch))
-    }
+    static func calldate(_ epoch: Double) -> String { CalendarText.dateTime(epoch) }
 }
 
 extension CallRecord {

@@ -84,15 +84,7 @@ extension WebhookEvent {
     }
 
     /// `2026-01-15T14:32:00Z`: UTC, whole seconds, as the SPEC shows.
-    static func iso8601(_ date: Date) -> String {
-        var time = time_t(date.timeIntervalSince1970.rounded(.down))
-        var parts = tm()
-        gmtime_r(&time, &parts)
-        return String(
-            format: "%04d-%02d-%02dT%02d:%02d:%02dZ",
-            parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday, parts.tm_hour, parts.tm_min, parts.tm_sec
-        )
-    }
+    static func iso8601(_ date: Date) -> String { CalendarText.iso8601(date) }
 }
 
 /// JSON string escaping (RFC 8259): quotes, backslash and control characters; everything else as UTF-8.
