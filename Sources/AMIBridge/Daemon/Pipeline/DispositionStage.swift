@@ -29,18 +29,11 @@ struct DispositionStage: Service {
     /// After a restart: every call that was waiting for its disposition is watched again.
     func resumeHeldCalls(_ held: [HeldCall]) async -> Int {
         let now = clock.epochSeconds
-        var resumed = 0
+        let calls = held.decoded(as: EnrichedCall.self, logger: logger)
         var outcomes: [DispositionQueue.Outcome] = []
-        for entry in held {
-            guard let call = entry.decoded(as: EnrichedCall.self) else {
-                logger.error("a held call could not be read back; it stays in the state directory", metadata: ["call": "\(entry.callKey)"])
-                continue
-            }
-            outcomes += await watcher.resume(call, deadline: entry.deadline, at: now)
-            resumed += 1
-        }
+        for (call, deadline) in calls { outcomes += await watcher.resume(call, deadline: deadline, at: now) }
         await leave(outcomes)
-        return resumed
+        return calls.count
     }
 
     func run() async throws {

@@ -1,6 +1,7 @@
 import CRMSink
 import EventMapper
 import Foundation
+import Logging
 import ViciDial
 
 /// The two waits a call can be held in, and how each stores its call: the completed call for
@@ -40,4 +41,18 @@ extension HeldCall {
 extension HeldCall.ID {
     static func rowWaitEnded(_ call: CallRecord) -> HeldCall.ID { HeldCall.ID(kind: .viciDialRow, callKey: call.key) }
     static func dispositionWaitEnded(_ call: CallRecord) -> HeldCall.ID { HeldCall.ID(kind: .disposition, callKey: call.key) }
+}
+
+extension Array where Element == HeldCall {
+    /// The stored calls with their deadlines; one that cannot be read back is logged and left on
+    /// disk (it is not lost, and the next start tries again).
+    func decoded<Call: Decodable>(as type: Call.Type, logger: Logger) -> [(call: Call, deadline: Double)] {
+        compactMap { entry in
+            guard let call = entry.decoded(as: type) else {
+                logger.error("a held call could not be read back; it stays in the state directory", metadata: ["call": "\(entry.callKey)"])
+                return nil
+            }
+            return (call, entry.deadline)
+        }
+    }
 }

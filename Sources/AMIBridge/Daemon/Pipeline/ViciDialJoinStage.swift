@@ -33,18 +33,11 @@ struct ViciDialJoinStage: Service {
     /// After a restart: every call that was waiting for its row waits again until its deadline.
     func resumeHeldCalls(_ held: [HeldCall]) async -> Int {
         let now = clock.epochSeconds
-        var resumed = 0
+        let calls = held.decoded(as: CallRecord.self, logger: logger)
         var departed: [CallEnricher.Result] = []
-        for entry in held {
-            guard let call = entry.decoded(as: CallRecord.self) else {
-                logger.error("a held call could not be read back; it stays in the state directory", metadata: ["call": "\(entry.callKey)"])
-                continue
-            }
-            departed += await enricher.resume(call, deadline: entry.deadline, at: now)
-            resumed += 1
-        }
+        for (call, deadline) in calls { departed += await enricher.resume(call, deadline: deadline, at: now) }
         await leave(departed)
-        return resumed
+        return calls.count
     }
 
     func run() async throws {
