@@ -1,4 +1,7 @@
 import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import ServiceLifecycle
 import Synchronization
@@ -130,35 +133,42 @@ public final class WebhookDispatcher: Service, Sendable {
     // MARK: Coordinator thread
 
     private func coordinate() {
-        // Enough claimed that a worker finishing one request finds the next one waiting, and
-        // claims come in batches (one transaction each).
-        let capacity = self.configuration.workers * 4
+        // Enough claimed that workers never wait for the outbox, and outcomes and claims go in
+        // batches: one transaction records what finished and claims as much again.
+        let workers = self.configuration.workers
+        let capacity = workers * 16
+        let policy = DispatcherCore.BatchPolicy(capacity: capacity, batch: max(1, capacity / 4), lowWater: workers)
         var lastClaimWasFull = false
         while true {
-            let step = self.core.awaitWork(
-                capacity: capacity,
-                claimAgain: lastClaimWasFull,
-                nextDue: { self.nextWakeUp() }
-            )
-            do {
-                try self.outbox.record(step.outcomes)
-            } catch {
-                // The rows stay in flight; the next start sends them again (same event_id).
-                self.logger.error("cannot record delivery outcomes", metadata: ["error": "\(error)", "count": "\(step.outcomes.count)"])
+            let step = self.core.awaitWork(policy, claimAgain: lastClaimWasFull, nextDue: { self.nextWakeUp() })
+            guard !step.finished, step.freeSlots > 0 else {
+                self.record(step.outcomes)
+                lastClaimWasFull = false
+                if step.finished { break }
+                continue
             }
-            if step.finished { break }
-            guard step.freeSlots > 0 else { lastClaimWasFull = false; continue }
             do {
-                let claimed = try self.outbox.claim(limit: step.freeSlots)
+                let claimed = try self.outbox.recordAndClaim(step.outcomes, limit: step.freeSlots)
                 lastClaimWasFull = claimed.count == step.freeSlots
                 self.core.dispatch(claimed)
             } catch {
+                // Nothing of that transaction stayed: record the outcomes on their own.
                 lastClaimWasFull = false
                 self.logger.error("cannot read the outbox", metadata: ["error": "\(error)"])
+                self.record(step.outcomes)
                 self.core.pause(self.configuration.pollInterval)
             }
         }
         self.core.stopWorkers()
+    }
+
+    private func record(_ outcomes: [OutboxOutcome]) {
+        do {
+            try self.outbox.record(outcomes)
+        } catch {
+            // The rows stay in flight; the next start sends them again (same event_id).
+            self.logger.error("cannot record delivery outcomes", metadata: ["error": "\(error)", "count": "\(outcomes.count)"])
+        }
     }
 
     private func nextWakeUp() -> Date {
@@ -169,38 +179,64 @@ public final class WebhookDispatcher: Service, Sendable {
 
     // MARK: Worker threads
 
-    private func work() {
-        let client = Result { () throws(CurlError) in try CurlHTTPClient() }
-        while let delivery = self.core.nextJob() {
-            let outcome = self.attempt(delivery, client: client)
-            self.core.finish(outcome)
+    /// What one delivery thread keeps between requests: its libcurl handle (open connections),
+    /// each endpoint's keyed HMAC and metric handles.
+    private struct WorkerState {
+        let client: Result<CurlHTTPClient, CurlError>
+        var signers: [String: WebhookSignature.Signer] = [:]
+        var metrics = AttemptMetricsCache()
+
+        /// The endpoint's signer for its current secret (a reload may change it).
+        mutating func signer(for endpoint: WebhookEndpoint.Configuration) -> WebhookSignature.Signer? {
+            guard let secret = endpoint.secret else { return nil }
+            if let signer = self.signers[endpoint.name], signer.secret == secret { return signer }
+            let signer = WebhookSignature.Signer(secret: secret)
+            self.signers[endpoint.name] = signer
+            return signer
         }
     }
 
-    private func attempt(_ delivery: OutboxDelivery, client: Result<CurlHTTPClient, CurlError>) -> OutboxOutcome {
+    private func work() {
+        var state = WorkerState(client: Result { () throws(CurlError) in try CurlHTTPClient() })
+        var next = self.core.nextJob(after: nil)
+        while let delivery = next {
+            next = self.core.nextJob(after: self.attempt(delivery, state: &state))
+        }
+    }
+
+    /// The attempt's log fields, built only when a line is logged (a delivered one is logged at
+    /// debug level, usually off).
+    private static func metadata(_ delivery: OutboxDelivery, status: Int? = nil, latency: Duration? = nil) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
             "endpoint": "\(delivery.endpoint)", "event": "\(delivery.event)",
             "event_id": "\(delivery.eventID.uuidString.lowercased())", "attempt": "\(delivery.attempts)",
         ]
+        if let status { metadata["status"] = "\(status)" }
+        if let latency { metadata["latency_ms"] = "\(Self.milliseconds(latency))" }
+        return metadata
+    }
+
+    private func attempt(_ delivery: OutboxDelivery, state: inout WorkerState) -> OutboxOutcome {
+        let metrics = state.metrics(delivery.endpoint)
         guard let endpoint = self.endpoints.withLock({ $0[delivery.endpoint] }) else {
-            self.logger.error("dead letter: endpoint no longer configured", metadata: metadata)
+            self.logger.error("dead letter: endpoint no longer configured", metadata: Self.metadata(delivery))
             self.counters.withLock { $0.deadLettered += 1 }
-            Self.recordAttempt(delivery, result: .dead, requestDuration: nil)
+            metrics.record(delivery, result: .dead, requestDuration: nil)
             return .dead(id: delivery.id, status: nil, error: "endpoint \(delivery.endpoint) is not configured")
         }
         let now = Date()
-        let request = WebhookRequest.make(delivery, endpoint: endpoint, timestamp: Int(now.timeIntervalSince1970))
+        let request = WebhookRequest.make(
+            delivery, endpoint: endpoint, timestamp: Int(now.timeIntervalSince1970), signer: state.signer(for: endpoint)
+        )
         let result: DeliveryAttemptResult
         let started = ContinuousClock.now
         do {
-            let response = try client.get().perform(request)
+            let response = try state.client.get().perform(request)
             result = .response(status: response.status, retryAfter: response.header("Retry-After"))
-            metadata["status"] = "\(response.status)"
         } catch {
             result = .transportError(error)
         }
         let requestDuration = ContinuousClock.now - started
-        metadata["latency_ms"] = "\(Self.milliseconds(requestDuration))"
         // Retry-After and the backoff count from the answer, not from when the request left: a
         // slow receiver must not eat into the wait it asked for.
         let answeredAt = Date()
@@ -216,19 +252,21 @@ public final class WebhookDispatcher: Service, Sendable {
         switch decision {
         case .delivered:
             self.counters.withLock { $0.attempts += 1; $0.delivered += 1 }
-            Self.recordAttempt(delivery, result: .delivered, requestDuration: requestDuration, now: answeredAt)
-            self.logger.debug("delivered", metadata: metadata)
+            metrics.record(delivery, result: .delivered, requestDuration: requestDuration, now: answeredAt)
+            self.logger.debug("delivered", metadata: Self.metadata(delivery, status: status, latency: requestDuration))
             return .delivered(id: delivery.id)
         case .retry(let delay, let reason):
             self.counters.withLock { $0.attempts += 1; $0.retried += 1 }
-            Self.recordAttempt(delivery, result: .retry, requestDuration: requestDuration)
+            metrics.record(delivery, result: .retry, requestDuration: requestDuration)
+            var metadata = Self.metadata(delivery, status: status, latency: requestDuration)
             metadata["error"] = "\(reason)"
             metadata["retry_in_ms"] = "\(Self.milliseconds(delay))"
             self.logger.warning("delivery failed; will retry", metadata: metadata)
             return .retry(id: delivery.id, at: answeredAt.addingTimeInterval(Self.seconds(delay)), status: status, error: reason)
         case .dead(let reason):
             self.counters.withLock { $0.attempts += 1; $0.deadLettered += 1 }
-            Self.recordAttempt(delivery, result: .dead, requestDuration: requestDuration)
+            metrics.record(delivery, result: .dead, requestDuration: requestDuration)
+            var metadata = Self.metadata(delivery, status: status, latency: requestDuration)
             metadata["error"] = "\(reason)"
             self.logger.error("dead letter: delivery given up", metadata: metadata)
             return .dead(id: delivery.id, status: status, error: reason)
@@ -244,7 +282,9 @@ public final class WebhookDispatcher: Service, Sendable {
     }
 }
 
-/// The state the coordinator and the workers share, behind one condition variable.
+/// The state the coordinator and the workers share, behind one lock, with a condition variable
+/// each: a finished request wakes the coordinator only when it has a batch to write (or the
+/// workers are running dry), and new jobs wake only as many workers as there are jobs.
 private final class DispatcherCore: @unchecked Sendable {
     struct Step {
         var outcomes: [OutboxOutcome]
@@ -253,91 +293,179 @@ private final class DispatcherCore: @unchecked Sendable {
         var finished: Bool
     }
 
-    private let condition = NSCondition()
-    // Everything below is guarded by `condition`.
+    /// When the coordinator goes to the outbox.
+    struct BatchPolicy {
+        /// Most deliveries claimed and not yet recorded.
+        var capacity: Int
+        /// Outcomes worth a transaction even while the workers are busy.
+        var batch: Int
+        /// Fewer queued jobs than this and the workers may soon wait: record and claim now.
+        var lowWater: Int
+    }
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let coordinatorCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let workerCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    // Everything below is guarded by `mutex`.
     private var jobs: [OutboxDelivery] = []
+    private var nextJobIndex = 0
     private var outcomes: [OutboxOutcome] = []
     /// Claimed and not yet handed back as an outcome.
     private var inFlight = 0
     private var woken = false
     private var stopping = false
     private var workersStop = false
+    /// What the coordinator waits for, while it waits (nil otherwise).
+    private var waitingPolicy: BatchPolicy?
+    private var waitingClaimAgain = false
+
+    init() {
+        pthread_mutex_init(self.mutex, nil)
+        pthread_cond_init(self.coordinatorCondition, nil)
+        pthread_cond_init(self.workerCondition, nil)
+    }
+
+    deinit {
+        pthread_cond_destroy(self.workerCondition)
+        pthread_cond_destroy(self.coordinatorCondition)
+        pthread_mutex_destroy(self.mutex)
+        self.workerCondition.deallocate()
+        self.coordinatorCondition.deallocate()
+        self.mutex.deallocate()
+    }
+
+    private func locked<T>(_ body: () throws -> T) rethrows -> T {
+        pthread_mutex_lock(self.mutex)
+        defer { pthread_mutex_unlock(self.mutex) }
+        return try body()
+    }
+
+    private var queuedJobs: Int { self.jobs.count - self.nextJobIndex }
+
+    /// Whether a waiting coordinator has something to do. Called under the lock.
+    private func coordinatorIsDue(_ policy: BatchPolicy, claimAgain: Bool) -> Bool {
+        if self.stopping || self.outcomes.count >= policy.batch { return true }
+        guard self.queuedJobs < policy.lowWater else { return false }
+        return !self.outcomes.isEmpty || ((self.woken || claimAgain) && self.inFlight < policy.capacity)
+    }
+
+    /// Wakes the coordinator if it waits and now has something to do. Called under the lock.
+    private func signalCoordinatorIfDue() {
+        if let policy = self.waitingPolicy, self.coordinatorIsDue(policy, claimAgain: self.waitingClaimAgain) {
+            pthread_cond_signal(self.coordinatorCondition)
+        }
+    }
 
     func wake() {
-        self.condition.lock()
-        self.woken = true
-        self.condition.broadcast()
-        self.condition.unlock()
+        self.locked {
+            self.woken = true
+            self.signalCoordinatorIfDue()
+        }
     }
 
     func stop() {
-        self.condition.lock()
-        self.stopping = true
-        self.condition.broadcast()
-        self.condition.unlock()
+        self.locked {
+            self.stopping = true
+            pthread_cond_signal(self.coordinatorCondition)
+        }
     }
 
     func pause(_ duration: Duration) {
-        self.condition.lock()
-        _ = self.condition.wait(until: Date().addingTimeInterval(WebhookDispatcher.seconds(duration)))
-        self.condition.unlock()
+        self.locked {
+            var deadline = Self.deadline(Date().addingTimeInterval(WebhookDispatcher.seconds(duration)))
+            _ = pthread_cond_timedwait(self.coordinatorCondition, self.mutex, &deadline)
+        }
     }
 
-    /// Waits until there is something to do: outcomes to record, free slots and (after a full
-    /// claim, a wake-up, or the next due time) possibly due rows, or the end.
-    func awaitWork(capacity: Int, claimAgain: Bool, nextDue: () -> Date) -> Step {
-        self.condition.lock()
-        defer { self.condition.unlock() }
-        if self.stopping {
-            // Claimed but never started: back to pending. They leave `inFlight` below, with the
-            // other outcomes (counting them here too once made shutdown spin forever under load).
-            self.outcomes += self.jobs.map { .released(id: $0.id) }
-            self.jobs.removeAll()
-            while self.outcomes.isEmpty && self.inFlight > 0 { self.condition.wait() }
-        } else if self.outcomes.isEmpty && !self.woken && !(claimAgain && self.inFlight < capacity) {
-            // Reading the next due time under the lock is fine: only this thread touches the outbox.
-            let deadline = nextDue()
-            while self.outcomes.isEmpty && !self.woken && !self.stopping {
-                if !self.condition.wait(until: deadline) { break }
+    /// Waits until there is something to do: a batch of outcomes to record, or workers running
+    /// dry with outcomes to record or (after a full claim, a wake-up, or the next due time)
+    /// possibly due rows to claim, or the end.
+    func awaitWork(_ policy: BatchPolicy, claimAgain: Bool, nextDue: () -> Date) -> Step {
+        self.locked {
+            if self.stopping {
+                // Claimed but never started: back to pending. They leave `inFlight` below, with the
+                // other outcomes (counting them here too once made shutdown spin forever under load).
+                self.outcomes += self.jobs[self.nextJobIndex...].map { .released(id: $0.id) }
+                self.jobs.removeAll()
+                self.nextJobIndex = 0
+                while self.outcomes.isEmpty && self.inFlight > 0 { pthread_cond_wait(self.coordinatorCondition, self.mutex) }
+            } else if !self.coordinatorIsDue(policy, claimAgain: claimAgain) {
+                // Reading the next due time under the lock is fine: only this thread touches the outbox.
+                var deadline = Self.deadline(nextDue())
+                self.waitingPolicy = policy
+                self.waitingClaimAgain = claimAgain
+                while !self.coordinatorIsDue(policy, claimAgain: claimAgain) {
+                    if pthread_cond_timedwait(self.coordinatorCondition, self.mutex, &deadline) == ETIMEDOUT { break }
+                }
+                self.waitingPolicy = nil
             }
+            self.woken = false
+            let outcomes = self.outcomes
+            self.outcomes.removeAll(keepingCapacity: true)
+            self.inFlight -= outcomes.count
+            let finished = self.stopping && self.inFlight == 0
+            return Step(outcomes: outcomes, freeSlots: self.stopping ? 0 : policy.capacity - self.inFlight, finished: finished)
         }
-        self.woken = false
-        let outcomes = self.outcomes
-        self.outcomes.removeAll(keepingCapacity: true)
-        self.inFlight -= outcomes.count
-        let finished = self.stopping && self.inFlight == 0
-        return Step(outcomes: outcomes, freeSlots: self.stopping ? 0 : capacity - self.inFlight, finished: finished)
     }
 
     func dispatch(_ deliveries: [OutboxDelivery]) {
         guard !deliveries.isEmpty else { return }
-        self.condition.lock()
-        self.jobs += deliveries
-        self.inFlight += deliveries.count
-        self.condition.broadcast()
-        self.condition.unlock()
+        self.locked {
+            if self.nextJobIndex > 0 {
+                self.jobs.removeFirst(self.nextJobIndex)
+                self.nextJobIndex = 0
+            }
+            self.jobs += deliveries
+            self.inFlight += deliveries.count
+            if deliveries.count == 1 {
+                pthread_cond_signal(self.workerCondition)
+            } else {
+                pthread_cond_broadcast(self.workerCondition)
+            }
+        }
     }
 
-    /// A worker's next delivery; nil when the dispatcher stops.
-    func nextJob() -> OutboxDelivery? {
-        self.condition.lock()
-        defer { self.condition.unlock() }
-        while self.jobs.isEmpty && !self.workersStop { self.condition.wait() }
-        guard !self.workersStop, !self.jobs.isEmpty else { return nil }
-        return self.jobs.removeFirst()
-    }
-
-    func finish(_ outcome: OutboxOutcome) {
-        self.condition.lock()
-        self.outcomes.append(outcome)
-        self.condition.broadcast()
-        self.condition.unlock()
+    /// Hands in a worker's outcome (if any) and returns its next delivery; nil when the
+    /// dispatcher stops.
+    func nextJob(after outcome: OutboxOutcome?) -> OutboxDelivery? {
+        self.locked {
+            if let outcome {
+                self.outcomes.append(outcome)
+                if self.stopping {
+                    pthread_cond_signal(self.coordinatorCondition)
+                } else {
+                    self.signalCoordinatorIfDue()
+                }
+            }
+            while self.queuedJobs == 0 && !self.workersStop {
+                // Workers running dry is the coordinator's cue.
+                self.signalCoordinatorIfDue()
+                pthread_cond_wait(self.workerCondition, self.mutex)
+            }
+            guard !self.workersStop, self.queuedJobs > 0 else { return nil }
+            let job = self.jobs[self.nextJobIndex]
+            self.nextJobIndex += 1
+            if self.nextJobIndex == self.jobs.count {
+                self.jobs.removeAll(keepingCapacity: true)
+                self.nextJobIndex = 0
+            }
+            // The queue getting short is the coordinator's cue too.
+            self.signalCoordinatorIfDue()
+            return job
+        }
     }
 
     func stopWorkers() {
-        self.condition.lock()
-        self.workersStop = true
-        self.condition.broadcast()
-        self.condition.unlock()
+        self.locked {
+            self.workersStop = true
+            pthread_cond_broadcast(self.workerCondition)
+        }
+    }
+
+    /// `date` as pthread_cond_timedwait's absolute CLOCK_REALTIME deadline.
+    private static func deadline(_ date: Date) -> timespec {
+        let seconds = max(0, date.timeIntervalSince1970)
+        let whole = seconds.rounded(.down)
+        return timespec(tv_sec: Int(whole), tv_nsec: min(999_999_999, Int((seconds - whole) * 1e9)))
     }
 }

@@ -5,8 +5,13 @@ import Foundation
 enum WebhookRequest {
     static let userAgent = "amibridge/1"
 
-    /// - Parameter timestamp: Unix seconds of this attempt (what the signature covers).
-    static func make(_ delivery: OutboxDelivery, endpoint: WebhookEndpoint.Configuration, timestamp: Int) -> CurlHTTPRequest {
+    /// - Parameters:
+    ///   - timestamp: Unix seconds of this attempt (what the signature covers).
+    ///   - signer: the endpoint's keyed HMAC, if the caller keeps one; used only when its secret
+    ///     is the endpoint's current one (a reload may have changed it).
+    static func make(
+        _ delivery: OutboxDelivery, endpoint: WebhookEndpoint.Configuration, timestamp: Int, signer: WebhookSignature.Signer? = nil
+    ) -> CurlHTTPRequest {
         var headers: [(name: String, value: String)] = [
             ("User-Agent", userAgent),
             (WebhookSignature.eventHeader, delivery.event),
@@ -23,7 +28,8 @@ enum WebhookRequest {
             url = endpoint.url
             headers.insert(("Content-Type", "application/json"), at: 0)
             if let secret = endpoint.secret {
-                headers.append((WebhookSignature.signatureHeader, WebhookSignature.signature(secret: secret, timestamp: timestamp, body: delivery.body)))
+                let signer = signer?.secret == secret ? signer! : WebhookSignature.Signer(secret: secret)
+                headers.append((WebhookSignature.signatureHeader, signer.signature(timestamp: timestamp, body: delivery.body)))
             }
         }
         return CurlHTTPRequest(

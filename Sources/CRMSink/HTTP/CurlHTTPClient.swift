@@ -108,7 +108,7 @@ public final class CurlHTTPClient {
                 amib_curl_easy_setopt_long(self.handle, CURLOPT_POSTREDIR, 7), // CURL_REDIR_POST_ALL, a macro expression
             ]
         }
-        let sendsBody = !body.isEmpty || ["POST", "PUT", "PATCH"].contains(request.method)
+        let sendsBody = !body.isEmpty || request.method == "POST" || request.method == "PUT" || request.method == "PATCH"
         switch (request.method, sendsBody) {
         case ("GET", false):
             statuses.append(amib_curl_easy_setopt_long(self.handle, CURLOPT_HTTPGET, 1))
@@ -141,26 +141,58 @@ public final class CurlHTTPClient {
     /// otherwise wait up to a second for `100 Continue` before bodies over 1 KiB) and
     /// `Content-Type:` (libcurl would otherwise label every body as a form).
     private static func headerLines(for request: CurlHTTPRequest) -> [String] {
-        var lines = request.headers.map { "\($0.name): \($0.value)" }
-        let names = Set(request.headers.map { $0.name.lowercased() })
-        if !names.contains("expect") { lines.append("Expect:") }
-        if !names.contains("content-type") { lines.append("Content-Type:") }
+        var lines: [String] = []
+        lines.reserveCapacity(request.headers.count + 2)
+        var hasExpect = false
+        var hasContentType = false
+        for (name, value) in request.headers {
+            lines.append(name + ": " + value)
+            hasExpect = hasExpect || Self.equalsIgnoringCase(name, "expect")
+            hasContentType = hasContentType || Self.equalsIgnoringCase(name, "content-type")
+        }
+        if !hasExpect { lines.append("Expect:") }
+        if !hasContentType { lines.append("Content-Type:") }
         return lines
     }
 
+    /// ASCII case-insensitive comparison with a lowercase name, without allocating lowercased
+    /// copies on every request.
+    private static func equalsIgnoringCase(_ name: String, _ lowercased: StaticString) -> Bool {
+        let wanted = UnsafeBufferPointer(start: lowercased.utf8Start, count: lowercased.utf8CodeUnitCount)
+        guard name.utf8.count == wanted.count else { return false }
+        return zip(name.utf8, wanted).allSatisfy { byte, lower in
+            (byte >= UInt8(ascii: "A") && byte <= UInt8(ascii: "Z") ? byte | 0x20 : byte) == lower
+        }
+    }
+
     /// Refuses what libcurl would pass through verbatim and so let a value rewrite the request.
+    /// Checked byte by byte (every delivery goes through here): a token is ASCII, so any byte of
+    /// a multi-byte character fails the token test, as the character itself would.
     private static func validate(_ request: CurlHTTPRequest) throws(CurlError) {
-        let tokenCharacters = Set("!#$%&'*+-.^_`|~0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz")
-        guard !request.method.isEmpty, request.method.allSatisfy(tokenCharacters.contains) else {
+        guard !request.method.isEmpty, request.method.utf8.allSatisfy(Self.isTokenByte) else {
             throw CurlError(code: .badFunctionArgument, message: "invalid HTTP method \(String(reflecting: request.method))")
         }
         for (name, value) in request.headers {
-            guard !name.isEmpty, name.allSatisfy(tokenCharacters.contains) else {
+            guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenByte) else {
                 throw CurlError(code: .badFunctionArgument, message: "invalid header name \(String(reflecting: name))")
             }
-            guard !value.contains(where: { $0 == "\r" || $0 == "\n" || $0 == "\0" || $0 == "\r\n" }) else {
+            guard !value.utf8.contains(where: { $0 == 0x0D || $0 == 0x0A || $0 == 0 }) else {
                 throw CurlError(code: .badFunctionArgument, message: "header \(name) has CR, LF or NUL in its value")
             }
+        }
+    }
+
+    /// RFC 9110 `tchar`: ``!#$%&'*+-.^_`|~``, digits and letters.
+    private static func isTokenByte(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "A")...UInt8(ascii: "Z"), UInt8(ascii: "a")...UInt8(ascii: "z"):
+            true
+        case UInt8(ascii: "!"), UInt8(ascii: "#"), UInt8(ascii: "$"), UInt8(ascii: "%"), UInt8(ascii: "&"), UInt8(ascii: "'"),
+            UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "-"), UInt8(ascii: "."), UInt8(ascii: "^"), UInt8(ascii: "_"),
+            UInt8(ascii: "`"), UInt8(ascii: "|"), UInt8(ascii: "~"):
+            true
+        default:
+            false
         }
     }
 

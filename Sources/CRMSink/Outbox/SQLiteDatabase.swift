@@ -51,15 +51,26 @@ final class SQLiteDatabase {
     /// `BEGIN IMMEDIATE` takes the write lock up front, so a concurrent writer (the `outbox` command)
     /// makes this wait (busy timeout) instead of failing half-way.
     func transaction<T>(_ body: () throws -> T) throws -> T {
-        try self.execute("BEGIN IMMEDIATE")
+        try self.run(&self.begin, "BEGIN IMMEDIATE")
         do {
             let result = try body()
-            try self.execute("COMMIT")
+            try self.run(&self.commit, "COMMIT")
             return result
         } catch {
-            try? self.execute("ROLLBACK")
+            try? self.run(&self.rollback, "ROLLBACK")
             throw error
         }
+    }
+
+    // Prepared on first use: the dispatcher runs thousands of transactions a second, and
+    // `sqlite3_exec` parses its SQL every time.
+    private var begin: SQLiteStatement?
+    private var commit: SQLiteStatement?
+    private var rollback: SQLiteStatement?
+
+    private func run(_ statement: inout SQLiteStatement?, _ sql: String) throws(SQLiteError) {
+        if statement == nil { statement = try self.prepare(sql) }
+        try statement!.run()
     }
 
     var changes: Int { Int(sqlite3_changes64(self.handle)) }
