@@ -8,13 +8,19 @@ public struct AMIKeywords: Sendable {
     /// At most this many words per list.
     public static let maximumCount = 64
 
+    /// Some of the words, by index: what one reader wants of a longer list.
+    public struct Selection: Sendable {
+        fileprivate var mask: UInt64
+    }
+
     public let words: [String]
     public let ignoringCase: Bool
     /// Every word's bytes (lowercased when ignoring case), back to back.
     private let storage: [UInt8]
     private let starts: [Int]
-    /// For each length, a bit per word of that length.
-    private let wordsByLength: [UInt64]
+    /// A bit per word in the bucket of its length, first and last byte: most bytes compared
+    /// against the list (a header name nobody asked for) find an empty bucket and stop there.
+    private let buckets: [UInt64]
 
     /// - Parameter ignoringCase: header names are case-insensitive (`UniqueID` on Asterisk 11,
     ///   `Uniqueid` on 20); values such as event names are compared exactly.
@@ -22,27 +28,48 @@ public struct AMIKeywords: Sendable {
         precondition(words.count <= Self.maximumCount, "at most \(Self.maximumCount) keywords")
         var storage: [UInt8] = []
         var starts: [Int] = []
-        var byLength = [UInt64](repeating: 0, count: Self.maximumLength + 1)
+        var buckets = [UInt64](repeating: 0, count: Self.bucketCount)
         for (index, word) in words.enumerated() {
             var bytes = Array(word.utf8)
-            precondition(bytes.count <= Self.maximumLength, "keyword '\(word)' is too long")
+            precondition(!bytes.isEmpty && bytes.count <= Self.maximumLength, "keyword '\(word)' is empty or too long")
             if ignoringCase { lowercaseASCII(&bytes) }
             starts.append(storage.count)
             storage += bytes
-            byLength[bytes.count] |= 1 << UInt64(index)
+            buckets[Self.bucket(count: bytes.count, first: bytes[0], last: bytes[bytes.count - 1])] |= 1 << UInt64(index)
         }
         starts.append(storage.count)
         self.words = words
         self.ignoringCase = ignoringCase
         self.storage = storage
         self.starts = starts
-        self.wordsByLength = byLength
+        self.buckets = buckets
     }
 
-    /// The index of the first listed word equal to `bytes` among those still in `candidates`.
-    func index(of bytes: UnsafeBufferPointer<UInt8>, among candidates: UInt64 = .max) -> Int? {
-        guard bytes.count <= Self.maximumLength else { return nil }
-        var remaining = wordsByLength[bytes.count] & candidates
+    /// Every word.
+    public var all: Selection { Selection(mask: words.count == 64 ? .max : (1 << UInt64(words.count)) - 1) }
+
+    /// The words at these indices.
+    public func selection(_ indices: some Sequence<Int>) -> Selection {
+        Selection(mask: indices.reduce(0) { mask, index in
+            precondition(words.indices.contains(index), "no keyword at \(index)")
+            return mask | 1 << UInt64(index)
+        })
+    }
+
+    private static let bucketCount = 256
+
+    private static func bucket(count: Int, first: UInt8, last: UInt8) -> Int {
+        (count &* 31 &+ Int(first) &* 7 &+ Int(last)) & (bucketCount - 1)
+    }
+
+    /// The index of the listed word equal to `bytes` among `candidates`.
+    @inline(__always)
+    func index(of bytes: UnsafeBufferPointer<UInt8>, among candidates: UInt64) -> Int? {
+        let count = bytes.count
+        guard count > 0, count <= Self.maximumLength else { return nil }
+        let first = ignoringCase ? asciiLowercased(bytes[0]) : bytes[0]
+        let last = ignoringCase ? asciiLowercased(bytes[count - 1]) : bytes[count - 1]
+        var remaining = buckets[Self.bucket(count: count, first: first, last: last)] & candidates
         while remaining != 0 {
             let index = remaining.trailingZeroBitCount
             remaining &= remaining - 1
@@ -53,6 +80,7 @@ public struct AMIKeywords: Sendable {
 
     private func matches(_ index: Int, _ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         let start = starts[index]
+        guard starts[index + 1] - start == bytes.count else { return false }
         return storage.withUnsafeBufferPointer { word in
             if ignoringCase {
                 for offset in 0..<bytes.count where asciiLowercased(bytes[offset]) != word[start + offset] { return false }
@@ -76,19 +104,28 @@ public struct AMIFieldValues: Sendable {
         self.fieldIndices = fieldIndices
     }
 
-    /// The value of the name at `index` in the list, or nil when the message lacks it.
-    public subscript(index: Int) -> String? {
-        let field = Int(fieldIndices[index])
-        guard field >= 0 else { return nil }
-        let span = message.spans[field]
-        return string(message.bytes, span.valueStart, span.valueEnd)
+    /// The field of the name at `index`, -1 when absent. (Read through a pointer: a dynamic
+    /// lane of a 64-lane vector would copy the whole vector.)
+    private func fieldIndex(_ index: Int) -> Int {
+        precondition(index >= 0 && index < 64, "no keyword at \(index)")
+        return withUnsafeBytes(of: fieldIndices) { Int($0.load(fromByteOffset: index * 4, as: Int32.self)) }
     }
 
-    public func contains(_ index: Int) -> Bool { fieldIndices[index] >= 0 }
+    /// The value of the name at `index` in the list, or nil when the message lacks it.
+    public subscript(index: Int) -> String? {
+        let field = fieldIndex(index)
+        guard field >= 0 else { return nil }
+        let span = message.spans[field]
+        return message.bytes.withUnsafeBufferPointer { bytes in
+            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(span.valueStart)..<Int(span.valueEnd)]), as: UTF8.self)
+        }
+    }
+
+    public func contains(_ index: Int) -> Bool { fieldIndex(index) >= 0 }
 
     /// Whether the value of the name at `index` is exactly `text`, without making a string.
     public func value(_ index: Int, equals text: String) -> Bool {
-        let field = Int(fieldIndices[index])
+        let field = fieldIndex(index)
         guard field >= 0 else { return false }
         let span = message.spans[field]
         var text = text
@@ -99,18 +136,23 @@ public struct AMIFieldValues: Sendable {
 }
 
 extension AMIMessage {
-    /// The first value of every name in `names` (a list made with `ignoringCase: true`), found in
-    /// one pass over the fields.
-    public func firstValues(of names: AMIKeywords) -> AMIFieldValues {
+    /// The first value of every selected name of `names` (a list made with `ignoringCase:
+    /// true`), found in one pass over the fields.
+    public func firstValues(of names: AMIKeywords, _ selection: AMIKeywords.Selection? = nil) -> AMIFieldValues {
         var found = SIMD64<Int32>(repeating: -1)
-        var missing: UInt64 = names.words.count == 64 ? .max : (1 << UInt64(names.words.count)) - 1
-        bytes.withUnsafeBufferPointer { bytes in
-            for (fieldIndex, span) in spans.enumerated() {
-                if missing == 0 { break }
-                let name = UnsafeBufferPointer(rebasing: bytes[Int(span.nameStart)..<Int(span.nameEnd)])
-                guard let index = names.index(of: name, among: missing) else { continue }
-                found[index] = Int32(truncatingIfNeeded: fieldIndex)
-                missing &= ~(1 << UInt64(index))
+        var missing = (selection ?? names.all).mask
+        withUnsafeMutableBytes(of: &found) { found in
+            bytes.withUnsafeBufferPointer { bytes in
+                spans.withUnsafeBufferPointer { spans in
+                    for fieldIndex in spans.indices {
+                        if missing == 0 { break }
+                        let span = spans[fieldIndex]
+                        let name = UnsafeBufferPointer(rebasing: bytes[Int(span.nameStart)..<Int(span.nameEnd)])
+                        guard let index = names.index(of: name, among: missing) else { continue }
+                        found.storeBytes(of: Int32(truncatingIfNeeded: fieldIndex), toByteOffset: index * 4, as: Int32.self)
+                        missing &= ~(1 << UInt64(index))
+                    }
+                }
             }
         }
         return AMIFieldValues(message: self, fieldIndices: found)
@@ -122,7 +164,7 @@ extension AMIMessage {
         guard let field = firstIndex(of: name) else { return nil }
         let span = spans[field]
         return bytes.withUnsafeBufferPointer { bytes in
-            values.index(of: UnsafeBufferPointer(rebasing: bytes[Int(span.valueStart)..<Int(span.valueEnd)]))
+            values.index(of: UnsafeBufferPointer(rebasing: bytes[Int(span.valueStart)..<Int(span.valueEnd)]), among: values.all.mask)
         }
     }
 }

@@ -62,7 +62,15 @@ public struct CallLeg: Sendable, Hashable, Codable {
         self.isOriginated = isOriginated
     }
 
-    public var isLocal: Bool { channel.hasPrefix("Local/") }
+    public var isLocal: Bool {
+        // Bytes first: the tracker asks on every event. Only a combining mark right after the
+        // `/` needs the Character comparison (it would make `/` another character).
+        let prefix = "Local/".utf8
+        let utf8 = channel.utf8
+        guard utf8.starts(with: prefix) else { return false }
+        let next = utf8.index(utf8.startIndex, offsetBy: prefix.count)
+        return next == utf8.endIndex || utf8[next] < 0x80 ? true : channel.hasPrefix("Local/")
+    }
 
     /// `Local/1001@agents-00000000` for both halves `;1` and `;2` of a Local channel.
     var localPairName: Substring? {

@@ -23,12 +23,13 @@ extension CallTracker {
                 let firstHangup = call.legs.compactMap(\.hungUpAt).filter { $0 >= answered }.min()
                 record.talkSeconds = firstHangup.map { Self.seconds($0 - answered) }
             }
-            let side = Self.customerSide(of: call.legs, customer: customer)
+            let side = Self.customerSide(of: call.legs, customer: customerIndex!)
             let cause = Self.customerCause(legs: call.legs, side: side, customer: customer)
             record.hangupCause = cause?.cause
             record.hangupCauseText = cause?.text
             if customer.answeredAt != nil, let first = call.firstHangup {
-                record.hungUpFirst = side.contains(first) ? .customer : .agent
+                let firstIsCustomerSide = call.legs.indices.contains { side[$0] && call.legs[$0].uniqueid == first }
+                record.hungUpFirst = firstIsCustomerSide ? .customer : .agent
             }
             record.phoneNumber = Self.dialedNumber(customer.dialString) ?? customer.connectedLineNum ?? customer.callerIDNum
         }
@@ -66,19 +67,19 @@ extension CallTracker {
         return legs.firstIndex { $0.uniqueid == key && $0.uniqueid != customerID } ?? legs.firstIndex { $0.uniqueid != customerID }
     }
 
-    /// The customer leg, its Local partner, and whatever they dialed in turn.
-    static func customerSide(of legs: [CallLeg], customer: CallLeg) -> Set<String> {
-        var side: Set<String> = [customer.uniqueid]
-        var pairNames = Set([customer.localPairName].compactMap { $0 })
+    /// The customer leg, its Local partner, and whatever they dialed in turn: a flag per leg.
+    static func customerSide(of legs: [CallLeg], customer: Int) -> [Bool] {
+        let pairNames = legs.map(\.localPairName)
+        var side = [Bool](repeating: false, count: legs.count)
+        side[customer] = true
         var changed = true
         while changed {
             changed = false
-            for leg in legs where !side.contains(leg.uniqueid) {
-                let partner = leg.localPairName.map { pairNames.contains($0) } ?? false
-                let dialedFromSide = leg.dialedBy.map { side.contains($0) } ?? false
+            for index in legs.indices where !side[index] {
+                let partner = pairNames[index].map { name in legs.indices.contains { side[$0] && pairNames[$0] == name } } ?? false
+                let dialedFromSide = legs[index].dialedBy.map { dialer in legs.indices.contains { side[$0] && legs[$0].uniqueid == dialer } } ?? false
                 if partner || dialedFromSide {
-                    side.insert(leg.uniqueid)
-                    if let name = leg.localPairName { pairNames.insert(name) }
+                    side[index] = true
                     changed = true
                 }
             }
@@ -88,11 +89,11 @@ extension CallTracker {
 
     /// The customer's Q.850 cause: the trunk's own when it gave one, else the first non-zero cause
     /// on the customer side (a Local `;2` that ran `Busy()`), else the one its dial status implies.
-    static func customerCause(legs: [CallLeg], side: Set<String>, customer: CallLeg) -> (cause: Int, text: String)? {
+    static func customerCause(legs: [CallLeg], side: [Bool], customer: CallLeg) -> (cause: Int, text: String)? {
         if let cause = customer.cause, cause != 0 { return (cause, customer.causeText ?? "") }
-        let sideLegs = legs.filter { side.contains($0.uniqueid) }
-        if let leg = sideLegs.first(where: { !$0.isLocal && ($0.cause ?? 0) != 0 }) ?? sideLegs.first(where: { ($0.cause ?? 0) != 0 }) {
-            return (leg.cause!, leg.causeText ?? "")
+        let sideWithCause = legs.indices.filter { side[$0] && (legs[$0].cause ?? 0) != 0 }
+        if let index = sideWithCause.first(where: { !legs[$0].isLocal }) ?? sideWithCause.first {
+            return (legs[index].cause!, legs[index].causeText ?? "")
         }
         guard customer.hungUpAt != nil else { return nil }
         switch customer.dialStatus {
@@ -140,11 +141,50 @@ extension CallTracker {
     /// `SIP/carrier/18005551234` → `18005551234`; `18005551234@pstn` → `18005551234`.
     static func dialedNumber(_ dialString: String?) -> String? {
         guard let dialString else { return nil }
-        let last = dialString.split(separator: "/").last.map(String.init) ?? dialString
-        let number = last.split(separator: "@").first.map(String.init) ?? last
+        if dialString.utf8.allSatisfy({ $0 < 0x80 }) { return asciiDialedNumber(dialString) }
+        // The last non-empty `/` part, then the first non-empty `@` part of it (what splitting
+        // would give), without making the arrays.
+        var last = dialString[...]
+        if let part = lastComponent(of: last, separatedBy: "/") { last = part }
+        var number = last
+        if let part = firstComponent(of: last, separatedBy: "@") { number = part }
         let digits = number.drop { $0 == "+" }
         guard !digits.isEmpty, digits.allSatisfy(\.isNumber) else { return nil }
-        return number
+        return String(number)
+    }
+
+    /// ``dialedNumber(_:)`` of an ASCII dial string, byte by byte: the usual case, called for
+    /// every record.
+    private static func asciiDialedNumber(_ dialString: String) -> String? {
+        let bytes = dialString.utf8
+        let slash = UInt8(ascii: "/"), at = UInt8(ascii: "@")
+        var last = bytes[...]
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == slash { end = bytes.index(before: end) }
+        if end > bytes.startIndex {
+            let start = bytes[..<end].lastIndex(of: slash).map { bytes.index(after: $0) } ?? bytes.startIndex
+            last = bytes[start..<end]
+        }
+        var number = last
+        if let start = last.firstIndex(where: { $0 != at }) {
+            number = last[start...].prefix { $0 != at }
+        }
+        let digits = number.drop { $0 == UInt8(ascii: "+") }
+        guard !digits.isEmpty, digits.allSatisfy({ $0 &- UInt8(ascii: "0") < 10 }) else { return nil }
+        return String(Substring(number))
+    }
+
+    private static func lastComponent(of text: Substring, separatedBy separator: Character) -> Substring? {
+        var end = text.endIndex
+        while end > text.startIndex, text[text.index(before: end)] == separator { end = text.index(before: end) }
+        guard end > text.startIndex else { return nil }
+        let start = text[..<end].lastIndex(of: separator).map { text.index(after: $0) } ?? text.startIndex
+        return text[start..<end]
+    }
+
+    private static func firstComponent(of text: Substring, separatedBy separator: Character) -> Substring? {
+        guard let start = text.firstIndex(where: { $0 != separator }) else { return nil }
+        return text[start...].prefix { $0 != separator }
     }
 
     static func seconds(_ interval: Double) -> Int {

@@ -27,7 +27,7 @@ public struct CallTracker: Sendable {
             idleTimeout: Double = 4 * 3600,
             originateResponseGrace: Double = 5,
             originateResponseTimeout: Double = 180,
-            callIDVariable: String = "CRM_CALL_ID"
+            callIDVariable: String = ClickToCallStage.callIDVariable
         ) {
             self.server = server
             self.idleTimeout = idleTimeout
@@ -134,7 +134,7 @@ public struct CallTracker: Sendable {
         case .cdr, .coreShowChannel: return []
         default: break
         }
-        let fields = message.firstValues(of: ChannelEvent.Field.names)
+        let fields = kind.fields(of: message)
         if kind == .varSet, !fields.value(ChannelEvent.Field.variable.rawValue, equals: configuration.callIDVariable) { return [] }
         guard let event = ChannelEvent(kind, fields: fields, message: message) else { return [] }
         let eventTime = fields[.timestamp].flatMap(EventTimestamp.seconds) ?? time
@@ -308,14 +308,12 @@ public struct CallTracker: Sendable {
             slot = existing
         } else {
             var call = TrackedCall(key: snapshot.linkedid ?? snapshot.uniqueid, legs: [], startedAt: time, lastEventAt: arrival)
-            // A click-to-call is known by the device its Originate asked for.
-            if !originates.isEmpty {
-                let device = ChannelDevice.of(snapshot.channel)
-                if let (actionID, pending) = originates.first(where: { $0.value.device == device && !claimedOriginates.contains($0.key) }) {
-                    call.callID = pending.callID
-                    call.originateActionID = actionID
-                    claimedOriginates.insert(actionID)
-                }
+            // A click-to-call is known by the device its Originate asked for; of several
+            // Originates to one device, the oldest is answered first.
+            if let (actionID, pending) = oldestUnclaimedOriginate(onDeviceOf: snapshot.channel) {
+                call.callID = pending.callID
+                call.originateActionID = actionID
+                claimedOriginates.insert(actionID)
             }
             slot = insert(call)
         }
@@ -329,6 +327,17 @@ public struct CallTracker: Sendable {
         }
         legOfChannel[snapshot.uniqueid] = address
         update(snapshot, at: address)
+    }
+
+    private func oldestUnclaimedOriginate(onDeviceOf channel: String) -> (actionID: String, pending: PendingOriginate)? {
+        guard !originates.isEmpty else { return nil }
+        let device = ChannelDevice.of(channel)
+        var oldest: (actionID: String, pending: PendingOriginate)?
+        for (actionID, pending) in originates where pending.device == device && !claimedOriginates.contains(actionID) {
+            if let current = oldest, (current.pending.sentAt, current.actionID) <= (pending.sentAt, actionID) { continue }
+            oldest = (actionID, pending)
+        }
+        return oldest
     }
 
     /// The live channel with this name (names change with Rename; uniqueids do not).
@@ -407,13 +416,9 @@ public struct CallTracker: Sendable {
         let result = OriginateResult(success: success, reason: reason)
         // The call: by the channel the response names, else by the click-to-call id, else by the
         // Originate's device among calls still waiting for a response.
-        let responseDevice = ChannelDevice.of(channel)
         let slot = uniqueid.flatMap { legOfChannel[$0]?.slot }
             ?? pending.flatMap { pending in slots.firstIndex { $0?.callID == pending.callID } }
-            ?? slots.firstIndex { call in
-                guard let call, call.awaitingOriginateUntil != nil, call.originateResult == nil, let first = call.legs.first else { return false }
-                return !responseDevice.isEmpty && ChannelDevice.of(first.channel) == responseDevice
-            }
+            ?? slotAwaitingResponse(onDeviceOf: channel)
         guard let slot else {
             // An Originate that never created a channel (bad technology, unreachable peer).
             guard !success, let pending else { return }
@@ -435,6 +440,17 @@ public struct CallTracker: Sendable {
         }
         if awaiting {
             complete(slot, at: time, into: &updates)
+        }
+    }
+
+    /// A call whose legs all hung up, still waiting for its OriginateResponse, whose first channel
+    /// is on the device `channel` names.
+    private func slotAwaitingResponse(onDeviceOf channel: String) -> Int? {
+        let device = ChannelDevice.of(channel)
+        guard !device.isEmpty else { return nil }
+        return slots.firstIndex { call in
+            guard let call, call.awaitingOriginateUntil != nil, call.originateResult == nil, let first = call.legs.first else { return false }
+            return ChannelDevice.of(first.channel) == device
         }
     }
 

@@ -57,7 +57,7 @@ extension ChannelEvent {
             self = .other(message.eventName ?? "")
             return
         }
-        self = ChannelEvent(kind, fields: message.firstValues(of: Field.names), message: message) ?? .other(kind.eventName)
+        self = ChannelEvent(kind, fields: kind.fields(of: message), message: message) ?? .other(kind.eventName)
     }
 
     /// The events the tracker reads, by their exact `Event:` name.
@@ -101,6 +101,38 @@ extension ChannelEvent {
         init?(_ message: AMIMessage) {
             guard let index = message.firstValue(of: "Event", in: Self.names) else { return nil }
             self = Self.allCases[index]
+        }
+
+        /// The headers an event of this kind is read from (and its `Timestamp`).
+        var fieldsRead: [Field] {
+            switch self {
+            case .newchannel, .newstate, .newCallerid, .newConnectedLine: Field.snapshot
+            case .coreShowChannel: Field.snapshot + [.duration]
+            case .dialBegin: [.destUniqueid, .uniqueid, .dialString]
+            case .dialEnd: [.dialStatus, .uniqueid, .destUniqueid]
+            case .dial: [.subEvent, .uniqueid, .destUniqueid, .dialString, .dialStatus]
+            case .bridge: [.bridgestate, .uniqueid1, .uniqueid2]
+            case .localBridge: [.uniqueid1, .localOneUniqueid, .uniqueid2, .localTwoUniqueid]
+            case .transfer: [.uniqueid, .targetUniqueid]
+            case .masquerade: [.clone, .original]
+            case .bridgeEnter, .bridgeLeave: [.uniqueid, .bridgeUniqueid]
+            case .hangupRequest, .softHangupRequest: [.uniqueid]
+            case .hangup: [.uniqueid, .channel, .cause, .causeText]
+            case .originateResponse: [.actionID, .response, .reason, .uniqueid, .channel]
+            case .varSet: [.uniqueid, .variable, .value]
+            case .rename: [.uniqueid, .newname]
+            case .userEvent: [.userEvent, .uniqueid, .linkedid]
+            case .cdr: [.uniqueid, .disposition, .billableSeconds]
+            }
+        }
+
+        private static let selections = allCases.map { kind in
+            Field.names.selection((kind.fieldsRead + [.timestamp]).map(\.rawValue))
+        }
+
+        /// The fields of `message` this kind reads, in one pass.
+        func fields(of message: AMIMessage) -> AMIFieldValues {
+            message.firstValues(of: Field.names, Self.selections[rawValue])
         }
     }
 
@@ -156,9 +188,14 @@ extension ChannelEvent {
         }
 
         static let names = AMIKeywords(allCases.map(\.headerName), ignoringCase: true)
+
+        /// What ``ChannelSnapshot`` is made of.
+        static let snapshot: [Field] = [
+            .uniqueid, .linkedid, .channel, .channelState, .callerIDNum, .callerIDName, .connectedLineNum, .connectedLineName,
+        ]
     }
 
-    /// The event of `kind` from its fields (read with ``Field/names``); nil when a field it needs
+    /// The event of `kind` from its fields (``Kind/fields(of:)``); nil when a field it needs
     /// is missing (the public initializer makes that `.other`).
     init?(_ kind: Kind, fields: AMIFieldValues, message: AMIMessage) {
         switch kind {

@@ -13,17 +13,27 @@ struct BackpressureTests {
         "Event: Newexten\r\nChannel: SIP/1001-0001\r\nSequence: \(sequence)\r\n\r\n"
     }
 
-    /// Writes `count` numbered events after login, 500 per write; each write waits while the
-    /// client does not read (TCP flow control).
-    static func flood(_ count: Int) -> FakeAMIServer.Behavior {
+    /// Writes `count` numbered events after login, `perWrite` per write; a write waits while the
+    /// client does not read (TCP flow control). One write of everything hands it all to the
+    /// server's channel at once, so the fake goes straight back to answering actions (`Ping`).
+    static func flood(_ count: Int, perWrite: Int = 500) -> FakeAMIServer.Behavior {
         FakeAMIServer.asterisk { session in
             var sequence = 1
             while sequence <= count {
-                let last = min(sequence + 499, count)
+                let last = min(sequence + perWrite - 1, count)
                 try await session.write((sequence...last).map(numberedEvent).joined())
                 sequence = last + 1
             }
         }
+    }
+
+    /// Whether `sequences` is exactly 1...total; says where it first goes wrong (the arrays are
+    /// too long to print).
+    static func inOrder(_ sequences: [Int], total: Int) -> (Bool, Comment) {
+        if let wrong = sequences.indices.first(where: { sequences[$0] != $0 + 1 }) {
+            return (false, "event \(wrong + 1) of \(sequences.count) was number \(sequences[wrong])")
+        }
+        return (sequences.count == total, "\(sequences.count) of \(total) events")
     }
 
     struct Outcome: Sendable {
@@ -89,21 +99,22 @@ struct BackpressureTests {
         return (outcome, client)
     }
 
-    @Test("50,000 events into a 1,000-event stream read by a slow consumer: all arrive, in order, none dropped, no reconnect")
+    @Test("30,000 events into a 1,000-event stream read by a slow consumer: all arrive, in order, none dropped, no reconnect")
     func slowConsumerLosesNothing() async throws {
-        let total = 50_000
+        let total = 30_000
         let capacity = 1_000
         try await FakeAMIServer.withServer(behavior: Self.flood(total)) { server in
             let events = AMIEventStream(capacity: capacity)
             let (outcome, client) = try await Self.run(
                 server: server, events: events,
                 session: .init(username: "bridge", secret: "s3cret-AMI", loginTimeout: .seconds(60)),
-                total: total, batchLimit: 100
+                total: total, batchLimit: 200
             ) { _ in
-                // Deliberately slow: about 50 events per millisecond, far below what loopback delivers.
-                try await Task.sleep(for: .milliseconds(2))
+                // Deliberately slow: at most 200 events per millisecond, far below what loopback delivers.
+                try await Task.sleep(for: .milliseconds(1))
             }
-            #expect(outcome.sequences == Array(1...total))
+            let (ordered, detail) = Self.inOrder(outcome.sequences, total: total)
+            #expect(ordered, detail)
             #expect(events.droppedEvents == 0)
             #expect(events.pauseCount > 0, "the stream filled up, so the client must have paused")
             #expect(outcome.logins == 1)
@@ -119,24 +130,25 @@ struct BackpressureTests {
     @Test("a consumer that stalls for many ping timeouts: the paused connection is not taken for dead")
     func pausedReadIsNotADeadPeer() async throws {
         let total = 20_000
-        try await FakeAMIServer.withServer(behavior: Self.flood(total)) { server in
+        try await FakeAMIServer.withServer(behavior: Self.flood(total, perWrite: total)) { server in
             let events = AMIEventStream(capacity: 500)
             let (outcome, client) = try await Self.run(
                 server: server, events: events,
-                // A Ping after 100 ms of silence, and 200 ms for its answer: the stall lasts many times both.
+                // A Ping after 250 ms of silence, and 1 s for its answer: the stall lasts several times both.
                 session: .init(
                     username: "bridge", secret: "s3cret-AMI", loginTimeout: .seconds(60),
-                    keepaliveInterval: .milliseconds(100), pingTimeout: .milliseconds(200)
+                    keepaliveInterval: .milliseconds(250), pingTimeout: .seconds(1)
                 ),
                 total: total, batchLimit: 1_000
             ) { batchNumber in
                 if batchNumber == 1 {
                     // Stall once the stream is full, so the client has stopped reading.
                     while events.pauseCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
-                    try await Task.sleep(for: .milliseconds(1_500))
+                    try await Task.sleep(for: .seconds(4))
                 }
             }
-            #expect(outcome.sequences == Array(1...total))
+            let (ordered, detail) = Self.inOrder(outcome.sequences, total: total)
+            #expect(ordered, detail)
             #expect(outcome.disconnects.isEmpty)
             #expect(client.reconnectCount == 0)
             #expect(server.connectionCount == 1)

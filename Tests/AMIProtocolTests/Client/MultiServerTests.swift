@@ -56,6 +56,8 @@ struct MultiServerTests {
                 configuration: .init(
                     name: "dialer1", host: "127.0.0.1", port: server.port,
                     session: .init(username: "bridge", secret: "s3cret-AMI"),
+                    // Generous: the suite shares two cores.
+                    defaultActionTimeout: .seconds(60),
                     overflowPolicy: .dropNewest
                 ),
                 events: events
