@@ -10,8 +10,8 @@ extension APIConfiguration {
     init(reader: ConfigReader) throws {
         let values = ConfigValues(reader: reader)
         let api = values.scoped("api")
-        stateDirectory = values.string("state_dir", default: "/var/lib/amibridge")
-        (host, port) = try Self.listen(api.string("listen", default: "127.0.0.1:8088"), key: api.path("listen"))
+        stateDirectory = try values.stateDirectory()
+        (host, port) = try Self.listen(try api.string("listen", default: "127.0.0.1:8088"), key: api.path("listen"))
         corsOrigins = api.stringArray("cors_origins")
         for origin in corsOrigins where origin != "*" && !(origin.hasPrefix("http://") || origin.hasPrefix("https://")) {
             throw ConfigurationError(key: api.path("cors_origins"), problem: "'\(origin)' is not * or an origin such as https://crm.example.com")

@@ -19,7 +19,7 @@ extension BridgeConfiguration {
         let values = ConfigValues(reader: reader)
         let ami = values.scoped("ami")
         // The top-level `ami` section is the first server and the defaults of the others.
-        var servers = [try Self.amiServer(name: ami.string("name", default: "asterisk"), section: ami, defaults: nil)]
+        var servers = [try Self.amiServer(name: try ami.string("name", default: "asterisk"), section: ami, defaults: nil)]
         for extra in ami.stringArray("extra_servers") {
             guard !servers.contains(where: { $0.name == extra }) else {
                 throw ConfigurationError(key: "ami.extra_servers", problem: "server name '\(extra)' is used twice")
@@ -39,12 +39,12 @@ extension BridgeConfiguration {
             maximumWait: Double(try vicidial.int("dispo_wait_seconds", default: 1800, range: 0...604_800))
         )
 
-        let level = values.string("log.level", default: "info")
+        let level = try values.string("log.level", default: "info")
         guard let logLevel = Logger.Level(rawValue: level) else {
             throw ConfigurationError(key: "log.level", problem: "'\(level)' is not one of trace, debug, info, notice, warning, error, critical")
         }
         self.logLevel = logLevel
-        let format = values.string("log.format", default: "json")
+        let format = try values.string("log.format", default: "json")
         guard let logFormat = LogFormat(rawValue: format) else {
             throw ConfigurationError(key: "log.format", problem: "'\(format)' is not json or text")
         }
@@ -52,22 +52,23 @@ extension BridgeConfiguration {
         maskPhoneNumbers = try values.bool("log.mask_phone_numbers", default: false)
     }
 
-    /// `vicidial.db.socket`, or `vicidial.db.host` and `port`; neither means no database.
+    /// `vicidial.db.socket`, or `vicidial.db.host` and `port`; neither means no database. Every
+    /// key is read (and checked) even then, so a bad `port` is an error rather than unnoticed.
     private static func vicidialDatabase(_ section: ConfigValues) throws -> MariaDBConnection.Configuration? {
-        let socket = section.optionalString("socket", default: nil)
-        let host = section.optionalString("host", default: nil)
+        let socket = try section.optionalString("socket", default: nil)
+        let host = try section.optionalString("host", default: nil)
+        let port = try section.int("port", default: 3306, range: 1...65535)
+        let user = try section.optionalString("user", default: nil)
+        let password = try section.optionalString("password", default: nil, isSecret: true) ?? ""
+        let database = try section.string("name", default: "asterisk")
         guard socket != nil || host != nil else { return nil }
         let endpoint: MariaDBConnection.Configuration.Endpoint = if let socket {
             .unixSocket(path: socket)
         } else {
-            .tcp(host: host!, port: try section.int("port", default: 3306, range: 1...65535))
+            .tcp(host: host!, port: port)
         }
-        return MariaDBConnection.Configuration(
-            endpoint: endpoint,
-            username: try section.requiredString("user", default: nil),
-            password: section.optionalString("password", default: nil, isSecret: true) ?? "",
-            database: section.string("name", default: "asterisk")
-        )
+        guard let user else { throw ConfigurationError(key: section.path("user"), problem: "missing") }
+        return MariaDBConnection.Configuration(endpoint: endpoint, username: user, password: password, database: database)
     }
 
     private static func amiServer(name: String, section: ConfigValues, defaults: AMIClient.Configuration?) throws -> AMIClient.Configuration {
@@ -78,7 +79,7 @@ extension BridgeConfiguration {
         let port = try section.int("port", default: defaults?.port ?? 5038, range: 1...65535)
         let username = try section.requiredString("username", default: defaults?.session.username)
         let secret = try section.requiredString("secret", default: defaults?.session.secret, isSecret: true)
-        let auth = section.string("auth", default: defaults?.session.authentication.rawValue ?? "md5")
+        let auth = try section.string("auth", default: defaults?.session.authentication.rawValue ?? "md5")
         guard let authentication = AMIConnectionStateMachine.Configuration.Authentication(rawValue: auth) else {
             throw ConfigurationError(key: section.path("auth"), problem: "'\(auth)' is not md5 or plain")
         }
@@ -87,7 +88,7 @@ extension BridgeConfiguration {
             username: username,
             secret: secret,
             authentication: authentication,
-            eventMask: section.optionalString("events", default: base.eventMask),
+            eventMask: try section.optionalString("events", default: base.eventMask),
             filters: section.stringArray("filters", default: base.filters),
             loginTimeout: try section.duration("login_timeout_ms", default: base.loginTimeout),
             keepaliveInterval: try section.duration("ping_interval_ms", default: base.keepaliveInterval),
@@ -99,7 +100,7 @@ extension BridgeConfiguration {
             maximumDelay: try section.duration("reconnect_max_ms", default: reconnectBase.maximumDelay),
             loginRejectedDelay: try section.duration("login_retry_ms", default: reconnectBase.loginRejectedDelay)
         )
-        let policy = section.string("overflow", default: defaults?.overflowPolicy.rawValue ?? "reconnect")
+        let policy = try section.string("overflow", default: defaults?.overflowPolicy.rawValue ?? "reconnect")
         guard let overflowPolicy = AMIClient.Configuration.OverflowPolicy(rawValue: policy) else {
             throw ConfigurationError(key: section.path("overflow"), problem: "'\(policy)' is not reconnect or dropNewest")
         }
@@ -124,22 +125,33 @@ struct ConfigValues {
 
     func path(_ key: String) -> String { (prefix + [key]).joined(separator: ".") }
 
-    private func raw(_ key: String, isSecret: Bool = false) -> String? {
-        reader.string(forKey: ConfigKey(prefix + key.split(separator: ".").map(String.init)), isSecret: isSecret)
+    /// The single value at `key`, or nil when absent. A list (`port: [1, 2]`) where one value
+    /// belongs is an error, not a silent fall back to the default.
+    func scalar(_ key: String, isSecret: Bool = false) throws -> String? {
+        let configKey = ConfigKey(prefix + key.split(separator: ".").map(String.init))
+        if let value = reader.string(forKey: configKey, isSecret: isSecret) { return value }
+        if reader.stringArray(forKey: configKey, isSecret: isSecret) != nil {
+            throw ConfigurationError(key: path(key), problem: "is a list; a single value belongs here")
+        }
+        return nil
     }
 
-    func string(_ key: String, default defaultValue: String) -> String {
-        raw(key) ?? defaultValue
+    private func raw(_ key: String, isSecret: Bool = false) throws -> String? {
+        try scalar(key, isSecret: isSecret)
+    }
+
+    func string(_ key: String, default defaultValue: String) throws -> String {
+        try raw(key) ?? defaultValue
     }
 
     /// `none` or an empty value turns an optional setting off.
-    func optionalString(_ key: String, default defaultValue: String?, isSecret: Bool = false) -> String? {
-        guard let value = raw(key, isSecret: isSecret) else { return defaultValue }
+    func optionalString(_ key: String, default defaultValue: String?, isSecret: Bool = false) throws -> String? {
+        guard let value = try raw(key, isSecret: isSecret) else { return defaultValue }
         return value.isEmpty || value == "none" ? nil : value
     }
 
     func requiredString(_ key: String, default defaultValue: String?, isSecret: Bool = false) throws -> String {
-        if let value = raw(key, isSecret: isSecret), !value.isEmpty { return value }
+        if let value = try raw(key, isSecret: isSecret), !value.isEmpty { return value }
         if let defaultValue { return defaultValue }
         let variable = path(key).uppercased().replacingOccurrences(of: ".", with: "_")
         throw ConfigurationError(key: path(key), problem: isSecret ? "missing (set it with the environment variable \(variable))" : "missing")
@@ -156,7 +168,7 @@ struct ConfigValues {
     }
 
     func int(_ key: String, default defaultValue: Int, range: ClosedRange<Int>) throws -> Int {
-        guard let text = raw(key) else { return defaultValue }
+        guard let text = try raw(key) else { return defaultValue }
         guard let value = Int(text.trimmingCharacters(in: .whitespaces)) else {
             throw ConfigurationError(key: path(key), problem: "'\(text)' is not a whole number")
         }

@@ -9,24 +9,24 @@ extension ClickToCallConfiguration {
 
     init(reader: ConfigReader) throws {
         let section = ConfigValues(reader: reader).scoped("click_to_call")
-        server = section.optionalString("server", default: nil)
-        agentChannelTemplate = section.string("agent_channel", default: agentChannelTemplate)
+        server = try section.optionalString("server", default: nil)
+        agentChannelTemplate = try section.string("agent_channel", default: agentChannelTemplate)
         guard agentChannelTemplate.contains("{extension}"), AgentChannel.isValid(agentChannelTemplate.replacingOccurrences(of: "{extension}", with: "1001")) else {
             throw ConfigurationError(key: section.path("agent_channel"), problem: "'\(agentChannelTemplate)' is not a channel with {extension}, such as SIP/{extension}")
         }
-        context = section.string("context", default: context)
+        context = try section.string("context", default: context)
         guard AMIName.isValid(context) else {
             throw ConfigurationError(key: section.path("context"), problem: "'\(context)' is not a dialplan context name")
         }
-        dialPrefix = section.string("dial_prefix", default: dialPrefix)
+        dialPrefix = try section.string("dial_prefix", default: dialPrefix)
         guard dialPrefix.allSatisfy({ $0.isASCII && ($0.isNumber || $0 == "*" || $0 == "#") }) else {
             throw ConfigurationError(key: section.path("dial_prefix"), problem: "'\(dialPrefix)' is not digits, * or #")
         }
-        callerID = section.string("caller_id", default: callerID)
+        callerID = try section.string("caller_id", default: callerID)
         guard callerID.isEmpty || CallerIDNumber.isValid(callerID) else {
             throw ConfigurationError(key: section.path("caller_id"), problem: "'\(callerID)' is not a caller ID number (digits, optional +)")
         }
-        callerIDName = section.string("caller_id_name", default: callerIDName)
+        callerIDName = try section.string("caller_id_name", default: callerIDName)
         guard CallerIDNumber.isValidName(callerIDName) else {
             throw ConfigurationError(key: section.path("caller_id_name"), problem: "'\(callerIDName)' has characters a caller ID name cannot carry")
         }

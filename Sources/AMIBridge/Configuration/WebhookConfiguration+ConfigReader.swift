@@ -14,7 +14,7 @@ extension WebhookConfiguration {
     /// `webhooks.endpoints: [crm1, crm2]` names the endpoints; each has its section `webhooks.crm1`.
     init(reader: ConfigReader) throws {
         let values = ConfigValues(reader: reader)
-        stateDirectory = values.string("state_dir", default: "/var/lib/amibridge")
+        stateDirectory = try values.stateDirectory()
         let webhooks = values.scoped("webhooks")
         dispatcher = WebhookDispatcher.Configuration(
             workers: try webhooks.int("workers", default: 8, range: 1...64),
@@ -40,7 +40,7 @@ extension WebhookConfiguration {
             }
             events.insert(name)
         }
-        let formatName = section.string("format", default: WebhookEndpoint.Format.json.rawValue)
+        let formatName = try section.string("format", default: WebhookEndpoint.Format.json.rawValue)
         guard let format = WebhookEndpoint.Format(rawValue: formatName) else {
             throw ConfigurationError(key: section.path("format"), problem: "'\(formatName)' is not json or vicidial-template")
         }
@@ -51,7 +51,7 @@ extension WebhookConfiguration {
                 events: events,
                 campaigns: Set(section.stringArray("campaigns")),
                 format: format,
-                secret: section.secret("secret"),
+                secret: try section.secret("secret"),
                 timeout: try section.duration("timeout_ms", default: defaults.timeout),
                 connectTimeout: try section.duration("connect_timeout_ms", default: defaults.connectTimeout),
                 maxAttempts: try section.int("max_attempts", default: defaults.maxAttempts, range: 1...1000),
@@ -69,16 +69,23 @@ extension WebhookConfiguration {
 
 extension ConfigValues {
     /// A secret that may be absent (from the environment: `WEBHOOKS_CRM1_SECRET`); never logged.
-    func secret(_ key: String) -> String? {
-        let value = reader.string(forKey: ConfigKey(prefix + key.split(separator: ".").map(String.init)), isSecret: true)
+    func secret(_ key: String) throws -> String? {
+        let value = try scalar(key, isSecret: true)
         return value?.isEmpty == false ? value : nil
+    }
+
+    /// `state_dir`: default `/var/lib/amibridge`; an empty value is an error, not the current directory.
+    func stateDirectory() throws -> String {
+        guard let value = try scalar("state_dir") else { return "/var/lib/amibridge" }
+        guard !value.trimmingCharacters(in: .whitespaces).isEmpty else {
+            throw ConfigurationError(key: path("state_dir"), problem: "is empty; give a directory such as /var/lib/amibridge")
+        }
+        return value
     }
 
     /// `true`/`false` (also `yes`/`no`, `1`/`0`, `on`/`off`); anything else is an error naming the key.
     func bool(_ key: String, default defaultValue: Bool) throws -> Bool {
-        guard let text = reader.string(forKey: ConfigKey(prefix + key.split(separator: ".").map(String.init))) else {
-            return defaultValue
-        }
+        guard let text = try scalar(key) else { return defaultValue }
         switch text.trimmingCharacters(in: .whitespaces).lowercased() {
         case "true", "yes", "1", "on": return true
         case "false", "no", "0", "off": return false
@@ -89,7 +96,8 @@ extension ConfigValues {
 
 extension ConfigReader {
     /// The YAML file at `path` (if any) with the environment on top: what every command reads.
-    static func amibridge(path: String?, environment: [String: String]? = nil) async throws -> ConfigReader {
+    /// `recorder` learns every key read, for ``ConfigurationFile/checkNoUnknownKeys(known:)``.
+    static func amibridge(path: String?, environment: [String: String]? = nil, recorder: ConfigKeyRecorder? = nil) async throws -> ConfigReader {
         var providers: [any ConfigProvider] = [
             environment.map { EnvironmentVariablesProvider(environmentVariables: $0) } ?? EnvironmentVariablesProvider(),
         ]
@@ -97,9 +105,9 @@ extension ConfigReader {
             do {
                 providers.append(try await FileProvider<YAMLSnapshot>(filePath: FilePath(path)))
             } catch {
-                throw ConfigurationError(key: path, problem: "cannot read the configuration file (\(error))")
+                throw ConfigurationError(key: path, problem: "cannot read the configuration file (\(ConfigurationFile.firstLine(of: error)))")
             }
         }
-        return ConfigReader(providers: providers)
+        return ConfigReader(providers: providers, accessReporter: recorder)
     }
 }
