@@ -28,7 +28,8 @@ extension MariaDBConnection {
         /// How long a call waits for a connection while other calls use every one (of the
         /// ``MariaDBClient`` or ``MariaDBPool``): after it the call fails with
         /// ``MariaDBError/Code/connectionUnavailable`` instead of queueing behind a hung query.
-        /// Default 5 s.
+        /// Default 30 s: a burst of ordinary queries may queue for seconds on a loaded box; a hung
+        /// one holds its connection for the read timeout at most, so waiting never lasts forever.
         public var acquireTimeout: Duration
 
         public init(
@@ -39,7 +40,7 @@ extension MariaDBConnection {
             connectTimeout: Duration = .seconds(5),
             readTimeout: Duration = .seconds(10),
             writeTimeout: Duration = .seconds(10),
-            acquireTimeout: Duration = .seconds(5)
+            acquireTimeout: Duration = .seconds(30)
         ) {
             self.endpoint = endpoint
             self.username = username

@@ -47,7 +47,8 @@ struct DaemonMetricsTests {
                 let after = try Self.scrape(port: port)
                 #expect(Self.value(#"amibridge_ami_connected{server="dialer1"}"#, in: after) == 1, "\(after)")
                 #expect((Self.value(#"amibridge_ami_events_total{server="dialer1",event="Hangup"}"#, in: after) ?? 0) >= 2)
-                #expect((Self.value("amibridge_ami_event_lag_seconds_count", in: after) ?? 0) > 10)
+                // Sampled once per batch the tracker takes from the stream.
+                #expect((Self.value("amibridge_ami_event_lag_seconds_count", in: after) ?? 0) >= 1)
                 #expect(Self.value(#"amibridge_webhook_deliveries_total{endpoint="crm",result="delivered"}"#, in: after) == 2)
                 #expect(Self.value(#"amibridge_webhook_request_duration_seconds_count{endpoint="crm"}"#, in: after) == 2)
                 #expect(Self.value(#"amibridge_webhook_delivery_latency_seconds_count{endpoint="crm"}"#, in: after) == 2)

@@ -59,31 +59,40 @@ final class StageQueue<Element: Sendable>: Sendable {
         }
     }
 
-    /// Everything queued, waiting for at least one element; nil once finished and drained.
+    /// Everything queued, waiting for at least one element; nil once finished and drained, or
+    /// when the waiting task is cancelled (a cancelled stage stops; what is queued stays queued).
     func nextBatch() async -> [Element]? {
-        await withCheckedContinuation { (continuation: CheckedContinuation<[Element]?, Never>) in
-            let step: TakeStep = state.withLock { state in
-                if !state.buffer.isEmpty {
-                    let batch = state.buffer
-                    state.buffer.removeAll(keepingCapacity: true)
-                    let senders = state.blockedSenders
-                    state.blockedSenders.removeAll()
-                    return .batch(batch, senders)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (continuation: CheckedContinuation<[Element]?, Never>) in
+                let step: TakeStep = state.withLock { state in
+                    if !state.buffer.isEmpty {
+                        let batch = state.buffer
+                        state.buffer.removeAll(keepingCapacity: true)
+                        let senders = state.blockedSenders
+                        state.blockedSenders.removeAll()
+                        return .batch(batch, senders)
+                    }
+                    if state.finished || Task.isCancelled { return .end }
+                    precondition(state.consumer == nil, "a stage queue has exactly one consumer")
+                    state.consumer = continuation
+                    return .parked
                 }
-                if state.finished { return .end }
-                precondition(state.consumer == nil, "a stage queue has exactly one consumer")
-                state.consumer = continuation
-                return .parked
+                switch step {
+                case .batch(let batch, let senders):
+                    for sender in senders { sender.resume() }
+                    continuation.resume(returning: batch)
+                case .end:
+                    continuation.resume(returning: nil)
+                case .parked:
+                    break
+                }
             }
-            switch step {
-            case .batch(let batch, let senders):
-                for sender in senders { sender.resume() }
-                continuation.resume(returning: batch)
-            case .end:
-                continuation.resume(returning: nil)
-            case .parked:
-                break
+        } onCancel: {
+            let consumer = state.withLock { state in
+                defer { state.consumer = nil }
+                return state.consumer
             }
+            consumer?.resume(returning: nil)
         }
     }
 

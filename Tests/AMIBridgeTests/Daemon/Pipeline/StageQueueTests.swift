@@ -66,3 +66,15 @@ import Testing
         #expect(await queue.nextBatch() == nil)
     }
 }
+
+extension StageQueueTests {
+    @Test func aCancelledConsumerStopsWaiting() async {
+        let queue = StageQueue<Int>(capacity: 10)
+        let consumer = Task { await queue.nextBatch() }
+        consumer.cancel()
+        #expect(await consumer.value == nil)
+        // The queue still works for a consumer that comes later.
+        await queue.send([1])
+        #expect(await queue.nextBatch() == [1])
+    }
+}
