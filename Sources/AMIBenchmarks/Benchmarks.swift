@@ -33,6 +33,7 @@ struct Benchmarks {
             try decode(megabytes: arguments.dropFirst().first.flatMap(Int.init) ?? 100)
         case "track":
             try track(repetitions: arguments.dropFirst().first.flatMap(Int.init) ?? 300)
+        case "ingest": try await IngestBenchmark.run(repetitions: arguments.dropFirst().first.flatMap(Int.init) ?? 500)
         case "live-calls":
             try liveCalls(count: arguments.dropFirst().first.flatMap(Int.init) ?? 10_000)
         case "watcher":

@@ -249,7 +249,8 @@ public final class AMIClient: Service, Sendable {
                                 metrics.loggedIn()
                                 events.yield(.loggedIn(server: name, banner: banner))
                             },
-                            pauseSink: { metrics.readPaused() }
+                            pauseSink: { metrics.readPaused() },
+                            readCompleteSink: { events.flush() }
                         ) { message, receivedAt in
                             eventCounters.count(message)
                             let event = AMIClientEvent.event(AMIEvent(server: name, message: message, receivedAt: receivedAt))

@@ -42,7 +42,8 @@ public struct AMIEvent: Sendable {
 /// ignores events): events beyond `capacity` are dropped, counted in ``droppedEvents`` and logged.
 ///
 /// The consumer takes events in batches (``nextBatch(limit:)``), one lock per batch; a producer
-/// takes one lock per event and wakes the consumer only when it is parked.
+/// takes one lock per event. A parked consumer is woken once per socket read (a source's
+/// ``flush()``), not once per event: waking a thread costs more than tracking a hundred events.
 public final class AMIEventStream: AsyncSequence, Sendable {
     public typealias Element = AMIClientEvent
 
@@ -127,21 +128,29 @@ public final class AMIEventStream: AsyncSequence, Sendable {
         }
     }
 
-    /// Queues an element from a source; never drops it. Returns ``Demand/pause`` once `capacity`
+    /// Queues an element from a source; never drops it, and does not wake the consumer: the
+    /// source calls ``flush()`` when its read ends. Returns ``Demand/pause`` once `capacity`
     /// events are queued: the source must stop reading until its `resume` runs. After
     /// ``finish()`` elements are discarded (nobody will read them) and the answer is `more`.
     public func yield(_ element: AMIClientEvent, from source: Source) -> Demand {
-        let (waiter, demand): (CheckedContinuation<Void, Never>?, Demand) = state.withLock { state in
-            if state.finished { return (nil, .more) }
+        state.withLock { state in
+            if state.finished { return .more }
             state.buffer.append(element)
-            guard case .event = element else { return (state.takeWaiter(), .more) }
+            guard case .event = element else { return .more }
             state.queuedEvents += 1
-            guard state.queuedEvents >= capacity else { return (state.takeWaiter(), .more) }
+            guard state.queuedEvents >= capacity else { return .more }
             if state.paused.updateValue(source.resume, forKey: source.id) == nil { state.pauses += 1 }
-            return (state.takeWaiter(), .pause)
+            return .pause
+        }
+    }
+
+    /// Wakes the consumer if it is parked and something is queued: a source calls it at the end
+    /// of each socket read, after yielding that read's events.
+    public func flush() {
+        let waiter = state.withLock { state in
+            state.buffer.isEmpty ? nil : state.takeWaiter()
         }
         waiter?.resume()
-        return demand
     }
 
     /// Queues an element from a producer that cannot pause; returns false when it was an event

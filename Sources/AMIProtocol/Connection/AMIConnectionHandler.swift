@@ -28,12 +28,15 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
     typealias LoginSink = (String) -> Void
     /// Called on the event loop when reading stops because the event consumer is behind.
     typealias PauseSink = () -> Void
+    /// Called on the event loop when a socket read has been delivered (to wake the consumer once).
+    typealias ReadCompleteSink = () -> Void
 
     private var stateMachine: AMIConnectionStateMachine
     private let logger: Logger
     private let eventSink: EventSink
     private let loginSink: LoginSink
     private let pauseSink: PauseSink
+    private let readCompleteSink: ReadCompleteSink
     /// Seconds since 1970, read once per socket read (every event of one read arrived together).
     private let clock: () -> Double
     private var readTime: Double?
@@ -57,10 +60,12 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
         clock: @escaping () -> Double,
         loginSink: @escaping LoginSink,
         pauseSink: @escaping PauseSink = {},
+        readCompleteSink: @escaping ReadCompleteSink = {},
         eventSink: @escaping EventSink
     ) {
         self.loginSink = loginSink
         self.pauseSink = pauseSink
+        self.readCompleteSink = readCompleteSink
         self.stateMachine = AMIConnectionStateMachine(configuration: configuration)
         self.logger = logger
         self.clock = clock
@@ -97,7 +102,10 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
     }
 
     func channelReadComplete(context: ChannelHandlerContext) {
-        readTime = nil
+        if readTime != nil {
+            readTime = nil
+            readCompleteSink()
+        }
         context.fireChannelReadComplete()
     }
 

@@ -213,6 +213,24 @@ struct AMIEventStreamTests {
         #expect(resumed.value == 2)
     }
 
+    @Test("a parked consumer is woken by a source's flush (once per read), not by each event")
+    func sourceWakesAtFlush() async throws {
+        let stream = AMIEventStream(capacity: 100)
+        let source = stream.makeSource {}
+        for round in 0..<20 {
+            let received = try await withDeadline(.seconds(60)) {
+                try await withBatchConsumer(of: stream) {
+                    for number in 1...3 { _ = stream.yield(event(round * 3 + number), from: source) }
+                    stream.flush()
+                }
+            }
+            // Woken at the flush, the consumer takes the whole read (or, if it had not parked yet, at least its first event).
+            #expect(received.first == label(event(round * 3 + 1)))
+            if received.count < 3 { _ = await stream.nextBatch() }
+        }
+        #expect(stream.queuedEvents == 0)
+    }
+
     @Test("finish resumes paused sources; later elements are discarded without pausing anyone")
     func finishResumesSources() async {
         let stream = AMIEventStream(capacity: 1)
