@@ -6,16 +6,26 @@ import Logging
 ///
 /// Metadata keys become top-level fields. Secrets never reach a logger in the first place (they
 /// are read with `isSecret` and redacted in descriptions); this handler only encodes.
+///
+/// The bridge logs two or three lines per call, so a storm is tens of thousands of lines a
+/// second: lines are written as bytes (no Foundation formatter, no intermediate strings), and
+/// stdout gets them through ``LogLineWriter``, which joins the lines of a burst into few writes.
 struct JSONLogHandler: LogHandler {
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level
     let label: String
-    private let output: @Sendable (String) -> Void
+    private let output: Output
 
-    init(label: String, level: Logger.Level, output: @escaping @Sendable (String) -> Void = JSONLogHandler.standardOutput) {
+    private enum Output {
+        case standardOutput
+        case lines(@Sendable (String) -> Void)
+    }
+
+    /// Lines go to stdout (through ``LogLineWriter/standardOutput``), or to `output` when given.
+    init(label: String, level: Logger.Level, output: (@Sendable (String) -> Void)? = nil) {
         self.label = label
         self.logLevel = level
-        self.output = output
+        self.output = output.map { .lines($0) } ?? .standardOutput
     }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
@@ -24,45 +34,125 @@ struct JSONLogHandler: LogHandler {
     }
 
     func log(event: LogEvent) {
-        var line = "{\"time\":\"\(Self.timestamp())\",\"level\":\"\(event.level.rawValue)\",\"message\":"
-        Self.appendJSONString(event.message.description, to: &line)
-        line += ",\"logger\":"
-        Self.appendJSONString(label, to: &line)
-        let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        for key in merged.keys.sorted() where !["time", "level", "message", "logger"].contains(key) {
-            line += ","
-            Self.appendJSONString(key, to: &line)
-            line += ":"
-            Self.appendJSONString(merged[key]!.description, to: &line)
+        var line: [UInt8] = []
+        line.reserveCapacity(320)
+        self.encode(event, into: &line)
+        switch self.output {
+        case .standardOutput:
+            // Warnings and worse reach stdout before `log` returns (a crash may follow them).
+            LogLineWriter.standardOutput.write(line, flushNow: event.level >= .warning)
+        case .lines(let output):
+            output(String(decoding: line, as: UTF8.self))
         }
-        line += "}\n"
-        output(line)
     }
 
-    /// One unbuffered write per line: lines from several threads never interleave.
-    static let standardOutput: @Sendable (String) -> Void = { line in
-        FileHandle.standardOutput.write(Data(line.utf8))
-    }
-
-    static func timestamp() -> String {
-        let now = Date()
-        return now.formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
-    }
-
-    static func appendJSONString(_ value: String, to line: inout String) {
-        line += "\""
-        for scalar in value.unicodeScalars {
-            switch scalar {
-            case "\"": line += "\\\""
-            case "\\": line += "\\\\"
-            case "\n": line += "\\n"
-            case "\r": line += "\\r"
-            case "\t": line += "\\t"
-            case _ where scalar.value < 0x20:
-                line += "\\u" + String(repeating: "0", count: 4 - String(scalar.value, radix: 16).count) + String(scalar.value, radix: 16)
-            default: line.unicodeScalars.append(scalar)
+    /// The line, newline included.
+    func encode(_ event: LogEvent, into line: inout [UInt8]) {
+        line += #"{"time":""#.utf8
+        Self.appendTimestamp(to: &line)
+        line += #"","level":""#.utf8
+        line += event.level.rawValue.utf8
+        line += #"","message":"#.utf8
+        Self.appendJSONString(event.message.description, to: &line)
+        line += #","logger":"#.utf8
+        Self.appendJSONString(label, to: &line)
+        let merged: Logger.Metadata
+        if self.metadata.isEmpty {
+            merged = event.metadata ?? [:]
+        } else if let extra = event.metadata, !extra.isEmpty {
+            merged = self.metadata.merging(extra) { _, new in new }
+        } else {
+            merged = self.metadata
+        }
+        for (key, value) in merged.sorted(by: { $0.key < $1.key }) where !Self.reservedKeys.contains(key) {
+            line.append(UInt8(ascii: ","))
+            Self.appendJSONString(key, to: &line)
+            line.append(UInt8(ascii: ":"))
+            if case .string(let string) = value {
+                Self.appendJSONString(string, to: &line)
+            } else {
+                Self.appendJSONString(value.description, to: &line)
             }
         }
-        line += "\""
+        line += "}\n".utf8
+    }
+
+    private static let reservedKeys: Set<String> = ["time", "level", "message", "logger"]
+
+    /// `2026-01-15T14:32:00.123Z`: UTC, milliseconds.
+    static func timestamp() -> String {
+        var bytes: [UInt8] = []
+        appendTimestamp(to: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// The current time as ``timestamp()`` writes it, digit by digit (a Foundation format style
+    /// per line was most of this handler's cost).
+    static func appendTimestamp(to bytes: inout [UInt8]) {
+        var now = timespec()
+        clock_gettime(CLOCK_REALTIME, &now)
+        var seconds = now.tv_sec
+        var parts = tm()
+        gmtime_r(&seconds, &parts)
+        appendDigits(Int(parts.tm_year) + 1900, count: 4, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(Int(parts.tm_mon) + 1, count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "-"))
+        appendDigits(Int(parts.tm_mday), count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "T"))
+        appendDigits(Int(parts.tm_hour), count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(Int(parts.tm_min), count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: ":"))
+        appendDigits(Int(parts.tm_sec), count: 2, to: &bytes)
+        bytes.append(UInt8(ascii: "."))
+        appendDigits(Int(now.tv_nsec) / 1_000_000, count: 3, to: &bytes)
+        bytes.append(UInt8(ascii: "Z"))
+    }
+
+    private static func appendDigits(_ value: Int, count: Int, to bytes: inout [UInt8]) {
+        var divisor = 1
+        for _ in 1..<count { divisor *= 10 }
+        var rest = max(0, value)
+        if rest >= divisor * 10 {
+            bytes += String(rest).utf8
+            return
+        }
+        while divisor > 0 {
+            bytes.append(UInt8(ascii: "0") + UInt8(rest / divisor))
+            rest %= divisor
+            divisor /= 10
+        }
+    }
+
+    /// A JSON string (RFC 8259): quotes, backslash and control characters escaped, the rest as
+    /// UTF-8. Byte by byte: every byte of a multi-byte character is 0x80 or above, so only
+    /// ASCII control characters are escaped, as scalar by scalar would.
+    static func appendJSONString(_ value: String, to line: inout [UInt8]) {
+        let hex: StaticString = "0123456789abcdef"
+        line.append(UInt8(ascii: "\""))
+        var value = value
+        value.withUTF8 { bytes in
+            var start = 0
+            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                line += UnsafeBufferPointer(rebasing: bytes[start..<index])
+                start = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): line += #"\""#.utf8
+                case UInt8(ascii: "\\"): line += #"\\"#.utf8
+                case 0x0A: line += #"\n"#.utf8
+                case 0x0D: line += #"\r"#.utf8
+                case 0x09: line += #"\t"#.utf8
+                default:
+                    line += #"\u00"#.utf8
+                    hex.withUTF8Buffer { digits in
+                        line.append(digits[Int(byte >> 4)])
+                        line.append(digits[Int(byte & 0xF)])
+                    }
+                }
+            }
+            line += UnsafeBufferPointer(rebasing: bytes[start...])
+        }
+        line.append(UInt8(ascii: "\""))
     }
 }
