@@ -31,20 +31,21 @@ struct CallLog: Sendable {
         }
     }
 
+    /// Built with `.string` values, not interpolations: two lines per call in a storm.
     private func metadata(_ call: CallRecord) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
-            "server": "\(call.server)",
-            "linkedid": "\(call.linkedid)",
-            "uniqueid": "\(call.customerLeg?.uniqueid ?? call.agentLeg?.uniqueid ?? "")",
+            "server": .string(call.server),
+            "linkedid": .string(call.linkedid),
+            "uniqueid": .string(call.customerLeg?.uniqueid ?? call.agentLeg?.uniqueid ?? ""),
         ]
-        if let callID = call.callID { metadata["call_id"] = "\(callID)" }
+        if let callID = call.callID { metadata["call_id"] = .string(callID) }
         // Masked by `log.mask_phone_numbers` (PhoneMaskingLogHandler).
-        if let phone = call.phoneNumber { metadata["phone_number"] = "\(phone)" }
-        if let outcome = call.outcome { metadata["outcome"] = "\(outcome.rawValue)" }
-        if let talk = call.talkSeconds { metadata["talk_seconds"] = "\(talk)" }
-        if let ring = call.ringSeconds { metadata["ring_seconds"] = "\(ring)" }
-        if let cause = call.hangupCause { metadata["hangup_cause"] = "\(cause)" }
-        if let lead = call.callerCode?.leadID { metadata["lead_id"] = "\(lead)" }
+        if let phone = call.phoneNumber { metadata["phone_number"] = .string(phone) }
+        if let outcome = call.outcome { metadata["outcome"] = .string(outcome.rawValue) }
+        if let talk = call.talkSeconds { metadata["talk_seconds"] = .string(String(talk)) }
+        if let ring = call.ringSeconds { metadata["ring_seconds"] = .string(String(ring)) }
+        if let cause = call.hangupCause { metadata["hangup_cause"] = .string(String(cause)) }
+        if let lead = call.callerCode?.leadID { metadata["lead_id"] = .string(String(lead)) }
         if call.reconstructed { metadata["reconstructed"] = "true" }
         if call.closedByTimeout { metadata["closed_by_timeout"] = "true" }
         return metadata

@@ -209,7 +209,7 @@ public final class WebhookDispatcher: Service, Sendable {
     private static func metadata(_ delivery: OutboxDelivery, status: Int? = nil, latency: Duration? = nil) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
             "endpoint": "\(delivery.endpoint)", "event": "\(delivery.event)",
-            "event_id": "\(delivery.eventID.uuidString.lowercased())", "attempt": "\(delivery.attempts)",
+            "event_id": "\(delivery.eventID.lowercaseText)", "attempt": "\(delivery.attempts)",
         ]
         if let status { metadata["status"] = "\(status)" }
         if let latency { metadata["latency_ms"] = "\(Self.milliseconds(latency))" }

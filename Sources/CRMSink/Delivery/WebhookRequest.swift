@@ -15,7 +15,7 @@ enum WebhookRequest {
         var headers: [(name: String, value: String)] = [
             ("User-Agent", userAgent),
             (WebhookSignature.eventHeader, delivery.event),
-            (WebhookSignature.deliveryHeader, delivery.eventID.uuidString.lowercased()),
+            (WebhookSignature.deliveryHeader, delivery.eventID.lowercaseText),
             (WebhookSignature.timestampHeader, String(timestamp)),
         ]
         let method: String

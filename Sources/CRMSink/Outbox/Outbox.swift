@@ -360,7 +360,7 @@ private final class Connection {
         try self.database.transaction {
             for delivery in batch.deliveries {
                 try self.insert.run([
-                    .text(delivery.eventID.uuidString.lowercased()), .text(delivery.event.rawValue), .text(delivery.endpoint),
+                    .text(delivery.eventID.lowercaseText), .text(delivery.event.rawValue), .text(delivery.endpoint),
                     .text(delivery.callKey), .optionalText(delivery.requestURL), .blob(delivery.body), time, time,
                 ])
             }

@@ -33,7 +33,7 @@ extension WebhookEvent {
     public var fields: [(key: String, value: FieldValue)] {
         var fields: [(key: String, value: FieldValue)] = [
             ("event", .string(self.name.rawValue)),
-            ("event_id", .string(self.eventID.uuidString.lowercased())),
+            ("event_id", .string(self.eventID.lowercaseText)),
             ("occurred_at", .string(Self.iso8601(self.occurredAt))),
             ("uniqueid", FieldValue(self.uniqueid)),
             ("linkedid", FieldValue(self.linkedid)),
@@ -55,55 +55,132 @@ extension WebhookEvent {
             ("click2call_id", FieldValue(self.click2callID)),
             ("reconstructed", .bool(self.reconstructed)),
         ]
-        let standard = Set(Self.standardKeys)
-        for key in self.extra.keys.sorted() where !standard.contains(key) {
-            fields.append((key, .string(self.extra[key]!)))
+        for (key, value) in self.sortedExtra {
+            fields.append((key, .string(value)))
         }
         return fields
     }
 
+    private static let standardKeySet = Set(standardKeys)
+
+    /// ``extra`` sorted by key, without the keys of standard fields.
+    private var sortedExtra: [(key: String, value: String)] {
+        self.extra.filter { !Self.standardKeySet.contains($0.key) }.sorted { $0.key < $1.key }
+    }
+
     /// The JSON body: one object, keys in ``fields`` order, UTF-8, no insignificant whitespace.
     /// Rendered once when the event enters the outbox, so every retry sends (and signs) the same bytes.
+    ///
+    /// Written field by field rather than from ``fields`` (the same keys, values and order; the
+    /// body tests compare them): every event of a storm goes through here.
     public func jsonBody() -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(768)
-        out.append(UInt8(ascii: "{"))
-        for (index, (key, value)) in self.fields.enumerated() {
-            if index > 0 { out.append(UInt8(ascii: ",")) }
-            JSONText.appendString(key, to: &out)
-            out.append(UInt8(ascii: ":"))
-            switch value {
-            case .null: out += Array("null".utf8)
-            case .string(let string): JSONText.appendString(string, to: &out)
-            case .integer(let integer): out += Array(String(integer).utf8)
-            case .bool(let bool): out += Array((bool ? "true" : "false").utf8)
-            }
+        var out = JSONObjectWriter()
+        out.field("event", self.name.rawValue)
+        out.field("event_id", self.eventID.lowercaseText)
+        out.field("occurred_at", Self.iso8601(self.occurredAt))
+        out.field("uniqueid", self.uniqueid)
+        out.field("linkedid", self.linkedid)
+        out.field("calldate", self.calldate)
+        out.field("phone_number", self.phoneNumber)
+        out.field("agent_user", self.agentUser)
+        out.field("campaign_id", self.campaignID)
+        out.field("lead_id", self.leadID)
+        out.field("list_id", self.listID)
+        out.field("disposition", self.disposition)
+        out.field("call_duration", self.callDuration)
+        out.field("ring_duration", self.ringDuration)
+        out.field("hangup_cause", self.hangupCause)
+        out.field("hangup_cause_text", self.hangupCauseText)
+        out.field("term_reason", self.termReason)
+        out.field("recording_filename", self.recordingFilename)
+        out.field("notes", self.notes)
+        out.field("server", self.server)
+        out.field("click2call_id", self.click2callID)
+        out.field("reconstructed", self.reconstructed)
+        for (key, value) in self.sortedExtra {
+            out.extraField(key, value)
         }
-        out.append(UInt8(ascii: "}"))
-        return out
+        return out.finish()
     }
 
     /// `2026-01-15T14:32:00Z`: UTC, whole seconds, as the SPEC shows.
     static func iso8601(_ date: Date) -> String { CalendarText.iso8601(date) }
 }
 
+/// Builds one JSON object's bytes, field by field.
+struct JSONObjectWriter {
+    private var out: [UInt8]
+
+    init() {
+        self.out = []
+        self.out.reserveCapacity(1024)
+        self.out.append(UInt8(ascii: "{"))
+    }
+
+    private mutating func key(_ key: StaticString) {
+        if self.out.count > 1 { self.out.append(UInt8(ascii: ",")) }
+        self.out.append(UInt8(ascii: "\""))
+        // Standard keys are plain ASCII: nothing to escape.
+        key.withUTF8Buffer { self.out += $0 }
+        self.out += "\":".utf8
+    }
+
+    mutating func field(_ key: StaticString, _ value: String?) {
+        self.key(key)
+        if let value { JSONText.appendString(value, to: &self.out) } else { self.out += "null".utf8 }
+    }
+
+    mutating func field(_ key: StaticString, _ value: Int?) {
+        self.key(key)
+        if let value { self.out += String(value).utf8 } else { self.out += "null".utf8 }
+    }
+
+    mutating func field(_ key: StaticString, _ value: Bool) {
+        self.key(key)
+        self.out += (value ? "true" : "false").utf8
+    }
+
+    mutating func extraField(_ key: String, _ value: String) {
+        if self.out.count > 1 { self.out.append(UInt8(ascii: ",")) }
+        JSONText.appendString(key, to: &self.out)
+        self.out.append(UInt8(ascii: ":"))
+        JSONText.appendString(value, to: &self.out)
+    }
+
+    mutating func finish() -> [UInt8] {
+        self.out.append(UInt8(ascii: "}"))
+        return self.out
+    }
+}
+
 /// JSON string escaping (RFC 8259): quotes, backslash and control characters; everything else as UTF-8.
 enum JSONText {
+    /// Runs without anything to escape are copied whole; a byte of a multi-byte character is
+    /// 0x80 or above, so only ASCII is ever escaped.
     static func appendString(_ string: String, to out: inout [UInt8]) {
-        let hex = Array("0123456789abcdef".utf8)
         out.append(UInt8(ascii: "\""))
-        for byte in string.utf8 {
-            switch byte {
-            case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
-            case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
-            case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
-            case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
-            case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
-            case 0..<0x20:
-                out += Array("\\u00".utf8)
-                out += [hex[Int(byte >> 4)], hex[Int(byte & 0xF)]]
-            default: out.append(byte)
+        var string = string
+        string.withUTF8 { bytes in
+            var start = 0
+            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
+                out += UnsafeBufferPointer(rebasing: bytes[start..<index])
+                start = index + 1
+                switch byte {
+                case UInt8(ascii: "\""): out += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
+                case UInt8(ascii: "\\"): out += [UInt8(ascii: "\\"), UInt8(ascii: "\\")]
+                case 0x0A: out += [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                case 0x0D: out += [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                case 0x09: out += [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                default:
+                    let hex: StaticString = "0123456789abcdef"
+                    out += "\\u00".utf8
+                    hex.withUTF8Buffer { digits in
+                        out.append(digits[Int(byte >> 4)])
+                        out.append(digits[Int(byte & 0xF)])
+                    }
+                }
             }
+            out += UnsafeBufferPointer(rebasing: bytes[start...])
         }
         out.append(UInt8(ascii: "\""))
     }
