@@ -33,11 +33,14 @@ public final class Outbox: Sendable {
     public init(path: String) throws {
         self.path = path
         let database = try SQLiteDatabase(path: path)
+        // temp_store = MEMORY: the claim's RETURNING collects its rows in a temporary table, which
+        // otherwise opens and deletes a temporary file for every claim.
         try database.execute(
             """
             PRAGMA journal_mode = WAL;
             PRAGMA synchronous = FULL;
             PRAGMA busy_timeout = 10000;
+            PRAGMA temp_store = MEMORY;
             CREATE TABLE IF NOT EXISTS deliveries (
                 id INTEGER PRIMARY KEY,
                 event_id TEXT NOT NULL,
