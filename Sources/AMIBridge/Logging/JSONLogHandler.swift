@@ -1,3 +1,4 @@
+import CRMSink
 import Foundation
 import Logging
 
@@ -125,34 +126,8 @@ struct JSONLogHandler: LogHandler {
         }
     }
 
-    /// A JSON string (RFC 8259): quotes, backslash and control characters escaped, the rest as
-    /// UTF-8. Byte by byte: every byte of a multi-byte character is 0x80 or above, so only
-    /// ASCII control characters are escaped, as scalar by scalar would.
+    /// A JSON string (RFC 8259), escaped as webhook bodies are (one rule: ``JSONText``).
     static func appendJSONString(_ value: String, to line: inout [UInt8]) {
-        let hex: StaticString = "0123456789abcdef"
-        line.append(UInt8(ascii: "\""))
-        var value = value
-        value.withUTF8 { bytes in
-            var start = 0
-            for (index, byte) in bytes.enumerated() where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") {
-                line += UnsafeBufferPointer(rebasing: bytes[start..<index])
-                start = index + 1
-                switch byte {
-                case UInt8(ascii: "\""): line += #"\""#.utf8
-                case UInt8(ascii: "\\"): line += #"\\"#.utf8
-                case 0x0A: line += #"\n"#.utf8
-                case 0x0D: line += #"\r"#.utf8
-                case 0x09: line += #"\t"#.utf8
-                default:
-                    line += #"\u00"#.utf8
-                    hex.withUTF8Buffer { digits in
-                        line.append(digits[Int(byte >> 4)])
-                        line.append(digits[Int(byte & 0xF)])
-                    }
-                }
-            }
-            line += UnsafeBufferPointer(rebasing: bytes[start...])
-        }
-        line.append(UInt8(ascii: "\""))
+        JSONText.appendString(value, to: &line)
     }
 }

@@ -153,11 +153,12 @@ struct JSONObjectWriter {
     }
 }
 
-/// JSON string escaping (RFC 8259): quotes, backslash and control characters; everything else as UTF-8.
-enum JSONText {
+/// JSON string escaping (RFC 8259): quotes, backslash and control characters; everything else as
+/// UTF-8. Webhook bodies and the JSON log lines both write strings through it.
+public enum JSONText {
     /// Runs without anything to escape are copied whole; a byte of a multi-byte character is
     /// 0x80 or above, so only ASCII is ever escaped.
-    static func appendString(_ string: String, to out: inout [UInt8]) {
+    public static func appendString(_ string: String, to out: inout [UInt8]) {
         out.append(UInt8(ascii: "\""))
         var string = string
         string.withUTF8 { bytes in
