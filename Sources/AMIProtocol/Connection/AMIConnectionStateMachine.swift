@@ -296,7 +296,10 @@ public struct AMIConnectionStateMachine: Sendable {
 
     /// Responses and list items go to their pending action; everything else is an event.
     private mutating func routeSessionMessage(_ message: AMIMessage) -> Action {
-        if let actionID = message.actionID {
+        // An event can only belong to an action while one waits for its list: otherwise its
+        // ActionID (if any) changes nothing, and most events have none, so it is not looked for.
+        let mayBelongToAction = message.isResponse || !pendingRequests.isEmpty || !drainingLists.isEmpty
+        if mayBelongToAction, let actionID = message.actionID {
             if actionID == outstandingPing, message.isResponse {
                 outstandingPing = nil
                 return .cancelTimer(.pong)

@@ -134,10 +134,11 @@ struct BackpressureTests {
             let events = AMIEventStream(capacity: 500)
             let (outcome, client) = try await Self.run(
                 server: server, events: events,
-                // A Ping after 250 ms of silence, and 1 s for its answer: the stall lasts several times both.
+                // A Ping after 500 ms of silence, and 2 s for its answer (room for a loaded machine):
+                // the stall is longer than both together.
                 session: .init(
                     username: "bridge", secret: "s3cret-AMI", loginTimeout: .seconds(60),
-                    keepaliveInterval: .milliseconds(250), pingTimeout: .seconds(1)
+                    keepaliveInterval: .milliseconds(500), pingTimeout: .seconds(2)
                 ),
                 total: total, batchLimit: 1_000
             ) { batchNumber in
