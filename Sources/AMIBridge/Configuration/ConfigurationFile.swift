@@ -65,6 +65,13 @@ struct ConfigurationFile {
     func checkNoUnknownKeys(known: Set<String>) throws {
         let unknown = keys.subtracting(known).sorted()
         guard let first = unknown.first else { return }
+        // `port: {a: 1}` reads as `ami.port.a`; `ami: 5` as a value where a section belongs.
+        if let value = known.sorted().first(where: { first.hasPrefix($0 + ".") }) {
+            throw ConfigurationError(key: value, problem: "has nested keys (\(first)); a single value or list belongs here")
+        }
+        if let inner = known.sorted().first(where: { $0.hasPrefix(first + ".") }) {
+            throw ConfigurationError(key: first, problem: "is a section (such as \(inner)), not a value")
+        }
         var problem = "unknown key"
         if let suggestion = Self.nearest(to: first, in: known) {
             problem += "; did you mean \(suggestion)?"

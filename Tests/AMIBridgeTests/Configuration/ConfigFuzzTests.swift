@@ -81,6 +81,10 @@ struct ConfigFuzzTests {
                 cases.append(Case(name: "\(entry.key): \(bad)", file: .yaml(ExampleConfiguration.render(values)), names: entry.key))
             }
         }
+        for section in ["log", "api", "click_to_call"] {
+            let values = base.filter { !$0.key.hasPrefix(section + ".") } + [(section, "5")]
+            cases.append(Case(name: "a value for the section \(section)", file: .yaml(ExampleConfiguration.render(values)), names: "\(section): is a section"))
+        }
         for typo in ["ami.hots", "webhooks.crm1.ulr", "api.listne", "log.levle", "webhooks.crm9.url", "stat_dir", "ami.dialer3.host"] {
             cases.append(Case(name: "unknown key \(typo)", file: .yaml(ExampleConfiguration.render(base + [(typo, "x")])), names: typo + ": unknown key"))
         }
