@@ -120,11 +120,12 @@ struct BridgeDaemon {
 
         // Its own connection: counting rows for /metrics never waits for the dispatcher's writes.
         let countingOutbox = try? Outbox(stateDirectory: webhooks.stateDirectory)
+        // A reload checks the whole file as a start does (unknown keys, types), then applies the endpoints.
         let reloader = WebhookReloader(
             hangups: hangupSignals, endpoints: webhooks.endpoints, dispatcher: dispatcher, emitter: emitter,
             owed: { (try? countingOutbox?.counts())?[$0]?.owed },
             logger: webhookLogger
-        ) { try await WebhookConfiguration.load(path: configPath) }
+        ) { try await DaemonConfiguration.load(path: configPath).webhooks }
         if let countingOutbox { metrics.collectOutbox(countingOutbox) { reloader.endpointNames } }
         let keyStore = try RunCommand.openInStateDirectory("the API key store", api.stateDirectory, APIKeyStore.init(stateDirectory:))
         let apiServer = APIServer(
