@@ -250,7 +250,8 @@ public final class AMIClient: Service, Sendable {
                                 events.yield(.loggedIn(server: name, banner: banner))
                             },
                             pauseSink: { metrics.readPaused() },
-                            readCompleteSink: { events.flush() }
+                            readCompleteSink: { events.flush() },
+                            stillPausedSink: { pausesWhenFull && events.isPaused(source) }
                         ) { message, receivedAt in
                             eventCounters.count(message)
                             let event = AMIClientEvent.event(AMIEvent(server: name, message: message, receivedAt: receivedAt))

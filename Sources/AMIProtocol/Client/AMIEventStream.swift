@@ -144,6 +144,13 @@ public final class AMIEventStream: AsyncSequence, Sendable {
         }
     }
 
+    /// Whether the source was told to pause and has not been resumed since: a resume that
+    /// arrives after the source paused again (events of the same read filled the stream anew)
+    /// is stale, and the next one will come.
+    public func isPaused(_ source: Source) -> Bool {
+        state.withLock { $0.paused[source.id] != nil }
+    }
+
     /// Wakes the consumer if it is parked and something is queued: a source calls it at the end
     /// of each socket read, after yielding that read's events.
     public func flush() {

@@ -30,6 +30,8 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
     typealias PauseSink = () -> Void
     /// Called on the event loop when a socket read has been delivered (to wake the consumer once).
     typealias ReadCompleteSink = () -> Void
+    /// Asked on a resume: true when the consumer's buffer filled up again since (a stale resume).
+    typealias StillPausedSink = () -> Bool
 
     private var stateMachine: AMIConnectionStateMachine
     private let logger: Logger
@@ -37,6 +39,7 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
     private let loginSink: LoginSink
     private let pauseSink: PauseSink
     private let readCompleteSink: ReadCompleteSink
+    private let stillPausedSink: StillPausedSink
     /// Seconds since 1970, read once per socket read (every event of one read arrived together).
     private let clock: () -> Double
     private var readTime: Double?
@@ -61,8 +64,10 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
         loginSink: @escaping LoginSink,
         pauseSink: @escaping PauseSink = {},
         readCompleteSink: @escaping ReadCompleteSink = {},
+        stillPausedSink: @escaping StillPausedSink = { false },
         eventSink: @escaping EventSink
     ) {
+        self.stillPausedSink = stillPausedSink
         self.loginSink = loginSink
         self.pauseSink = pauseSink
         self.readCompleteSink = readCompleteSink
@@ -154,7 +159,7 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
     struct ResumeReading: Sendable {}
 
     private func resumeReading(context: ChannelHandlerContext) {
-        guard readingPaused else { return }
+        guard readingPaused, !stillPausedSink() else { return }
         readingPaused = false
         run(stateMachine.readingResumed(), context: context)
         if readPending {

@@ -136,7 +136,7 @@ public struct CallTracker: Sendable {
         }
         let fields = kind.fields(of: message)
         if kind == .varSet, !fields.value(ChannelEvent.Field.variable.rawValue, equals: configuration.callIDVariable) { return [] }
-        guard let event = ChannelEvent(kind, fields: fields, message: message) else { return [] }
+        guard let event = ChannelEvent(kind, fields: fields, message: message, withChannelName: false) else { return [] }
         let eventTime = fields[.timestamp].flatMap(EventTimestamp.seconds) ?? time
         return apply(event, at: eventTime, receivedAt: time)
     }

@@ -196,17 +196,20 @@ extension ChannelEvent {
     }
 
     /// The event of `kind` from its fields (``Kind/fields(of:)``); nil when a field it needs
-    /// is missing (the public initializer makes that `.other`).
-    init?(_ kind: Kind, fields: AMIFieldValues, message: AMIMessage) {
+    /// is missing (the public initializer makes that `.other`). `withChannelName: false` leaves
+    /// the channel name of a Newstate, NewCallerid or NewConnectedLine snapshot empty (it must
+    /// still be there): the tracker reads it only from Newchannel, and it is the one value of a
+    /// snapshot long enough to cost an allocation.
+    init?(_ kind: Kind, fields: AMIFieldValues, message: AMIMessage, withChannelName: Bool = true) {
         switch kind {
         case .newchannel:
             guard let snapshot = ChannelSnapshot(fields) else { return nil }
             self = .newChannel(snapshot)
         case .newstate:
-            guard let snapshot = ChannelSnapshot(fields) else { return nil }
+            guard let snapshot = ChannelSnapshot(fields, withChannelName: withChannelName) else { return nil }
             self = .newState(snapshot)
         case .newCallerid, .newConnectedLine:
-            guard let snapshot = ChannelSnapshot(fields) else { return nil }
+            guard let snapshot = ChannelSnapshot(fields, withChannelName: withChannelName) else { return nil }
             self = .callerIDChanged(snapshot)
         case .dialBegin:
             guard let destination = fields[.destUniqueid] else { return nil }
@@ -280,12 +283,12 @@ extension AMIFieldValues {
 
 extension ChannelSnapshot {
     /// The channel fields common to channel events, in either dialect.
-    init?(_ fields: AMIFieldValues) {
-        guard let uniqueid = fields[.uniqueid], let channel = fields[.channel] else { return nil }
+    init?(_ fields: AMIFieldValues, withChannelName: Bool = true) {
+        guard let uniqueid = fields[.uniqueid], fields.contains(ChannelEvent.Field.channel.rawValue) else { return nil }
         self.init(
             uniqueid: uniqueid,
             linkedid: fields[.linkedid],
-            channel: channel,
+            channel: withChannelName ? fields[.channel] ?? "" : "",
             state: fields[.channelState].flatMap { Int($0) },
             callerIDNum: ChannelSnapshot.known(fields[.callerIDNum]),
             callerIDName: ChannelSnapshot.known(fields[.callerIDName]),

@@ -108,9 +108,13 @@ struct BackpressureTests {
             let (outcome, client) = try await Self.run(
                 server: server, events: events,
                 session: .init(username: "bridge", secret: "s3cret-AMI", loginTimeout: .seconds(60)),
-                total: total, batchLimit: 200
-            ) { _ in
-                // Deliberately slow: at most 200 events per millisecond, far below what loopback delivers.
+                total: total, batchLimit: 100
+            ) { batchNumber in
+                // Deliberately slow: nothing more until the stream has filled once, then at most
+                // 100 events per millisecond, far below what loopback delivers.
+                if batchNumber == 1 {
+                    while events.pauseCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
+                }
                 try await Task.sleep(for: .milliseconds(1))
             }
             let (ordered, detail) = Self.inOrder(outcome.sequences, total: total)
@@ -134,18 +138,19 @@ struct BackpressureTests {
             let events = AMIEventStream(capacity: 500)
             let (outcome, client) = try await Self.run(
                 server: server, events: events,
-                // A Ping after 500 ms of silence, and 2 s for its answer (room for a loaded machine):
-                // the stall is longer than both together.
+                // A Ping after 500 ms of silence, and 4 s for its answer (the fake answers from the
+                // shared task pool, which a loaded machine can hold up for seconds): the stall is
+                // longer than both together, so a Ping sent during it would time out within it.
                 session: .init(
                     username: "bridge", secret: "s3cret-AMI", loginTimeout: .seconds(60),
-                    keepaliveInterval: .milliseconds(500), pingTimeout: .seconds(2)
+                    keepaliveInterval: .milliseconds(500), pingTimeout: .seconds(4)
                 ),
                 total: total, batchLimit: 1_000
             ) { batchNumber in
                 if batchNumber == 1 {
                     // Stall once the stream is full, so the client has stopped reading.
                     while events.pauseCount == 0 { try await Task.sleep(for: .milliseconds(5)) }
-                    try await Task.sleep(for: .seconds(4))
+                    try await Task.sleep(for: .seconds(6))
                 }
             }
             let (ordered, detail) = Self.inOrder(outcome.sequences, total: total)

@@ -192,6 +192,7 @@ struct AMIEventStreamTests {
         let demands = (1...6).map { stream.yield(event($0), from: source) }
         // The 4th event fills the stream; events of a read in progress are still taken.
         #expect(demands == [.more, .more, .more, .pause, .pause, .pause])
+        #expect(stream.isPaused(source))
         #expect(stream.queuedEvents == 6)
         #expect(stream.droppedEvents == 0)
         #expect(stream.pauseCount == 1)
@@ -202,6 +203,7 @@ struct AMIEventStreamTests {
         #expect(resumed.value == 0, "3 events still queued, above the threshold of 2")
         #expect(await stream.nextBatch(limit: 1)?.count == 1)
         #expect(resumed.value == 1)
+        #expect(!stream.isPaused(source))
         #expect(await stream.nextBatch(limit: 10)?.count == 3)
         #expect(resumed.value == 1, "resumed once per pause")
 
