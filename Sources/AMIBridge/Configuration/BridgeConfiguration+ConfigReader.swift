@@ -100,9 +100,9 @@ extension BridgeConfiguration {
             maximumDelay: try section.duration("reconnect_max_ms", default: reconnectBase.maximumDelay),
             loginRejectedDelay: try section.duration("login_retry_ms", default: reconnectBase.loginRejectedDelay)
         )
-        let policy = try section.string("overflow", default: defaults?.overflowPolicy.rawValue ?? "reconnect")
+        let policy = try section.string("overflow", default: defaults?.overflowPolicy.rawValue ?? "backpressure")
         guard let overflowPolicy = AMIClient.Configuration.OverflowPolicy(rawValue: policy) else {
-            throw ConfigurationError(key: section.path("overflow"), problem: "'\(policy)' is not reconnect or dropNewest")
+            throw ConfigurationError(key: section.path("overflow"), problem: "'\(policy)' is not backpressure or dropNewest")
         }
         return AMIClient.Configuration(
             name: name, host: host, port: port, session: session, reconnect: reconnect,
