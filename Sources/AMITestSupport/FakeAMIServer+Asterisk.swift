@@ -17,4 +17,18 @@ extension FakeAMIServer {
             }
         }
     }
+
+    /// An Asterisk that refuses every plain `Login` the way Asterisk 20 does (`Response: Error`,
+    /// `Message: Authentication failed`), then ends the session.
+    public static let rejectingLogin: Behavior = { session in
+        try await session.write("Asterisk Call Manager/9.0.0\r\n")
+        while let action = try await session.nextAction() {
+            if action["Action"] == "Login" {
+                let id = action.actionID.map { "ActionID: \($0)\r\n" } ?? ""
+                try await session.write("Response: Error\r\n\(id)Message: Authentication failed\r\n\r\n")
+                return
+            }
+            guard try await session.answerGenerically(action) else { return }
+        }
+    }
 }

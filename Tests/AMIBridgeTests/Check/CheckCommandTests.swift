@@ -81,18 +81,7 @@ struct CheckCommandTests {
         }
         let closedAMI = try ClosedPort()
         let closedEndpoint = try ClosedPort()
-        let rejecting: FakeAMIServer.Behavior = { session in
-            try await session.write("Asterisk Call Manager/9.0.0\r\n")
-            while let action = try await session.nextAction() {
-                if action["Action"] == "Login" {
-                    let id = action.actionID.map { "ActionID: \($0)\r\n" } ?? ""
-                    try await session.write("Response: Error\r\n\(id)Message: Authentication failed\r\n\r\n")
-                    return
-                }
-                guard try await session.answerGenerically(action) else { return }
-            }
-        }
-        try await FakeAMIServer.withServer(behavior: rejecting) { server in
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.rejectingLogin) { server in
             let result = try await Self.check(try Self.databaseEnvironment(user: user, password: password).merging([
                 "AMI_PORT": String(server.port), "AMI_SECRET": "wrong-secret-value",
                 "AMI_EXTRA_SERVERS": "dialer2", "AMI_DIALER2_PORT": String(closedAMI.port),

@@ -106,19 +106,6 @@ struct SecretsNeverLeakTests {
         }
     }
 
-    /// Asterisk that refuses a plain login.
-    static let rejectingPlain: FakeAMIServer.Behavior = { session in
-        try await session.write("Asterisk Call Manager/9.0.0\r\n")
-        while let action = try await session.nextAction() {
-            if action["Action"] == "Login" {
-                let id = action.actionID.map { "ActionID: \($0)\r\n" } ?? ""
-                try await session.write("Response: Error\r\n\(id)Message: Authentication failed\r\n\r\n")
-                return
-            }
-            guard try await session.answerGenerically(action) else { return }
-        }
-    }
-
     static func http(_ client: CurlHTTPClient, _ method: String, _ url: String, key: String? = nil, body: String = "", transcript: Transcript) throws -> Int {
         var headers: [(name: String, value: String)] = [("Content-Type", "application/json")]
         if let key { headers.append(("Authorization", "Bearer \(key)")) }
@@ -234,7 +221,7 @@ struct SecretsNeverLeakTests {
         }
 
         // 3. Plain login refused; the database socket unreachable.
-        try await FakeAMIServer.withServer(behavior: Self.rejectingPlain) { server in
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.rejectingLogin) { server in
             let daemon = try ProcessUnderTest(["run", "--config", config], environment: base.merging([
                 "AMI_PORT": String(server.port), "AMI_AUTH": "plain",
                 "VICIDIAL_DB_SOCKET": state + "/no-such.sock", "VICIDIAL_DB_USER": user, "VICIDIAL_DB_PASSWORD": dbPassword,
