@@ -2,6 +2,10 @@
 # The whole test suite, as CI runs it: system packages, a private MariaDB in a temporary directory
 # (always stopped again), then `swift build --build-tests` and `swift test "$@"`.
 # Exits with swift test's status.
+#
+# SANITIZE=address or SANITIZE=thread runs the same suite under AddressSanitizer or ThreadSanitizer
+# (its own build folder, .build-asan or .build-tsan; the daemon the tests start is built with it
+# too). README "Sanitizers" has the figures.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -22,10 +26,18 @@ trap 'exit 143' TERM
 exports=$(scripts/mariadb.sh start "$db_dir")
 eval "$exports"
 
-swift build --build-tests
+build_options=()
+case "${SANITIZE:-}" in
+    "") ;;
+    address) build_options=(--sanitize=address --build-path .build-asan) ;;
+    thread) build_options=(--sanitize=thread --build-path .build-tsan) ;;
+    *) echo "test.sh: SANITIZE is address or thread, not '$SANITIZE'" >&2; exit 64 ;;
+esac
+
+swift build --build-tests "${build_options[@]}"
 status=0
 # One test at a time: many tests run the built daemon, MariaDB, fake Asterisks and receivers against
 # deadlines, and on 2 cores running them all at once starved MariaDB's handshakes and the
 # daemons' pings (timeouts that were the machine's, not the code's).
-swift test --no-parallel "$@" || status=$?
+swift test --no-parallel "${build_options[@]}" "$@" || status=$?
 exit "$status"
