@@ -40,4 +40,9 @@ status=0
 # deadlines, and on 2 cores running them all at once starved MariaDB's handshakes and the
 # daemons' pings (timeouts that were the machine's, not the code's).
 swift test --no-parallel "${build_options[@]}" "$@" || status=$?
+# The HTTP API fuzzed from its OpenAPI document against the daemon just built, briefly (about 2
+# minutes; scripts/fuzz-api.sh without --short is the long run). Only with the whole suite.
+if [ $# -eq 0 ]; then
+    AMIBRIDGE_BIN="$(swift build "${build_options[@]}" --show-bin-path)/amibridge" scripts/fuzz-api.sh --short || status=$?
+fi
 exit "$status"

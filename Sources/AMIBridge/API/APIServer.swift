@@ -1,6 +1,7 @@
 import EventMapper
 import Hummingbird
 import Logging
+import NIOCore
 import ServiceLifecycle
 import ViciDial
 
@@ -52,9 +53,15 @@ struct APIServer: Service {
         try await makeApplication().run()
     }
 
+    /// A connection that completes no request part for this long is closed: idle keep-alive
+    /// connections, and slow-loris ones dribbling a request head byte by byte, cannot hold the
+    /// daemon's descriptors forever. A response being written is never cut.
+    static let idleTimeout = TimeAmount.seconds(30)
+
     func makeApplication() -> Application<RouterResponder<APIRequestContext>> {
         Application(
             router: makeRouter(),
+            server: .http1(configuration: .init(idleTimeout: Self.idleTimeout)),
             configuration: .init(address: .hostname(configuration.host, port: configuration.port), serverName: "amibridge"),
             onServerRunning: { [logger] channel in
                 // The bound port: `api.listen` may say port 0 (tests, several daemons on one box).

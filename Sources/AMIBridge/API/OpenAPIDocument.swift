@@ -226,6 +226,28 @@ enum OpenAPIDocument {
             "application/json": {
               "schema": {
                 "$ref": "#/components/schemas/ClickToCallRequest"
+              },
+              "examples": {
+                "agent_phone": {
+                  "summary": "Ring a phone, then dial the customer",
+                  "value": {
+                    "agent_phone": "SIP/1001",
+                    "phone_number": "+1 (800) 555-1234",
+                    "campaign_id": "SALES",
+                    "lead_id": 4242,
+                    "caller_id": "3125551212",
+                    "variables": {
+                      "ORDER": "A-17"
+                    }
+                  }
+                },
+                "agent_user": {
+                  "summary": "Ring a ViciDial user's phone",
+                  "value": {
+                    "agent_user": "agent_001",
+                    "phone_number": "8005551234"
+                  }
+                }
               }
             }
           },
@@ -1021,7 +1043,7 @@ enum OpenAPIDocument {
         "description": "Only recordings that started at or after this time. A date (`2026-01-15`, from midnight) or a date and time (`2026-01-15T14:32`, `2026-01-15T14:32:05.123`, a space may stand for the `T`) are in the ViciDial database's local time, the clock ViciDial writes; with `Z` or an offset (`+02:00`, `+0200`, `+02`) they are that instant. Impossible dates and times are a 400.",
         "schema": {
           "type": "string",
-          "pattern": "^[0-9]{4}-[0-9]{2}-[0-9]{2}([Tt ][0-9]{2}:[0-9]{2}(:[0-9]{2}([.,][0-9]{1,9})?)?([Zz]|[+-][0-9]{2}(:?[0-9]{2})?)?)?$"
+          "pattern": "^([1-9][0-9]{3}-((0[1-9]|1[0-2])-(0[1-9]|1[0-9]|2[0-8])|(0[13-9]|1[0-2])-(29|30)|(0[13578]|1[02])-31)|([1-9][0-9](0[48]|[2468][048]|[13579][26])|([2468][048]|[13579][26])00)-02-29)([Tt ]([01][0-9]|2[0-3]):[0-5][0-9](:[0-5][0-9]([.,][0-9]{1,9})?)?([Zz]|[+-](0[0-9]|1[0-4])(:?[0-5][0-9])?)?)?$"
         },
         "example": "2026-01-15T14:32:00Z"
       },
@@ -1216,7 +1238,7 @@ enum OpenAPIDocument {
           "phone_number"
         ],
         "description": "Exactly one of `agent_user` or `agent_phone` is required (both: 400). Unknown fields are ignored; `null` is the same as a field left out.",
-        "anyOf": [
+        "oneOf": [
           {
             "required": [
               "agent_user"

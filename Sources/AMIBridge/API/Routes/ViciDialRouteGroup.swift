@@ -27,8 +27,11 @@ extension ViciDialRouteGroup {
 }
 
 extension Request {
-    /// The query parameter `name`, percent-decoded; nil when absent or empty.
+    /// The query parameter `name` (its first occurrence), decoded as a form: `+` is a space, as
+    /// browsers and HTTP libraries write it (`?phone_number=%2B1+800+555+1234`); nil when absent.
+    /// An empty value (`since=`) is a value, which the documented patterns refuse: a 400.
     func query(_ name: String) -> String? {
-        uri.queryParameters.get(name).flatMap { $0.isEmpty ? nil : $0 }
+        guard let query = uri.query else { return nil }
+        return FormEncoding.decode(Substring(query)).first { $0.name == name }?.value
     }
 }
