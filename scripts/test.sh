@@ -29,7 +29,14 @@ eval "$exports"
 build_options=()
 case "${SANITIZE:-}" in
     "") ;;
-    address) build_options=(--sanitize=address --build-path .build-asan) ;;
+    address)
+        build_options=(--sanitize=address --build-path .build-asan)
+        # The test runner without the leak check (what it leaves at exit is its fixtures); the
+        # daemon and commands it starts with it (SanitizerEnvironment passes these on).
+        export ASAN_OPTIONS=detect_leaks=0
+        export AMIBRIDGE_CHILD_ASAN_OPTIONS=detect_leaks=1
+        export LSAN_OPTIONS="suppressions=$PWD/scripts/sanitizers/lsan-suppressions.txt:print_suppressions=0"
+        ;;
     thread) build_options=(--sanitize=thread --build-path .build-tsan) ;;
     *) echo "test.sh: SANITIZE is address or thread, not '$SANITIZE'" >&2; exit 64 ;;
 esac

@@ -17,7 +17,9 @@ struct DaemonProcessTests {
         process.executableURL = binary
         process.arguments = arguments
         // Only what the test sets: no AMI_* from the developer's shell leaks in.
-        process.environment = ["PATH": "/usr/bin:/bin"].merging(environment) { _, new in new }
+        process.environment = ["PATH": "/usr/bin:/bin"]
+            .merging(SanitizerEnvironment.forChildProcesses) { _, new in new }
+            .merging(environment) { _, new in new }
         let output = Pipe()
         let errors = Pipe()
         process.standardOutput = output
