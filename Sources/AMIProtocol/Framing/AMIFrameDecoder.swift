@@ -86,9 +86,11 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
         }
 
         guard let firstLineFeed = bytes.firstIndex(of: .lf, from: 0) else {
-            try checkPartialLine(length: count)
+            try checkLine(length: count)
             return .needMoreData(scanned: 0)
         }
+        // Checked here too: a whole first line may arrive in one read, never seen partial.
+        try checkLine(length: firstLineFeed)
         let firstLine = UnsafeRawBufferPointer(rebasing: bytes[0..<firstLineFeed]).droppingCarriageReturn()
 
         if firstLine.starts(with: Self.bannerPrefix) {
@@ -120,16 +122,12 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
                 return .frame(.message(try Self.buildMessage(bytes, headerEnd: next)), consumed: next + 2)
             }
             guard let following = bytes.firstIndex(of: .lf, from: next) else {
-                try checkPartialLine(length: count - next)
-                try checkPartialMessage(length: count)
+                try checkLine(length: count - next)
+                try checkMessage(length: count)
                 return .needMoreData(scanned: lineFeed)
             }
-            if following - next > limits.maxLineBytes {
-                throw AMIError(.lineTooLong, "a line is longer than the \(limits.maxLineBytes)-byte limit")
-            }
-            if following > limits.maxMessageBytes {
-                throw AMIError(.messageTooLarge, "a message is larger than the \(limits.maxMessageBytes)-byte limit")
-            }
+            try checkLine(length: following - next)
+            try checkMessage(length: following)
             lineFeed = following
         }
     }
@@ -137,9 +135,11 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
     /// Frames Asterisk 11-13's `Response: Follows` ... `--END COMMAND--` response.
     private func followsStep(_ bytes: UnsafeRawBufferPointer) throws -> Step {
         guard let marker = bytes.firstRange(of: Self.endCommandMarker) else {
-            try checkPartialMessage(length: bytes.count)
+            try checkMessage(length: bytes.count)
             return .needMoreData(scanned: 0)
         }
+        // A whole response may arrive in one read, never seen partial: the limits hold here too.
+        try checkMessage(length: marker.upperBound)
         // After the marker: the line end, then the empty line that ends every message.
         var cursor = marker.upperBound
         for _ in 0..<2 {
@@ -156,6 +156,7 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
         var inHeaders = true
         while lineStart < marker.lowerBound {
             let lineEnd = bytes.firstIndex(of: .lf, from: lineStart).map { min($0, marker.lowerBound) } ?? marker.lowerBound
+            try checkLine(length: lineEnd - lineStart)
             let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd]).droppingCarriageReturn()
             // Only `Response`, `Privilege` and `ActionID` precede the raw text; the text itself may
             // contain colons (`sip show peer` prints `Name : value`).
@@ -171,13 +172,14 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
         return .frame(.message(builder.build()), consumed: cursor)
     }
 
-    private func checkPartialLine(length: Int) throws {
+    /// A line's length, its CR included, whole or as far as it has arrived.
+    private func checkLine(length: Int) throws {
         if length > limits.maxLineBytes {
             throw AMIError(.lineTooLong, "a line is longer than the \(limits.maxLineBytes)-byte limit")
         }
     }
 
-    private func checkPartialMessage(length: Int) throws {
+    private func checkMessage(length: Int) throws {
         if length > limits.maxMessageBytes {
             throw AMIError(.messageTooLarge, "a message is larger than the \(limits.maxMessageBytes)-byte limit")
         }
