@@ -55,7 +55,8 @@ extension CallTracker {
     /// `HH:MM:SS` as CoreShowChannel reports a channel's age.
     static func parseDuration(_ text: String) -> Double? {
         let parts = text.split(separator: ":").compactMap { Double($0) }
-        guard parts.count == 3 else { return nil }
+        // `nan:00:00` parses as numbers, but is no age; nor is a negative one.
+        guard parts.count == 3, parts.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return nil }
         return parts[0] * 3600 + parts[1] * 60 + parts[2]
     }
 }

@@ -187,7 +187,13 @@ extension CallTracker {
         return text[start...].prefix { $0 != separator }
     }
 
+    /// Whole seconds, never negative. Total: an interval between event times that make no sense
+    /// (not finite, or longer than any call) must not trap converting to `Int`.
     static func seconds(_ interval: Double) -> Int {
-        max(0, Int(interval.rounded()))
+        guard interval.isFinite, interval > 0 else { return 0 }
+        return Int(min(interval.rounded(), longestInterval))
     }
+
+    /// 68 years: longer than any call, and far inside `Int`.
+    static let longestInterval = Double(Int32.max)
 }

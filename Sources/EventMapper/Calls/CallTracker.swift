@@ -123,7 +123,8 @@ public struct CallTracker: Sendable {
         return updates
     }
 
-    /// Feeds one AMI event; `time` is when it arrived (its `Timestamp:` header wins when present).
+    /// Feeds one AMI event; `time` is when it arrived (its `Timestamp:` header wins when present
+    /// and a time).
     ///
     /// The hot path of the daemon: the event name is matched without making a string, the
     /// fields are read in one pass, and events that change no call (most of a dialer's traffic,
@@ -137,8 +138,14 @@ public struct CallTracker: Sendable {
         let fields = kind.fields(of: message)
         if kind == .varSet, !fields.value(ChannelEvent.Field.variable.rawValue, equals: configuration.callIDVariable) { return [] }
         guard let event = ChannelEvent(kind, fields: fields, message: message, withChannelName: false) else { return [] }
-        let eventTime = fields[.timestamp].flatMap(EventTimestamp.seconds) ?? time
+        let eventTime = fields[.timestamp].flatMap(EventTimestamp.seconds).flatMap(Self.plausibleTime) ?? time
         return apply(event, at: eventTime, receivedAt: time)
+    }
+
+    /// A `Timestamp:` that cannot be a time (not finite, before 1970, or past 10^11 s: the year
+    /// 5138) is treated as missing: call times and the durations made from them stay numbers.
+    static func plausibleTime(_ seconds: Double) -> Double? {
+        seconds.isFinite && seconds >= 0 && seconds < 1e11 ? seconds : nil
     }
 
     /// `time`: when the event happened (its `Timestamp:` when it has one); `receivedAt`: when it
