@@ -9,6 +9,9 @@ let package = Package(
     products: [
         .executable(name: "amibridge", targets: ["AMIBridge"]),
         .executable(name: "amibridge-bench", targets: ["AMIBenchmarks"]),
+        // For the fuzzing package under Fuzz/, which builds them with libFuzzer's instrumentation.
+        .library(name: "AMIProtocol", targets: ["AMIProtocol"]),
+        .library(name: "EventMapper", targets: ["EventMapper"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
