@@ -48,6 +48,7 @@ let package = Package(
         .target(
             name: "AMIProtocol",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -60,6 +61,7 @@ let package = Package(
         .target(
             name: "EventMapper",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "AMIProtocol",
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -70,6 +72,7 @@ let package = Package(
         .target(
             name: "MariaDB",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "CMariaDB",
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
@@ -88,6 +91,7 @@ let package = Package(
         .target(
             name: "CRMSink",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "CCurl",
                 "CSQLite",
                 .product(name: "Logging", package: "swift-log"),
@@ -106,6 +110,7 @@ let package = Package(
         .executableTarget(
             name: "AMIBridge",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "AMIProtocol",
                 "EventMapper",
                 "MariaDB",
@@ -129,6 +134,7 @@ let package = Package(
         .executableTarget(
             name: "AMIBenchmarks",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "AMIProtocol",
                 "EventMapper",
                 "MariaDB",
@@ -147,6 +153,7 @@ let package = Package(
         .target(
             name: "AMITestSupport",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "AMIProtocol",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
@@ -163,6 +170,7 @@ let package = Package(
         .testTarget(
             name: "AMIProtocolTests",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "AMIProtocol",
                 "AMITestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -172,7 +180,7 @@ let package = Package(
         ),
         .testTarget(
             name: "EventMapperTests",
-            dependencies: ["EventMapper", "AMITestSupport", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: ["EventMapper", "AMITestSupport", .product(name: "NIOCore", package: "swift-nio"), .product(name: "NIOConcurrencyHelpers", package: "swift-nio")]
         ),
         .testTarget(
             name: "MariaDBTests",
@@ -185,6 +193,7 @@ let package = Package(
         .testTarget(
             name: "CRMSinkTests",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "CRMSink",
                 "AMITestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -197,6 +206,7 @@ let package = Package(
         .testTarget(
             name: "AMIBridgeTests",
             dependencies: [
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 "AMIBridge",
                 "EventMapper",
                 "MariaDB",

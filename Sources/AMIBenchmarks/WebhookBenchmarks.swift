@@ -2,10 +2,10 @@ import AMITestSupport
 import CRMSink
 import Foundation
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
 import NIOPosix
-import Synchronization
 
 /// `amibridge-bench webhooks [throughput [events] | latency [seconds] | pending [rows]]`, against a
 /// local NIO receiver, with the real outbox (WAL, synchronous=FULL) in a temporary directory:
@@ -61,14 +61,14 @@ extension Benchmarks {
             let dispatcher = benchmarkDispatcher(outbox: outbox, endpoint: endpoint)
             let stop = runInBackground { try await dispatcher.run() }
             let total = 500 * duration
-            let emitted = Mutex<[String: ContinuousClock.Instant]>([:])
+            let emitted = NIOLockedValueBox<[String: ContinuousClock.Instant]>([:])
             let pacing = runInBackground {
                 let clock = ContinuousClock()
                 let start = clock.now
                 for index in 0..<total {
                     try await clock.sleep(until: start + .milliseconds(2 * index))
                     let event = benchmarkEvent(index)
-                    emitted.withLock { $0[event.eventID.uuidString.lowercased()] = clock.now }
+                    emitted.withLockedValue { $0[event.eventID.uuidString.lowercased()] = clock.now }
                     // Not awaited one after the other: each emit waits for its commit, as concurrent calls would.
                     Task { try await emitter.emit(event) }
                 }
@@ -76,7 +76,7 @@ extension Benchmarks {
             while dispatcher.metrics.delivered < total { usleep(5000) }
             pacing()
             stop()
-            let sent = emitted.withLock { $0 }
+            let sent = emitted.withLockedValue { $0 }
             let latencies = receiver.arrivals().compactMap { id, arrival in sent[id].map { seconds(arrival - $0) * 1000 } }.sorted()
             func percentile(_ p: Double) -> Double { latencies[min(latencies.count - 1, Int(Double(latencies.count) * p))] }
             print("webhooks latency: \(total) events at 500/s, emit (group commit, fsync) → received by the CRM")
@@ -197,16 +197,16 @@ final class BenchmarkReceiver: Sendable {
         return BenchmarkReceiver(channel: channel, store: store)
     }
 
-    var received: Int { self.store.log.withLock { $0.count } }
+    var received: Int { self.store.log.withLockedValue { $0.count } }
 
     /// Delivery id and arrival time of every request so far.
-    func arrivals() -> [(String, ContinuousClock.Instant)] { self.store.log.withLock { $0 } }
+    func arrivals() -> [(String, ContinuousClock.Instant)] { self.store.log.withLockedValue { $0 } }
 
     func stop() { try? self.channel.close().wait() }
 }
 
 final class Arrivals: Sendable {
-    let log = Mutex<[(String, ContinuousClock.Instant)]>([])
+    let log = NIOLockedValueBox<[(String, ContinuousClock.Instant)]>([])
 }
 
 private final class ReceiverHandler: ChannelInboundHandler {
@@ -226,7 +226,7 @@ private final class ReceiverHandler: ChannelInboundHandler {
             break
         case .end:
             let now = ContinuousClock.now
-            self.arrivals.log.withLock { $0.append((self.delivery, now)) }
+            self.arrivals.log.withLockedValue { $0.append((self.delivery, now)) }
             let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "0"])
             context.write(self.wrapOutboundOut(.head(head)), promise: nil)
             context.writeAndFlush(self.wrapOutboundOut(.end(nil)), promise: nil)

@@ -1,7 +1,7 @@
 import AMIProtocol
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// A fake Asterisk on 127.0.0.1 that streams a storm of calls (``CallStormSource`` stamped by a
 /// ``CallStormPlan``) to every logged-in client, for end-to-end benchmarks of the bridge and for
@@ -151,39 +151,39 @@ extension CallStormServer {
             var disconnects = 0
         }
 
-        private let state = Mutex(State())
+        private let state = NIOLockedValueBox(State())
 
         func connected(_ channel: any Channel) {
-            state.withLock { $0.stages[ObjectIdentifier(channel)] = (channel, .connected) }
+            state.withLockedValue { $0.stages[ObjectIdentifier(channel)] = (channel, .connected) }
         }
 
         func reached(_ stage: ClientStage, _ channel: any Channel) {
-            state.withLock { state in
+            state.withLockedValue { state in
                 let key = ObjectIdentifier(channel)
                 if let current = state.stages[key], current.stage < stage { state.stages[key] = (channel, stage) }
             }
         }
 
         func disconnected(_ channel: any Channel) {
-            state.withLock { state in
+            state.withLockedValue { state in
                 if state.stages.removeValue(forKey: ObjectIdentifier(channel)) != nil { state.disconnects += 1 }
             }
         }
 
         func streaming() -> [any Channel] {
-            state.withLock { $0.stages.values.filter { $0.stage >= .loggedIn }.map(\.channel) }
+            state.withLockedValue { $0.stages.values.filter { $0.stage >= .loggedIn }.map(\.channel) }
         }
 
         func all() -> [any Channel] {
-            state.withLock { $0.stages.values.map(\.channel) }
+            state.withLockedValue { $0.stages.values.map(\.channel) }
         }
 
         func count(atLeast stage: ClientStage) -> Int {
-            state.withLock { $0.stages.values.filter { $0.stage >= stage }.count }
+            state.withLockedValue { $0.stages.values.filter { $0.stage >= stage }.count }
         }
 
         func counts() -> (connected: Int, loggedIn: Int, disconnects: Int) {
-            state.withLock { state in
+            state.withLockedValue { state in
                 (state.stages.count, state.stages.values.filter { $0.stage >= .loggedIn }.count, state.disconnects)
             }
         }
@@ -191,18 +191,18 @@ extension CallStormServer {
 
     /// When each call's final `Hangup` reached the sockets; written from the event loops.
     final class HangupLog: Sendable {
-        private let state: Mutex<(times: [UInt64], lastWrite: UInt64)>
+        private let state: NIOLockedValueBox<(times: [UInt64], lastWrite: UInt64)>
 
-        init(calls: Int) { state = Mutex(([UInt64](repeating: 0, count: calls), 0)) }
+        init(calls: Int) { state = NIOLockedValueBox(([UInt64](repeating: 0, count: calls), 0)) }
 
         /// A chunk reached a client's socket at `time`, with the final `Hangup` of `calls`.
         func written(_ calls: [Int], at time: UInt64) {
-            state.withLock { state in
+            state.withLockedValue { state in
                 state.lastWrite = max(state.lastWrite, time)
                 for call in calls { state.times[call] = max(state.times[call], time) }
             }
         }
 
-        func times() -> (times: [UInt64], lastWrite: UInt64) { state.withLock { $0 } }
+        func times() -> (times: [UInt64], lastWrite: UInt64) { state.withLockedValue { $0 } }
     }
 }

@@ -1,4 +1,5 @@
 import AMIProtocol
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
 import Synchronization
@@ -20,10 +21,10 @@ public final class FakeAMIServer: Sendable {
     }
 
     /// Every action each connection received, in order (index 0 is the first connection).
-    public var receivedActions: [[AMIMessage]] { recorder.state.withLock { $0.actions } }
+    public var receivedActions: [[AMIMessage]] { recorder.state.withLockedValue { $0.actions } }
     /// Raw bytes each connection received, to prove what did (not) reach the socket.
-    public var receivedByteCounts: [Int] { recorder.state.withLock { $0.byteCounts } }
-    public var connectionCount: Int { recorder.state.withLock { $0.actions.count } }
+    public var receivedByteCounts: [Int] { recorder.state.withLockedValue { $0.byteCounts } }
+    public var connectionCount: Int { recorder.state.withLockedValue { $0.actions.count } }
 
     /// Runs a server for the duration of `body`. `port` 0 picks a free port; a fixed port lets a
     /// test put a "restarted Asterisk" on the port the client knows.
@@ -81,10 +82,10 @@ public final class FakeAMIServer: Sendable {
             var byteCounts: [Int] = []
         }
 
-        let state = Mutex(State())
+        let state = NIOLockedValueBox(State())
 
         func newConnection() -> Int {
-            state.withLock { state in
+            state.withLockedValue { state in
                 state.actions.append([])
                 state.byteCounts.append(0)
                 return state.actions.count - 1
@@ -92,7 +93,7 @@ public final class FakeAMIServer: Sendable {
         }
 
         func record(_ action: AMIMessage, connection: Int) {
-            state.withLock { $0.actions[connection].append(action) }
+            state.withLockedValue { $0.actions[connection].append(action) }
         }
     }
 }
@@ -139,7 +140,7 @@ public struct FakeAMISession {
 
     private func syncByteCount() {
         let count = tally.count.load(ordering: .relaxed)
-        recorder.state.withLock { $0.byteCounts[index] = count }
+        recorder.state.withLockedValue { $0.byteCounts[index] = count }
     }
 
     /// Writes text as one write, or one byte per write (each flushed on its own) to exercise

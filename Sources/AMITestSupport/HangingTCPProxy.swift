@@ -1,6 +1,6 @@
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Synchronization
 
 /// A TCP proxy on 127.0.0.1 in front of a real server, which a test can make hang: the server then
 /// looks, to the client under test, like one that still accepts connections but never answers
@@ -14,12 +14,12 @@ public final class HangingTCPProxy: Sendable {
     /// The port to connect to instead of the server's.
     public let port: Int
     private let valve: Valve
-    private let counts: Mutex<(accepted: Int, open: Int)>
+    private let counts: NIOLockedValueBox<(accepted: Int, open: Int)>
 
     private init(port: Int, valve: Valve) {
         self.port = port
         self.valve = valve
-        counts = Mutex((0, 0))
+        counts = NIOLockedValueBox((0, 0))
     }
 
     /// Stops every byte, both ways, on every connection, old and new.
@@ -31,7 +31,7 @@ public final class HangingTCPProxy: Sendable {
     public var isHanging: Bool { !valve.isOpen }
 
     /// Connections accepted so far, and those still open.
-    public var connectionCounts: (accepted: Int, open: Int) { counts.withLock { $0 } }
+    public var connectionCounts: (accepted: Int, open: Int) { counts.withLockedValue { $0 } }
 
     /// Reads (or connection ends) held back right now, each waiting for the proxy to flow: 1 or
     /// more once a client's query is stuck here.
@@ -67,9 +67,9 @@ public final class HangingTCPProxy: Sendable {
                 try await withThrowingDiscardingTaskGroup { connections in
                     try await serverChannel.executeThenClose { inbound in
                         for try await client in inbound {
-                            proxy.counts.withLock { $0.accepted += 1; $0.open += 1 }
+                            proxy.counts.withLockedValue { $0.accepted += 1; $0.open += 1 }
                             connections.addTask {
-                                defer { proxy.counts.withLock { $0.open -= 1 } }
+                                defer { proxy.counts.withLockedValue { $0.open -= 1 } }
                                 try? await proxy.relay(client, to: host, port: targetPort)
                             }
                         }
@@ -132,16 +132,16 @@ public final class HangingTCPProxy: Sendable {
             var nextWaiter: UInt64 = 0
         }
 
-        private let state = Mutex(State())
+        private let state = NIOLockedValueBox(State())
 
-        var isOpen: Bool { state.withLock { $0.isOpen } }
+        var isOpen: Bool { state.withLockedValue { $0.isOpen } }
 
-        var waiterCount: Int { state.withLock { $0.waiters.count } }
+        var waiterCount: Int { state.withLockedValue { $0.waiters.count } }
 
-        func close() { state.withLock { $0.isOpen = false } }
+        func close() { state.withLockedValue { $0.isOpen = false } }
 
         func open() {
-            let waiters = state.withLock { state in
+            let waiters = state.withLockedValue { state in
                 state.isOpen = true
                 defer { state.waiters.removeAll() }
                 return Array(state.waiters.values)
@@ -151,7 +151,7 @@ public final class HangingTCPProxy: Sendable {
 
         /// Returns when the valve is open; throws `CancellationError` when the task is cancelled first.
         func waitUntilOpen() async throws {
-            let id = state.withLock { state -> UInt64? in
+            let id = state.withLockedValue { state -> UInt64? in
                 if state.isOpen { return nil }
                 state.nextWaiter += 1
                 return state.nextWaiter
@@ -159,7 +159,7 @@ public final class HangingTCPProxy: Sendable {
             guard let id else { return }
             try await withTaskCancellationHandler {
                 try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                    let outcome = state.withLock { state -> Bool? in
+                    let outcome = state.withLockedValue { state -> Bool? in
                         if Task.isCancelled { return false }
                         if state.isOpen { return true }
                         state.waiters[id] = continuation
@@ -172,7 +172,7 @@ public final class HangingTCPProxy: Sendable {
                     }
                 }
             } onCancel: {
-                state.withLock { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
+                state.withLockedValue { $0.waiters.removeValue(forKey: id) }?.resume(throwing: CancellationError())
             }
         }
     }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Lines of a child's output as they arrive; waiters resume as soon as their line is there.
 public final class LineLog: Sendable {
@@ -15,7 +15,7 @@ public final class LineLog: Sendable {
         var nextWaiter: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     public init(_ stream: AsyncStream<String>) {
         // Lives as long as the child's output: the stream finishes when the child exits.
@@ -25,7 +25,7 @@ public final class LineLog: Sendable {
         }
     }
 
-    public var lines: [String] { state.withLock { $0.lines } }
+    public var lines: [String] { state.withLockedValue { $0.lines } }
 
     /// Every line, once the output has ended.
     public func all() async -> [String] {
@@ -40,13 +40,13 @@ public final class LineLog: Sendable {
     }
 
     private func waitForFirst(after index: Int, where predicate: @escaping @Sendable (String) -> Bool) async -> (index: Int, line: String)? {
-        let id = state.withLock { state -> UInt64 in
+        let id = state.withLockedValue { state -> UInt64 in
             state.nextWaiter += 1
             return state.nextWaiter
         }
         return await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let ready: (index: Int, line: String)?? = state.withLock { state in
+                let ready: (index: Int, line: String)?? = state.withLockedValue { state in
                     if let found = Self.search(state.lines, after: index, predicate) { return .some(found) }
                     if state.finished || Task.isCancelled { return .some(nil) }
                     state.waiters[id] = Waiter(after: index, predicate: predicate, continuation: continuation)
@@ -55,12 +55,12 @@ public final class LineLog: Sendable {
                 if let ready { continuation.resume(returning: ready) }
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: nil)
+            state.withLockedValue { $0.waiters.removeValue(forKey: id) }?.continuation.resume(returning: nil)
         }
     }
 
     private func append(_ line: String) {
-        let resumed = state.withLock { state -> [(CheckedContinuation<(index: Int, line: String)?, Never>, (index: Int, line: String))] in
+        let resumed = state.withLockedValue { state -> [(CheckedContinuation<(index: Int, line: String)?, Never>, (index: Int, line: String))] in
             state.lines.append(line)
             let index = state.lines.count - 1
             var resumed: [(CheckedContinuation<(index: Int, line: String)?, Never>, (index: Int, line: String))] = []
@@ -74,7 +74,7 @@ public final class LineLog: Sendable {
     }
 
     private func finish() {
-        let waiters = state.withLock { state in
+        let waiters = state.withLockedValue { state in
             state.finished = true
             defer { state.waiters.removeAll() }
             return Array(state.waiters.values)

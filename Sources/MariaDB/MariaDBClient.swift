@@ -21,7 +21,9 @@ public final class MariaDBClient: Sendable {
     /// One thread, this client's own: its connection is used by one call at a time anyway, and a
     /// call stuck on a hung server then blocks nothing but this client.
     private let thread: NIOThreadPool
-    /// Touched only on `thread`, so never contended; the lock makes that safe to share.
+    /// Touched only on `thread`, so never contended; the lock makes that safe to share. (The one
+    /// `Synchronization.Mutex` left: it holds a non-Sendable connection, which NIOLockedValueBox
+    /// cannot, and a single thread gives ThreadSanitizer nothing to misread; see README "Sanitizers".)
     private let connection = Mutex<MariaDBConnection?>(nil)
     /// Who may use the connection now: this client's own line, or its pool's.
     private let leases: MariaDBConnectionLeases

@@ -1,3 +1,4 @@
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// The line for connections, shared by a ``MariaDBPool`` and its clients (or owned by one client
@@ -11,12 +12,12 @@ import Synchronization
 final class MariaDBConnectionLeases: Sendable {
     typealias Request = MariaDBLeaseQueue<CheckedContinuation<Int, any Error>>.Request
 
-    private let queue: Mutex<MariaDBLeaseQueue<CheckedContinuation<Int, any Error>>>
+    private let queue: NIOLockedValueBox<MariaDBLeaseQueue<CheckedContinuation<Int, any Error>>>
     private let nextWaiterID = Atomic<UInt64>(0)
     private let sleep: @Sendable (Duration) async throws -> Void
 
     init(slots: Int, clock: some Clock<Duration> = ContinuousClock()) {
-        queue = Mutex(MariaDBLeaseQueue(slots: slots))
+        queue = NIOLockedValueBox(MariaDBLeaseQueue(slots: slots))
         sleep = { try await clock.sleep(for: $0) }
     }
 
@@ -25,9 +26,9 @@ final class MariaDBConnectionLeases: Sendable {
     /// `CancellationError` when the calling task is cancelled while waiting. The caller must
     /// ``release(_:)`` the slot it gets.
     func acquire(_ request: Request, within limit: Duration) async throws -> Int {
-        if let slot = queue.withLock({ $0.leaseIfIdle(request) }) { return slot }
+        if let slot = queue.withLockedValue({ $0.leaseIfIdle(request) }) { return slot }
         let id = nextWaiterID.add(1, ordering: .relaxed).newValue
-        let slots = queue.withLock { $0.slotCount }
+        let slots = queue.withLockedValue { $0.slotCount }
         return try await withThrowingTaskGroup(of: Int?.self) { group in
             group.addTask { try await self.waitInLine(id: id, request: request) }
             group.addTask {
@@ -57,7 +58,7 @@ final class MariaDBConnectionLeases: Sendable {
     /// The caller holding `slot` is done with its connection: the slot goes to the first call
     /// waiting for it, or becomes idle.
     func release(_ slot: Int) {
-        switch queue.withLock({ $0.released(slot: slot) }) {
+        switch queue.withLockedValue({ $0.released(slot: slot) }) {
         case .handOver(let slot, let waiter): waiter.resume(returning: slot)
         case .idle: break
         }
@@ -66,7 +67,7 @@ final class MariaDBConnectionLeases: Sendable {
     private func waitInLine(id: UInt64, request: Request) async throws -> Int {
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { continuation in
-                let action = queue.withLock { queue -> MariaDBLeaseQueue<CheckedContinuation<Int, any Error>>.EnqueueAction? in
+                let action = queue.withLockedValue { queue -> MariaDBLeaseQueue<CheckedContinuation<Int, any Error>>.EnqueueAction? in
                     // Checked under the lock: a cancellation after this point finds the waiter in line.
                     if Task.isCancelled { return nil }
                     return queue.waitRequested(id: id, request: request, waiter: continuation)
@@ -78,7 +79,7 @@ final class MariaDBConnectionLeases: Sendable {
                 }
             }
         } onCancel: {
-            queue.withLock { $0.waitEnded(id: id) }?.resume(throwing: CancellationError())
+            queue.withLockedValue { $0.waitEnded(id: id) }?.resume(throwing: CancellationError())
         }
     }
 }

@@ -32,7 +32,7 @@ struct MariaDBLeaseQueue<Waiter> {
         case idle
     }
 
-    private struct Entry {
+    fileprivate struct Entry {
         var id: UInt64
         var request: Request
         var waiter: Waiter
@@ -103,3 +103,6 @@ struct MariaDBLeaseQueue<Waiter> {
         return line.remove(at: index).waiter
     }
 }
+
+extension MariaDBLeaseQueue: Sendable where Waiter: Sendable {}
+extension MariaDBLeaseQueue.Entry: Sendable where Waiter: Sendable {}

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The answer to one call, handed from the connection's thread to the waiting task, which may
 /// stop waiting first.
@@ -17,11 +17,11 @@ final class MariaDBPendingAnswer<Value: Sendable>: Sendable {
         case answered
     }
 
-    private let state = Mutex(State.waiting(nil))
+    private let state = NIOLockedValueBox(State.waiting(nil))
 
     /// Where the answer goes. Resumed at once with `CancellationError` if the caller already gave up.
     func install(_ continuation: CheckedContinuation<Value, any Error>) {
-        let abandoned = state.withLock { state -> Bool in
+        let abandoned = state.withLockedValue { state -> Bool in
             guard case .waiting = state else { return true }
             state = .waiting(continuation)
             return false
@@ -31,7 +31,7 @@ final class MariaDBPendingAnswer<Value: Sendable>: Sendable {
 
     /// The caller's task was cancelled: it stops waiting now.
     func abandon() {
-        let continuation = state.withLock { state -> CheckedContinuation<Value, any Error>? in
+        let continuation = state.withLockedValue { state -> CheckedContinuation<Value, any Error>? in
             guard case .waiting(let continuation) = state else { return nil }
             state = .abandoned
             return continuation
@@ -41,7 +41,7 @@ final class MariaDBPendingAnswer<Value: Sendable>: Sendable {
 
     /// Whether the caller gave up, so work not yet started need not run.
     var isAbandoned: Bool {
-        state.withLock { state in
+        state.withLockedValue { state in
             if case .abandoned = state { return true }
             return false
         }
@@ -49,7 +49,7 @@ final class MariaDBPendingAnswer<Value: Sendable>: Sendable {
 
     /// The work's outcome; dropped when the caller gave up.
     func deliver(_ result: Result<Value, any Error>) {
-        let continuation = state.withLock { state -> CheckedContinuation<Value, any Error>? in
+        let continuation = state.withLockedValue { state -> CheckedContinuation<Value, any Error>? in
             guard case .waiting(let continuation) = state else { return nil }
             state = .answered
             return continuation

@@ -2,7 +2,7 @@ import AMITestSupport
 import CRMSink
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A fresh state directory under /tmp, removed by `remove()`.
 struct TemporaryDirectory {
@@ -83,7 +83,7 @@ func eventually(within limit: Duration = .seconds(60), _ condition: @escaping @S
 /// Everything a receiver got, gathered as it comes (one reader of its stream for the whole test).
 final class ReceivedRequests: Sendable {
     private final class Storage: Sendable {
-        let requests = Mutex<[RecordingHTTPServer.RecordedRequest]>([])
+        let requests = NIOLockedValueBox<[RecordingHTTPServer.RecordedRequest]>([])
     }
 
     private let storage = Storage()
@@ -92,11 +92,11 @@ final class ReceivedRequests: Sendable {
     init(_ server: RecordingHTTPServer) {
         let storage = self.storage
         self.reader = Task {
-            for await request in server.requests { storage.requests.withLock { $0.append(request) } }
+            for await request in server.requests { storage.requests.withLockedValue { $0.append(request) } }
         }
     }
 
-    var all: [RecordingHTTPServer.RecordedRequest] { self.storage.requests.withLock { $0 } }
+    var all: [RecordingHTTPServer.RecordedRequest] { self.storage.requests.withLockedValue { $0 } }
 
     /// The first `count` requests, once that many arrived; fails after `limit`.
     func first(_ count: Int, within limit: Duration = .seconds(60)) async throws -> [RecordingHTTPServer.RecordedRequest] {

@@ -1,6 +1,6 @@
 import AMITestSupport
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// `amibridge-bench storm soak [--minutes 10] [--rate 2000]`: the storm at a fixed rate for a long
 /// time, the daemon's resident memory (VmRSS) sampled every `--sample-seconds` (10): a bridge
@@ -67,17 +67,17 @@ extension Benchmarks {
 private final class SoakSampler: Sendable {
     let rig: StormRig
     let start = ContinuousClock.now
-    private let taken = Mutex<[(seconds: Double, bytes: Int)]>([])
+    private let taken = NIOLockedValueBox<[(seconds: Double, bytes: Int)]>([])
 
     init(rig: StormRig) { self.rig = rig }
 
-    var samples: [(seconds: Double, bytes: Int)] { taken.withLock { $0 } }
+    var samples: [(seconds: Double, bytes: Int)] { taken.withLockedValue { $0 } }
 
     func sample() {
         let elapsed = ContinuousClock.now - start
         let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
         guard let bytes = rig.daemon.residentBytes() else { return }
-        taken.withLock { $0.append((seconds, bytes)) }
+        taken.withLockedValue { $0.append((seconds, bytes)) }
         let snapshot = rig.receiver.tally.snapshot
         print(String(format: "soak: t=%5.0f s  RSS %7.1f MB  ", seconds, Double(bytes) / 1e6)
             + "call_complete \(Benchmarks.grouped(snapshot.completedCalls))  webhooks \(Benchmarks.grouped(snapshot.requests))")

@@ -1,6 +1,6 @@
 import CRMSink
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The bridge under test: a release `amibridge run` in its own process, configured for one AMI
 /// server (the storm generator) and one webhook endpoint (the storm's receiver), no ViciDial
@@ -35,10 +35,10 @@ final class StormDaemon: Sendable {
 
     let process: Process
     let directory: String
-    private let summary = Mutex(LogSummary())
+    private let summary = NIOLockedValueBox(LogSummary())
 
     var pid: Int32 { process.processIdentifier }
-    var log: LogSummary { summary.withLock { $0 } }
+    var log: LogSummary { summary.withLockedValue { $0 } }
 
     private init(process: Process, directory: String) {
         self.process = process
@@ -100,7 +100,7 @@ final class StormDaemon: Sendable {
                 while let newline = pending[start...].firstIndex(of: UInt8(ascii: "\n")) {
                     let line = String(decoding: pending[start..<newline], as: UTF8.self)
                     start = pending.index(after: newline)
-                    summary.withLock { Self.note(line, in: &$0) }
+                    summary.withLockedValue { Self.note(line, in: &$0) }
                 }
                 pending.removeSubrange(pending.startIndex..<start)
             }

@@ -1,5 +1,5 @@
 import AMITestSupport
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// What the storm's CRM received: requests by `X-AMIBridge-Event`, and for each call of the storm
 /// (by the body's `linkedid`) its `call_answered`, `user_event` and `call_complete` with their
@@ -78,11 +78,11 @@ final class StormTally: Sendable {
     }
 
     let calls: Int
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     init(calls: Int) {
         self.calls = calls
-        state = Mutex(State(
+        state = NIOLockedValueBox(State(
             ids: [EventID?](repeating: nil, count: calls * Kind.allCases.count),
             counts: [UInt32](repeating: 0, count: calls * Kind.allCases.count),
             completedAt: [UInt64](repeating: 0, count: calls)
@@ -90,7 +90,7 @@ final class StormTally: Sendable {
     }
 
     func record(event: String, eventID: EventID?, call: Int?, at time: UInt64) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.snapshot.requests += 1
             state.snapshot.byEvent[event, default: 0] += 1
             state.snapshot.lastArrival = time
@@ -115,16 +115,16 @@ final class StormTally: Sendable {
         }
     }
 
-    var snapshot: Snapshot { state.withLock { $0.snapshot } }
+    var snapshot: Snapshot { state.withLockedValue { $0.snapshot } }
 
     /// `call_complete` arrival times of calls `range` (0 where none arrived).
     func completedAt(_ range: Range<Int>) -> [UInt64] {
-        state.withLock { Array($0.completedAt[range]) }
+        state.withLockedValue { Array($0.completedAt[range]) }
     }
 
     /// How many calls in `range` got exactly one of each kind, and how many lack some kind.
     func completeness(_ range: Range<Int>) -> (exactlyOnce: Int, callCompleteOnce: Int, missingWebhooks: Int) {
-        state.withLock { state in
+        state.withLockedValue { state in
             var exactlyOnce = 0
             var callCompleteOnce = 0
             var missing = 0
@@ -141,7 +141,7 @@ final class StormTally: Sendable {
 
     /// Calls in `range` that have had their `call_complete`.
     func completedCount(_ range: Range<Int>) -> Int {
-        state.withLock { state in state.completedAt[range].reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
+        state.withLockedValue { state in state.completedAt[range].reduce(0) { $0 + ($1 != 0 ? 1 : 0) } }
     }
 
     /// The call of a webhook body: its `"linkedid":"<epoch>.<sequence>"` as the storm made it.

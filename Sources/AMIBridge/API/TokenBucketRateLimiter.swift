@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Per-key token buckets: each key may burst up to `perMinute` requests, then gets one more every
 /// `60 / perMinute` seconds.
@@ -20,7 +20,7 @@ final class TokenBucketRateLimiter: Sendable {
 
     let perMinute: Int
     private let now: @Sendable () -> ContinuousClock.Instant
-    private let buckets = Mutex<[String: Bucket]>([:])
+    private let buckets = NIOLockedValueBox<[String: Bucket]>([:])
 
     init(perMinute: Int, now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now }) {
         precondition(perMinute > 0, "perMinute must be positive")
@@ -34,7 +34,7 @@ final class TokenBucketRateLimiter: Sendable {
         let now = self.now()
         let capacity = Double(perMinute)
         let rate = tokensPerSecond
-        return buckets.withLock { buckets in
+        return buckets.withLockedValue { buckets in
             var bucket = buckets[key] ?? Bucket(tokens: capacity, updated: now)
             let elapsed = bucket.updated.duration(to: now)
             let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18

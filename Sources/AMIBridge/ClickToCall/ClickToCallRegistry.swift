@@ -1,7 +1,7 @@
 import EventMapper
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 import ViciDial
 
 /// Every click-to-call the API placed, as `GET /v1/calls/{id}` shows it, fed by the call tracker's
@@ -35,7 +35,7 @@ final class ClickToCallRegistry: Sendable {
         var idempotencyKeyOfCall: [String: String] = [:]
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let limits: Limits
     private let now: @Sendable () -> Date
 
@@ -48,7 +48,7 @@ final class ClickToCallRegistry: Sendable {
     func reserve(_ request: ClickToCallRequest, idempotencyKey: String?) -> Reservation {
         let callID = UUID().uuidString.lowercased()
         guard let idempotencyKey else { return .new(callID: callID) }
-        return state.withLock { state in
+        return state.withLockedValue { state in
             if let earlier = state.idempotency[idempotencyKey] {
                 guard earlier.request == request else { return .conflict(callID: earlier.callID) }
                 if let call = state.calls[earlier.callID] { return .existing(call) }
@@ -64,7 +64,7 @@ final class ClickToCallRegistry: Sendable {
     /// Records a placed call (status queued).
     func insert(_ call: ClickToCallStatus) {
         let time = now()
-        state.withLock { state in
+        state.withLockedValue { state in
             state.calls[call.callID] = call
             state.order.append((call.callID, call.createdAt))
             forgetOld(&state, at: time)
@@ -73,25 +73,25 @@ final class ClickToCallRegistry: Sendable {
 
     /// Forgets a call that was never placed (AMI down), so a retry with the same key dials.
     func discard(_ callID: String) {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.calls[callID] = nil
             if let key = state.idempotencyKeyOfCall.removeValue(forKey: callID) { state.idempotency[key] = nil }
         }
     }
 
     func status(_ callID: String) -> ClickToCallStatus? {
-        state.withLock { $0.calls[callID] }
+        state.withLockedValue { $0.calls[callID] }
     }
 
     func update(_ callID: String, _ body: (inout ClickToCallStatus) -> Void) -> ClickToCallStatus? {
-        state.withLock { state in
+        state.withLockedValue { state in
             guard state.calls[callID] != nil else { return nil }
             body(&state.calls[callID]!)
             return state.calls[callID]
         }
     }
 
-    var count: Int { state.withLock { $0.calls.count } }
+    var count: Int { state.withLockedValue { $0.calls.count } }
 
     /// Channels to hang up now: a `DELETE` came before the call had any.
     struct DeferredHangup: Sendable, Equatable {

@@ -1,6 +1,6 @@
 import Configuration
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The YAML configuration file as a list of its keys, read before any value so that a missing
 /// file, a directory, random bytes, a syntax error or an empty file each fail with one line
@@ -120,12 +120,12 @@ struct ConfigurationFile {
 /// Remembers every key the configuration asked for: the known keys, including the sections
 /// named by `ami.extra_servers` and `webhooks.endpoints`.
 final class ConfigKeyRecorder: AccessReporter {
-    private let keys = Mutex(Set<String>())
+    private let keys = NIOLockedValueBox(Set<String>())
 
     func report(_ event: AccessEvent) {
         let key = event.metadata.key.components.joined(separator: ".")
-        keys.withLock { _ = $0.insert(key) }
+        keys.withLockedValue { _ = $0.insert(key) }
     }
 
-    var readKeys: Set<String> { keys.withLock { $0 } }
+    var readKeys: Set<String> { keys.withLockedValue { $0 } }
 }

@@ -1,7 +1,7 @@
 import CRMSink
 import CoreMetrics
 import EventMapper
-import Synchronization
+import NIOConcurrencyHelpers
 
 extension BridgeMetrics {
     /// `amibridge_calls_active`: calls followed right now, on every server.
@@ -30,10 +30,10 @@ extension BridgeMetrics {
     /// scrape, as they change on reload) and endpoints whose rows are all gone read 0.
     func collectOutbox(_ outbox: Outbox, endpoints configured: @escaping @Sendable () -> [String] = { [] }) {
         let factory = self.factory
-        let seen = Mutex<Set<String>>([])
+        let seen = NIOLockedValueBox<Set<String>>([])
         addCollector {
             guard let counts = try? outbox.counts() else { return }
-            let endpoints = seen.withLock { seen in
+            let endpoints = seen.withLockedValue { seen in
                 seen.formUnion(counts.keys)
                 seen.formUnion(configured())
                 return seen

@@ -3,7 +3,7 @@ import EventMapper
 import Foundation
 import Logging
 import MariaDB
-import Synchronization
+import NIOConcurrencyHelpers
 import ViciDial
 
 /// What `/readyz` checks in the running daemon: every AMI server logged in, the ViciDial database
@@ -54,7 +54,7 @@ final class DatabaseProbe: Sendable {
     private let limit: Duration
     private let logger: Logger
     /// The last answer, nil before the first.
-    private let wasReady = Mutex<Bool?>(nil)
+    private let wasReady = NIOLockedValueBox<Bool?>(nil)
 
     init(configuration: MariaDBConnection.Configuration, limit: Duration, logger: Logger) {
         var probing = configuration
@@ -83,7 +83,7 @@ final class DatabaseProbe: Sendable {
 
     private func note(_ state: ReadinessState) {
         let isReady = state == .ready
-        guard wasReady.withLock({ wasReady in
+        guard wasReady.withLockedValue({ wasReady in
             defer { wasReady = isReady }
             return wasReady != isReady && (wasReady != nil || !isReady)
         }) else { return }

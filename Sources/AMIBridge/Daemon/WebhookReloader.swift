@@ -1,7 +1,7 @@
 import CRMSink
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
-import Synchronization
 import UnixSignals
 
 /// SIGHUP (`systemctl reload amibridge`) re-reads the webhook endpoints from the YAML file and the
@@ -23,7 +23,7 @@ final class WebhookReloader: Service, Sendable {
     let load: @Sendable () async throws -> WebhookConfiguration
     let dispatcher: WebhookDispatcher
     let emitter: WebhookEmitter
-    let current: Mutex<[String]>
+    let current: NIOLockedValueBox<[String]>
     /// Deliveries still owed to an endpoint, for the warning when it is removed; nil if unknown.
     let owed: @Sendable (String) -> Int?
     let logger: Logger
@@ -41,13 +41,13 @@ final class WebhookReloader: Service, Sendable {
         self.load = load
         self.dispatcher = dispatcher
         self.emitter = emitter
-        self.current = Mutex(endpoints.map(\.name))
+        self.current = NIOLockedValueBox(endpoints.map(\.name))
         self.owed = owed
         self.logger = logger
     }
 
     /// The endpoints in force, by name.
-    var endpointNames: [String] { current.withLock { $0 } }
+    var endpointNames: [String] { current.withLockedValue { $0 } }
 
     func run() async throws {
         await cancelWhenGracefulShutdown {
@@ -66,7 +66,7 @@ final class WebhookReloader: Service, Sendable {
             return
         }
         let names = configuration.endpoints.map(\.name)
-        let previous = current.withLock { current in
+        let previous = current.withLockedValue { current in
             defer { current = names }
             return current
         }

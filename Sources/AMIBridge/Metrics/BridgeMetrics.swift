@@ -1,7 +1,7 @@
 import CoreMetrics
+import NIOConcurrencyHelpers
 import NIOPosix
 import Prometheus
-import Synchronization
 
 /// The daemon's `/metrics`: one Prometheus registry behind swift-metrics.
 ///
@@ -12,7 +12,7 @@ import Synchronization
 final class BridgeMetrics: Sendable {
     let registry: PrometheusCollectorRegistry
     let factory: PrometheusMetricsFactory
-    private let collectors = Mutex<[@Sendable () -> Void]>([])
+    private let collectors = NIOLockedValueBox<[@Sendable () -> Void]>([])
     /// Where collectors run: a thread of the metrics' own. Collectors block (an SQLite count), so
     /// not on an event loop or Swift's cooperative pool; and not on a pool shared with work that
     /// can hang (a query to a hung database, a slow webhook check), which would stall every scrape.
@@ -50,7 +50,7 @@ final class BridgeMetrics: Sendable {
 
     /// Runs `collector` before every scrape, to set gauges from the current state.
     func addCollector(_ collector: @escaping @Sendable () -> Void) {
-        collectors.withLock { $0.append(collector) }
+        collectors.withLockedValue { $0.append(collector) }
     }
 
     /// The Prometheus text exposition, built on the metrics' own thread (see `collectorThread`).
@@ -58,7 +58,7 @@ final class BridgeMetrics: Sendable {
     /// `/metrics` has to answer while a dependency does not.
     func exposition() async throws -> [UInt8] {
         try await collectorThread.runIfActive {
-            for collector in self.collectors.withLock({ $0 }) { collector() }
+            for collector in self.collectors.withLockedValue({ $0 }) { collector() }
             var buffer: [UInt8] = []
             self.registry.emit(into: &buffer)
             return buffer

@@ -7,6 +7,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import ServiceLifecycle
+import NIOConcurrencyHelpers
 import Synchronization
 
 /// A persistent, logged-in connection to one Asterisk server.
@@ -93,7 +94,7 @@ public final class AMIClient: Service, Sendable {
     private let eventLoopGroup: any EventLoopGroup
     private let logger: Logger
     private let unitRandom: @Sendable () -> Double
-    private let state = Mutex(SharedState())
+    private let state = NIOLockedValueBox(SharedState())
     private let actionCounter = Atomic<Int>(0)
     private let metrics: AMIClientMetrics
 
@@ -122,22 +123,22 @@ public final class AMIClient: Service, Sendable {
         self.metrics = AMIClientMetrics(server: configuration.name)
     }
 
-    public var status: Status { state.withLock { $0.status } }
+    public var status: Status { state.withLockedValue { $0.status } }
     /// Connections that ended and were retried.
-    public var reconnectCount: Int { state.withLock { $0.reconnects } }
+    public var reconnectCount: Int { state.withLockedValue { $0.reconnects } }
     /// Logins Asterisk rejected (wrong username or secret).
-    public var loginFailureCount: Int { state.withLock { $0.loginFailures } }
+    public var loginFailureCount: Int { state.withLockedValue { $0.loginFailures } }
 
     public func run() async throws {
         var backoff = ReconnectBackoff(configuration: configuration.reconnect)
         await withGracefulShutdownHandler {
-            while !Task.isCancelled, !state.withLock({ $0.shuttingDown }) {
+            while !Task.isCancelled, !state.withLockedValue({ $0.shuttingDown }) {
                 let reason = await withTaskCancellationHandler {
                     await runSession(backoff: &backoff)
                 } onCancel: {
                     self.shutdown(logoff: false)
                 }
-                let stopping = state.withLock { $0.shuttingDown }
+                let stopping = state.withLockedValue { $0.shuttingDown }
                 if stopping || Task.isCancelled { break }
                 let delay = backoff.delayAfterFailure(reason, unitRandom: unitRandom())
                 if reason.code == .loginRejected {
@@ -158,7 +159,7 @@ public final class AMIClient: Service, Sendable {
 
     /// Stops reconnecting and ends the live connection, politely (`Logoff`) unless told not to.
     public func shutdown(logoff: Bool = true) {
-        let channel = state.withLock { state -> (any Channel)? in
+        let channel = state.withLockedValue { state -> (any Channel)? in
             state.shuttingDown = true
             return state.channel
         }
@@ -186,7 +187,7 @@ public final class AMIClient: Service, Sendable {
         // Validate up front: an action that would inject headers never reaches the channel.
         var scratch = ByteBuffer()
         try action.encode(actionID: actionID, into: &scratch)
-        guard let channel = state.withLock({ $0.channel }) else {
+        guard let channel = state.withLockedValue({ $0.channel }) else {
             throw AMIError(.notConnected, "AMI server '\(configuration.name)' is not connected")
         }
         let promise = channel.eventLoop.makePromise(of: AMIResponse.self)
@@ -198,7 +199,7 @@ public final class AMIClient: Service, Sendable {
     /// Records how a connection attempt ended, then tells the consumer: counters are up to date
     /// by the time a consumer sees `.disconnected`.
     private func sessionEnded(_ reason: AMIError) -> AMIError {
-        let retrying = state.withLock { state in
+        let retrying = state.withLockedValue { state in
             state.channel = nil
             state.status = .disconnected(reason)
             if reason.code == .loginRejected { state.loginFailures += 1 }
@@ -212,7 +213,7 @@ public final class AMIClient: Service, Sendable {
 
     /// One connection from connect to close; returns why it ended.
     private func runSession(backoff: inout ReconnectBackoff) async -> AMIError {
-        state.withLock { $0.status = .connecting }
+        state.withLockedValue { $0.status = .connecting }
         let eventLoop = eventLoopGroup.next()
         let loggedIn = eventLoop.makePromise(of: String.self)
         let closed = eventLoop.makePromise(of: AMIError.self)
@@ -245,7 +246,7 @@ public final class AMIClient: Service, Sendable {
                             clock: wallClockSeconds,
                             loginSink: { banner in
                                 // On the event loop, so `.loggedIn` precedes the session's events.
-                                self.state.withLock { $0.status = .loggedIn(banner: banner) }
+                                self.state.withLockedValue { $0.status = .loggedIn(banner: banner) }
                                 metrics.loggedIn()
                                 events.yield(.loggedIn(server: name, banner: banner))
                             },
@@ -274,7 +275,7 @@ public final class AMIClient: Service, Sendable {
             return sessionEnded(reason)
         }
 
-        let shuttingDown = state.withLock { state in
+        let shuttingDown = state.withLockedValue { state in
             state.channel = channel
             return state.shuttingDown
         }

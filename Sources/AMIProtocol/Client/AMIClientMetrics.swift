@@ -1,5 +1,5 @@
 import CoreMetrics
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One AMI client's series, recorded through swift-metrics: the executable decides where they go
 /// (Prometheus text on `/metrics`); without a backend (tests, benchmarks) they cost next to nothing.
@@ -21,7 +21,7 @@ final class AMIClientMetrics: Sendable {
     private let reconnects: Counter
     private let loginFailures: Counter
     private let readPauses: Counter
-    private let events = Mutex<[String: Counter]>([:])
+    private let events = NIOLockedValueBox<[String: Counter]>([:])
 
     init(server: String, factory: any MetricsFactory = MetricsSystem.factory) {
         self.server = server
@@ -73,7 +73,7 @@ final class AMIClientMetrics: Sendable {
     }
 
     private func counter(forEvent name: String?) -> Counter {
-        events.withLock { counters -> Counter in
+        events.withLockedValue { counters -> Counter in
             var key = name ?? ""
             if counters[key] == nil, counters.count >= Self.maximumEventNames { key = "other" }
             if let counter = counters[key] { return counter }

@@ -1,6 +1,6 @@
 import Logging
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 
 /// What the AMI clients tell their consumer: events, and the session changes that matter to a
 /// call tracker (after a reconnect it must reconcile with `CoreShowChannels`).
@@ -94,7 +94,7 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     public let capacity: Int
     /// Paused sources resume once the consumer has drained the stream to this many events.
     public let resumeThreshold: Int
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     private let logger: Logger
 
     /// - Parameters:
@@ -109,20 +109,20 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     }
 
     /// Events refused by ``yield(_:)`` because the stream was full. Sources never lose events.
-    public var droppedEvents: Int { state.withLock { $0.dropped } }
+    public var droppedEvents: Int { state.withLockedValue { $0.dropped } }
 
     /// Events waiting for the consumer.
-    public var queuedEvents: Int { state.withLock { $0.queuedEvents } }
+    public var queuedEvents: Int { state.withLockedValue { $0.queuedEvents } }
 
     /// How often a source was told to pause (a measure of how far behind the consumer runs).
-    public var pauseCount: Int { state.withLock { $0.pauses } }
+    public var pauseCount: Int { state.withLockedValue { $0.pauses } }
 
     // MARK: - Producers
 
     /// Registers a producer that stops reading when told to; `resume` is called (from the
     /// consumer's task, once per pause) when it may read again, and must hop to its own thread.
     public func makeSource(resume: @escaping @Sendable () -> Void) -> Source {
-        state.withLock { state in
+        state.withLockedValue { state in
             state.nextSourceID += 1
             return Source(id: state.nextSourceID, resume: resume)
         }
@@ -133,7 +133,7 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     /// events are queued: the source must stop reading until its `resume` runs. After
     /// ``finish()`` elements are discarded (nobody will read them) and the answer is `more`.
     public func yield(_ element: AMIClientEvent, from source: Source) -> Demand {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.finished { return .more }
             state.buffer.append(element)
             guard case .event = element else { return .more }
@@ -148,13 +148,13 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     /// arrives after the source paused again (events of the same read filled the stream anew)
     /// is stale, and the next one will come.
     public func isPaused(_ source: Source) -> Bool {
-        state.withLock { $0.paused[source.id] != nil }
+        state.withLockedValue { $0.paused[source.id] != nil }
     }
 
     /// Wakes the consumer if it is parked and something is queued: a source calls it at the end
     /// of each socket read, after yielding that read's events.
     public func flush() {
-        let waiter = state.withLock { state in
+        let waiter = state.withLockedValue { state in
             state.buffer.isEmpty ? nil : state.takeWaiter()
         }
         waiter?.resume()
@@ -167,7 +167,7 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     public func yield(_ element: AMIClientEvent) -> Bool {
         let isEvent: Bool
         if case .event = element { isEvent = true } else { isEvent = false }
-        let (waiter, accepted, dropped): (CheckedContinuation<Void, Never>?, Bool, Int) = state.withLock { state in
+        let (waiter, accepted, dropped): (CheckedContinuation<Void, Never>?, Bool, Int) = state.withLockedValue { state in
             if state.finished { return (nil, false, state.dropped) }
             if isEvent {
                 guard state.queuedEvents < capacity else {
@@ -191,7 +191,7 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     /// Ends the stream; the consumer gets what is queued, then nil. Paused sources are resumed:
     /// nothing will drain the stream any more.
     public func finish() {
-        let (waiter, resumes) = state.withLock { state in
+        let (waiter, resumes) = state.withLockedValue { state in
             state.finished = true
             defer { state.paused.removeAll() }
             return (state.takeWaiter(), Array(state.paused.values))
@@ -226,7 +226,7 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     private func takeBatch(limit: Int) -> Taken {
         // The whole queue is swapped out under the lock and copied outside it, so a producer
         // never waits for a batch copy.
-        let (taken, whole, resumes): (Taken, CircularBuffer<AMIClientEvent>?, [@Sendable () -> Void]) = state.withLock { state in
+        let (taken, whole, resumes): (Taken, CircularBuffer<AMIClientEvent>?, [@Sendable () -> Void]) = state.withLockedValue { state in
             if state.buffer.isEmpty { return (state.finished ? .finished : .empty, nil, []) }
             if state.buffer.count <= limit {
                 let whole = state.buffer
@@ -247,14 +247,14 @@ public final class AMIEventStream: AsyncSequence, Sendable {
         guard var whole else { return taken }
         let batch = Array(whole)
         whole.removeAll(keepingCapacity: true)
-        state.withLock { $0.spare = whole }
+        state.withLockedValue { $0.spare = whole }
         return .elements(batch)
     }
 
     /// One element for the `AsyncSequence` consumer.
     private func next() async -> AMIClientEvent? {
         while true {
-            let (element, finished, resumes): (AMIClientEvent?, Bool, [@Sendable () -> Void]) = state.withLock { state in
+            let (element, finished, resumes): (AMIClientEvent?, Bool, [@Sendable () -> Void]) = state.withLockedValue { state in
                 guard let element = state.buffer.popFirst() else { return (nil, state.finished, []) }
                 if case .event = element { state.queuedEvents -= 1 }
                 return (element, false, state.sourcesToResume(threshold: resumeThreshold))
@@ -271,7 +271,7 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     private func waitForElements() async -> Bool {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                let parked = state.withLock { state in
+                let parked = state.withLockedValue { state in
                     if !state.buffer.isEmpty || state.finished || Task.isCancelled { return false }
                     precondition(state.waiter == nil, "AMIEventStream has exactly one consumer")
                     state.waiter = continuation
@@ -280,7 +280,7 @@ public final class AMIEventStream: AsyncSequence, Sendable {
                 if !parked { continuation.resume() }
             }
         } onCancel: {
-            let waiter = state.withLock { $0.takeWaiter() }
+            let waiter = state.withLockedValue { $0.takeWaiter() }
             waiter?.resume()
         }
         return !Task.isCancelled

@@ -108,10 +108,12 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
         return try messageStep(bytes, searchFrom: max(firstLineFeed, scannedBytes))
     }
 
-    /// Finds the empty line that ends an ordinary message, then builds it.
+    /// Finds the empty line that ends an ordinary message, then builds it. A message's size is its
+    /// header lines with their line ends, whether they arrived in one read or many.
     private func messageStep(_ bytes: UnsafeRawBufferPointer, searchFrom start: Int) throws -> Step {
         let count = bytes.count
         var lineFeed = start
+        try checkMessage(length: lineFeed + 1)
         while true {
             // `lineFeed` is the end of a line; the message ends if the next line is empty.
             let next = lineFeed + 1
@@ -123,11 +125,13 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
             }
             guard let following = bytes.firstIndex(of: .lf, from: next) else {
                 try checkLine(length: count - next)
-                try checkMessage(length: count)
+                // A lone CR may begin the empty line that ends the message: not a header byte.
+                let pendingEnd = count - next == 1 && bytes[next] == .cr
+                try checkMessage(length: pendingEnd ? next : count)
                 return .needMoreData(scanned: lineFeed)
             }
             try checkLine(length: following - next)
-            try checkMessage(length: following)
+            try checkMessage(length: following + 1)
             lineFeed = following
         }
     }

@@ -4,7 +4,7 @@ import Glibc
 #endif
 import Logging
 import ServiceLifecycle
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Delivers what is in the outbox: claims due deliveries, runs them on a small pool of threads
 /// (each with its own ``CurlHTTPClient``, so connections are reused), and writes every outcome
@@ -46,11 +46,11 @@ public final class WebhookDispatcher: Service, Sendable {
     }
 
     private let outbox: Outbox
-    private let endpoints: Mutex<[String: WebhookEndpoint.Configuration]>
+    private let endpoints: NIOLockedValueBox<[String: WebhookEndpoint.Configuration]>
     private let configuration: Configuration
     private let logger: Logger
     private let core = DispatcherCore()
-    private let counters = Mutex(Metrics())
+    private let counters = NIOLockedValueBox(Metrics())
 
     public init(
         outbox: Outbox,
@@ -59,24 +59,24 @@ public final class WebhookDispatcher: Service, Sendable {
         logger: Logger
     ) {
         self.outbox = outbox
-        self.endpoints = Mutex(Dictionary(endpoints.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
+        self.endpoints = NIOLockedValueBox(Dictionary(endpoints.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
         self.configuration = configuration
         self.logger = logger
         outbox.addEnqueueObserver { [core] in core.wake() }
     }
 
-    public var metrics: Metrics { self.counters.withLock { $0 } }
+    public var metrics: Metrics { self.counters.withLockedValue { $0 } }
 
     /// Replaces the endpoint set (config reload). Rows of a removed endpoint are dead-lettered
     /// when their turn comes; `amibridge outbox retry` re-drives them once it is back.
     public func updateEndpoints(_ endpoints: [WebhookEndpoint.Configuration]) {
-        self.endpoints.withLock { $0 = Dictionary(endpoints.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }) }
+        self.endpoints.withLockedValue { $0 = Dictionary(endpoints.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }) }
         self.warnAboutUnsafeSettings(endpoints)
         self.core.wake()
     }
 
     public func run() async throws {
-        self.warnAboutUnsafeSettings(self.endpoints.withLock { Array($0.values) })
+        self.warnAboutUnsafeSettings(self.endpoints.withLockedValue { Array($0.values) })
         let reset = try self.outbox.resetInFlight()
         if reset > 0 {
             self.logger.notice("deliveries left in flight by the previous run go out again", metadata: ["count": "\(reset)"])
@@ -110,9 +110,9 @@ public final class WebhookDispatcher: Service, Sendable {
 
     private func startThreads(onFinished: @escaping @Sendable () -> Void) {
         let workers = self.configuration.workers
-        let exited = Mutex(0)
+        let exited = NIOLockedValueBox(0)
         let finishOne: @Sendable () -> Void = {
-            if exited.withLock({ $0 += 1; return $0 }) == workers + 1 { onFinished() }
+            if exited.withLockedValue({ $0 += 1; return $0 }) == workers + 1 { onFinished() }
         }
         for index in 0..<workers {
             let thread = Thread {
@@ -218,9 +218,9 @@ public final class WebhookDispatcher: Service, Sendable {
 
     private func attempt(_ delivery: OutboxDelivery, state: inout WorkerState) -> OutboxOutcome {
         let metrics = state.metrics(delivery.endpoint)
-        guard let endpoint = self.endpoints.withLock({ $0[delivery.endpoint] }) else {
+        guard let endpoint = self.endpoints.withLockedValue({ $0[delivery.endpoint] }) else {
             self.logger.error("dead letter: endpoint no longer configured", metadata: Self.metadata(delivery))
-            self.counters.withLock { $0.deadLettered += 1 }
+            self.counters.withLockedValue { $0.deadLettered += 1 }
             metrics.record(delivery, result: .dead, requestDuration: nil)
             return .dead(id: delivery.id, status: nil, error: "endpoint \(delivery.endpoint) is not configured")
         }
@@ -251,12 +251,12 @@ public final class WebhookDispatcher: Service, Sendable {
         let status: Int? = if case .response(let status, _) = result { status } else { nil }
         switch decision {
         case .delivered:
-            self.counters.withLock { $0.attempts += 1; $0.delivered += 1 }
+            self.counters.withLockedValue { $0.attempts += 1; $0.delivered += 1 }
             metrics.record(delivery, result: .delivered, requestDuration: requestDuration, now: answeredAt)
             self.logger.debug("delivered", metadata: Self.metadata(delivery, status: status, latency: requestDuration))
             return .delivered(id: delivery.id)
         case .retry(let delay, let reason):
-            self.counters.withLock { $0.attempts += 1; $0.retried += 1 }
+            self.counters.withLockedValue { $0.attempts += 1; $0.retried += 1 }
             metrics.record(delivery, result: .retry, requestDuration: requestDuration)
             var metadata = Self.metadata(delivery, status: status, latency: requestDuration)
             metadata["error"] = "\(reason)"
@@ -264,7 +264,7 @@ public final class WebhookDispatcher: Service, Sendable {
             self.logger.warning("delivery failed; will retry", metadata: metadata)
             return .retry(id: delivery.id, at: answeredAt.addingTimeInterval(Self.seconds(delay)), status: status, error: reason)
         case .dead(let reason):
-            self.counters.withLock { $0.attempts += 1; $0.deadLettered += 1 }
+            self.counters.withLockedValue { $0.attempts += 1; $0.deadLettered += 1 }
             metrics.record(delivery, result: .dead, requestDuration: requestDuration)
             var metadata = Self.metadata(delivery, status: status, latency: requestDuration)
             metadata["error"] = "\(reason)"

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The durable queue of webhook deliveries: one SQLite file in the state directory.
 ///
@@ -20,9 +20,9 @@ public final class Outbox: Sendable {
     public static let fileName = "outbox.sqlite3"
 
     public let path: String
-    private let state: Mutex<Connection>
+    private let state: NIOLockedValueBox<Connection>
     private let groupCommit: GroupCommit
-    private let observers = Mutex<[@Sendable () -> Void]>([])
+    private let observers = NIOLockedValueBox<[@Sendable () -> Void]>([])
 
     /// Opens (creating if needed) `<stateDirectory>/outbox.sqlite3`, creating the directory too.
     public convenience init(stateDirectory: String) throws {
@@ -67,7 +67,7 @@ public final class Outbox: Sendable {
             ) WITHOUT ROWID;
             """
         )
-        self.state = Mutex(try Connection(database))
+        self.state = NIOLockedValueBox(try Connection(database))
         self.groupCommit = GroupCommit()
         self.groupCommit.start(outbox: self)
     }
@@ -79,7 +79,7 @@ public final class Outbox: Sendable {
     /// Called after every commit that added rows (from the committing thread): the dispatcher
     /// wakes up instead of waiting for its next poll.
     public func addEnqueueObserver(_ observer: @escaping @Sendable () -> Void) {
-        self.observers.withLock { $0.append(observer) }
+        self.observers.withLockedValue { $0.append(observer) }
     }
 
     /// Writes `deliveries` in one transaction and returns once they are on disk. Nothing checks
@@ -99,9 +99,9 @@ public final class Outbox: Sendable {
     /// it is on disk.
     public func commitBlocking(_ batch: OutboxBatch, now: Date = Date()) throws {
         guard !batch.isEmpty else { return }
-        try self.state.withLock { try $0.write(batch, now: now) }
+        try self.state.withLockedValue { try $0.write(batch, now: now) }
         if !batch.deliveries.isEmpty {
-            for observer in self.observers.withLock({ $0 }) { observer() }
+            for observer in self.observers.withLockedValue({ $0 }) { observer() }
         }
     }
 
@@ -116,7 +116,7 @@ public final class Outbox: Sendable {
 
     /// The calls held for `kind`, oldest deadline first: what a restarted bridge waits for again.
     public func heldCalls(_ kind: HeldCall.Kind) throws -> [HeldCall] {
-        try self.state.withLock { connection in
+        try self.state.withLockedValue { connection in
             try connection.selectHeld.reset([.text(kind.rawValue)])
             var calls: [HeldCall] = []
             while try connection.selectHeld.step() {
@@ -133,7 +133,7 @@ public final class Outbox: Sendable {
 
     /// How many calls are held, by kind.
     public func heldCallCounts() throws -> [HeldCall.Kind: Int] {
-        try self.state.withLock { connection in
+        try self.state.withLockedValue { connection in
             let statement = try connection.database.prepare("SELECT kind, count(*) FROM held_calls GROUP BY kind")
             var counts: [HeldCall.Kind: Int] = [:]
             while try statement.step() { counts[HeldCall.Kind(rawValue: statement.text(0))] = Int(statement.integer(1)) }
@@ -145,7 +145,7 @@ public final class Outbox: Sendable {
     /// is due when its time has come and no earlier delivery of the same call to the same endpoint
     /// is still owed (pending, in flight or waiting to retry): per call, events go out in order.
     public func claim(now: Date = Date(), limit: Int) throws -> [OutboxDelivery] {
-        try self.state.withLock { try $0.claim(now: now, limit: limit) }
+        try self.state.withLockedValue { try $0.claim(now: now, limit: limit) }
     }
 
     /// Writes attempts' outcomes in one transaction: delivered rows are deleted, retries get their
@@ -153,19 +153,19 @@ public final class Outbox: Sendable {
     /// `amibridge outbox`.
     public func record(_ outcomes: [OutboxOutcome]) throws {
         guard !outcomes.isEmpty else { return }
-        try self.state.withLock { try $0.record(outcomes) }
+        try self.state.withLockedValue { try $0.record(outcomes) }
     }
 
     /// ``record(_:)`` and ``claim(now:limit:)`` in one transaction: the dispatcher's loop,
     /// one commit (and one WAL append) per batch instead of two.
     public func recordAndClaim(_ outcomes: [OutboxOutcome], now: Date = Date(), limit: Int) throws -> [OutboxDelivery] {
-        try self.state.withLock { try $0.recordAndClaim(outcomes, now: now, limit: limit) }
+        try self.state.withLockedValue { try $0.recordAndClaim(outcomes, now: now, limit: limit) }
     }
 
     /// After a crash: what was in flight was perhaps not received; it goes out again (same event_id).
     @discardableResult
     public func resetInFlight() throws -> Int {
-        try self.state.withLock { connection in
+        try self.state.withLockedValue { connection in
             try connection.resetInFlight.run()
             return connection.database.changes
         }
@@ -173,7 +173,7 @@ public final class Outbox: Sendable {
 
     /// The earliest retry time after `now`, if any: when the dispatcher next has work it cannot see yet.
     public func nextAttempt(after now: Date) throws -> Date? {
-        try self.state.withLock { connection in
+        try self.state.withLockedValue { connection in
             try connection.nextAttempt.reset([.integer(Self.milliseconds(now))])
             guard try connection.nextAttempt.step(), let next = connection.nextAttempt.optionalInteger(0) else { return nil }
             return Self.date(next)
@@ -182,7 +182,7 @@ public final class Outbox: Sendable {
 
     /// Rows per endpoint and state.
     public func counts() throws -> [String: [OutboxDeliveryState: Int]] {
-        try self.state.withLock { connection in
+        try self.state.withLockedValue { connection in
             let statement = try connection.database.prepare("SELECT endpoint, state, count(*) FROM deliveries GROUP BY endpoint, state")
             var counts: [String: [OutboxDeliveryState: Int]] = [:]
             while try statement.step() {
@@ -195,7 +195,7 @@ public final class Outbox: Sendable {
 
     /// Rows in `selection`, oldest first.
     public func list(_ selection: OutboxSelection, limit: Int) throws -> [OutboxEntry] {
-        try self.state.withLock { connection in
+        try self.state.withLockedValue { connection in
             let (condition, values) = Self.condition(selection)
             let statement = try connection.database.prepare(
                 """
@@ -229,7 +229,7 @@ public final class Outbox: Sendable {
     /// Re-drives the selected rows now, with a fresh attempt count and age. Returns how many.
     /// In-flight rows are never touched (a running dispatcher owns them).
     public func retry(_ selection: OutboxSelection, now: Date = Date()) throws -> Int {
-        let count = try self.state.withLock { connection in
+        let count = try self.state.withLockedValue { connection in
             let (condition, values) = Self.condition(selection)
             let statement = try connection.database.prepare(
                 "UPDATE deliveries SET state = 0, attempts = 0, created_at = ?, next_attempt_at = ? WHERE state <> 1 AND \(condition)"
@@ -238,13 +238,13 @@ public final class Outbox: Sendable {
             try statement.run([time, time] + values)
             return connection.database.changes
         }
-        for observer in self.observers.withLock({ $0 }) { observer() }
+        for observer in self.observers.withLockedValue({ $0 }) { observer() }
         return count
     }
 
     /// Deletes the selected rows (never in-flight ones). Returns how many.
     public func purge(_ selection: OutboxSelection) throws -> Int {
-        try self.state.withLock { connection in
+        try self.state.withLockedValue { connection in
             let (condition, values) = Self.condition(selection)
             try connection.database.prepare("DELETE FROM deliveries WHERE state <> 1 AND \(condition)").run(values)
             return connection.database.changes
@@ -283,8 +283,9 @@ public final class Outbox: Sendable {
     }
 }
 
-/// The connection and its prepared statements, used under ``Outbox``'s lock.
-private final class Connection {
+/// The connection and its prepared statements, used under ``Outbox``'s lock. Unchecked: SQLite
+/// handles are not Sendable, and only ever reached through that lock, which is what makes sharing safe.
+private final class Connection: @unchecked Sendable {
     let database: SQLiteDatabase
     let insert: SQLiteStatement
     let claim: SQLiteStatement

@@ -1,20 +1,20 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// Where the bridge hands over call events: routes each to the endpoints that take it (event
 /// name, campaign) and writes the deliveries to the outbox. Once `emit` returns, the event is on
 /// disk and will reach every such endpoint, whatever happens to the process.
 public final class WebhookEmitter: Sendable {
     private let outbox: Outbox
-    private let endpoints: Mutex<[WebhookEndpoint.Configuration]>
+    private let endpoints: NIOLockedValueBox<[WebhookEndpoint.Configuration]>
 
     public init(outbox: Outbox, endpoints: [WebhookEndpoint.Configuration]) {
         self.outbox = outbox
-        self.endpoints = Mutex(endpoints)
+        self.endpoints = NIOLockedValueBox(endpoints)
     }
 
     /// For config reload: events emitted from now on are routed with `endpoints`.
     public func updateEndpoints(_ endpoints: [WebhookEndpoint.Configuration]) {
-        self.endpoints.withLock { $0 = endpoints }
+        self.endpoints.withLockedValue { $0 = endpoints }
     }
 
     /// Writes the event's deliveries (group commit with concurrent callers). An event no endpoint
@@ -31,7 +31,7 @@ public final class WebhookEmitter: Sendable {
     /// The deliveries of `events` to the endpoints that take them, for an ``OutboxBatch`` that
     /// also holds or releases calls.
     public func deliveries(of events: [WebhookEvent]) -> [OutboxNewDelivery] {
-        let endpoints = self.endpoints.withLock { $0 }
+        let endpoints = self.endpoints.withLockedValue { $0 }
         return events.flatMap { OutboxNewDelivery.deliveries(of: $0, to: endpoints) }
     }
 }

@@ -1,8 +1,8 @@
 import AMIProtocol
 import CoreMetrics
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
-import Synchronization
 
 /// Stage 1 of the call pipeline: applies every AMI server's events to its ``CallTracker`` and
 /// hands the resulting ``CallUpdate``s to the next stage, a batch at a time.
@@ -53,9 +53,9 @@ public final class CallTrackingService: Service, Sendable {
     private let output: Output
     private let logger: Logger
     /// Each server's tracker, and the events held back while its post-login reconcile is pending.
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     /// When each server's connection went down, until it is logged in again.
-    private let outageStarts = Mutex<[String: Double]>([:])
+    private let outageStarts = NIOLockedValueBox<[String: Double]>([:])
     /// Reconciles to run after logins, consumed beside the event loop.
     private let logins: AsyncStream<String>
     private let loginContinuation: AsyncStream<String>.Continuation
@@ -100,7 +100,7 @@ public final class CallTrackingService: Service, Sendable {
     }
 
     /// Calls being followed on every server.
-    public var liveCallCount: Int { state.withLock { $0.trackers.values.reduce(0) { $0 + $1.liveCallCount } } }
+    public var liveCallCount: Int { state.withLockedValue { $0.trackers.values.reduce(0) { $0 + $1.liveCallCount } } }
 
     /// Applies events until the stream ends (graceful shutdown finishes it once the AMI clients
     /// have stopped), then stops the tick and reconcile loops. Everything applied has been handed
@@ -129,7 +129,7 @@ public final class CallTrackingService: Service, Sendable {
     func apply(_ batch: [AMIClientEvent]) async {
         var updates: [CallUpdate] = []
         var lagSampled = false
-        state.withLock { state in
+        state.withLockedValue { state in
             for element in batch {
                 switch element {
                 case .event(let event):
@@ -151,7 +151,7 @@ public final class CallTrackingService: Service, Sendable {
                     loginContinuation.yield(server)
                 case .disconnected(let server, _):
                     let time = clock.epochSeconds
-                    outageStarts.withLock { starts in
+                    outageStarts.withLockedValue { starts in
                         if starts[server] == nil { starts[server] = time }
                     }
                 }
@@ -172,7 +172,7 @@ public final class CallTrackingService: Service, Sendable {
         while !Task.isCancelled {
             do { try await clock.sleep(for: configuration.tickInterval) } catch { return }
             let time = clock.epochSeconds
-            let updates = state.withLock { state in
+            let updates = state.withLockedValue { state in
                 state.trackers.keys.flatMap { state.trackers[$0]!.tick(now: time) }
             }
             if !updates.isEmpty { await output(updates) }
@@ -188,11 +188,11 @@ public final class CallTrackingService: Service, Sendable {
         } catch {
             // Not fatal: the calls are still followed, and silent ones close at the idle timeout.
             logger.error("CoreShowChannels after login failed; live calls not reconciled", metadata: ["server": "\(server)", "error": "\(error)"])
-            await output(state.withLock { applyHeldBack(server, in: &$0) })
+            await output(state.withLockedValue { applyHeldBack(server, in: &$0) })
             return
         }
         let time = clock.epochSeconds
-        let (reconciled, afterwards): ([CallUpdate], [CallUpdate]) = state.withLock { state in
+        let (reconciled, afterwards): ([CallUpdate], [CallUpdate]) = state.withLockedValue { state in
             guard state.heldBack[server] != nil else { return ([], []) } // abandoned: too slow
             let reconciled = Self.tracker(server, in: &state.trackers, configuration) { $0.reconcile(liveChannels: channels, at: time) }
             return (reconciled, applyHeldBack(server, in: &state))
@@ -202,14 +202,14 @@ public final class CallTrackingService: Service, Sendable {
             "server": "\(server)", "live_channels": "\(channels.count)", "reconstructed_calls": "\(reconstructed)",
         ])
         var all = reconciled
-        if let start = outageStarts.withLock({ $0.removeValue(forKey: server) }) {
+        if let start = outageStarts.withLockedValue({ $0.removeValue(forKey: server) }) {
             all.append(.outage(server: server, from: start, to: time))
         }
         await output(all + afterwards)
     }
 
     private func withTracker<Result: Sendable>(_ server: String, _ body: (inout CallTracker) -> Result) -> Result {
-        state.withLock { state in
+        state.withLockedValue { state in
             if state.trackers[server] == nil { state.trackers[server] = CallTracker(configuration: configuration.tracker(server)) }
             return body(&state.trackers[server]!)
         }

@@ -1,5 +1,5 @@
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The pipeline's one notion of time. Calls carry epoch seconds (Asterisk's `Timestamp:`,
 /// ViciDial's `*_epoch` columns), so deadlines are computed in them; loops sleep on the same
@@ -62,26 +62,26 @@ public final class ManualEpochClock: EpochClock, Sendable {
         var nextID: UInt64 = 0
     }
 
-    private let state: Mutex<State>
+    private let state: NIOLockedValueBox<State>
 
     public init(secondsSince1970: Double = 1_700_000_000) {
-        state = Mutex(State(now: EpochInstant(secondsSince1970: secondsSince1970)))
+        state = NIOLockedValueBox(State(now: EpochInstant(secondsSince1970: secondsSince1970)))
     }
 
-    public var now: EpochInstant { state.withLock { $0.now } }
+    public var now: EpochInstant { state.withLockedValue { $0.now } }
     public var minimumResolution: Duration { .zero }
 
     /// How many tasks are asleep on this clock: a test waits for a loop to park before advancing.
-    public var sleeperCount: Int { state.withLock { $0.sleepers.count } }
+    public var sleeperCount: Int { state.withLockedValue { $0.sleepers.count } }
 
     public func sleep(until deadline: EpochInstant, tolerance: Duration?) async throws {
-        let id: UInt64 = state.withLock { state in
+        let id: UInt64 = state.withLockedValue { state in
             state.nextID += 1
             return state.nextID
         }
         try await withTaskCancellationHandler {
             try await withCheckedThrowingContinuation { (continuation: CheckedContinuation<Void, any Error>) in
-                let due: Bool = state.withLock { state in
+                let due: Bool = state.withLockedValue { state in
                     if deadline <= state.now || Task.isCancelled { return true }
                     state.sleepers[id] = Sleeper(deadline: deadline, continuation: continuation)
                     return false
@@ -89,7 +89,7 @@ public final class ManualEpochClock: EpochClock, Sendable {
                 if due { continuation.resume() }
             }
         } onCancel: {
-            let sleeper = state.withLock { $0.sleepers.removeValue(forKey: id) }
+            let sleeper = state.withLockedValue { $0.sleepers.removeValue(forKey: id) }
             sleeper?.continuation.resume(throwing: CancellationError())
         }
         try Task.checkCancellation()
@@ -97,7 +97,7 @@ public final class ManualEpochClock: EpochClock, Sendable {
 
     /// Moves time on and wakes every sleeper whose deadline has come.
     public func advance(by duration: Duration) {
-        let woken: [Sleeper] = state.withLock { state in
+        let woken: [Sleeper] = state.withLockedValue { state in
             state.now = state.now.advanced(by: duration)
             let now = state.now
             let due = state.sleepers.filter { $0.value.deadline <= now }

@@ -3,8 +3,8 @@ import EventMapper
 import Foundation
 import HTTPTypes
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
-import Synchronization
 import ViciDial
 
 /// A temporary state directory with a real key store, and servers built over it.
@@ -38,11 +38,11 @@ struct APITestEnvironment {
 
 /// Time that moves only when a test says so: rate-limit tests advance it instead of sleeping.
 final class TestClock: Sendable {
-    private let instant = Mutex(ContinuousClock.now)
+    private let instant = NIOLockedValueBox(ContinuousClock.now)
 
-    var now: ContinuousClock.Instant { instant.withLock { $0 } }
+    var now: ContinuousClock.Instant { instant.withLockedValue { $0 } }
 
-    func advance(by duration: Duration) { instant.withLock { $0 = $0.advanced(by: duration) } }
+    func advance(by duration: Duration) { instant.withLockedValue { $0 = $0.advanced(by: duration) } }
 }
 
 /// The `{"error": {"code", "message"}}` body every refusal carries.

@@ -8,8 +8,8 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOConcurrencyHelpers
 import ServiceLifecycle
-import Synchronization
 import Testing
 
 /// The click-to-call path in one process, with real parts: an `AMIClient` on a fake Asterisk on
@@ -134,9 +134,9 @@ struct ClickToCallHarness {
 
 /// The webhooks a test's pipeline emitted, in order.
 final class WebhookLog: Sendable {
-    private let events = Mutex<[WebhookEvent]>([])
+    private let events = NIOLockedValueBox<[WebhookEvent]>([])
 
-    func append(_ event: WebhookEvent) { events.withLock { $0.append(event) } }
+    func append(_ event: WebhookEvent) { events.withLockedValue { $0.append(event) } }
 
-    var all: [WebhookEvent] { events.withLock { $0 } }
+    var all: [WebhookEvent] { events.withLockedValue { $0 } }
 }

@@ -1,6 +1,6 @@
 import AMITestSupport
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// A built `amibridge` subcommand running as a child process, with every line it writes on stdout
@@ -68,10 +68,10 @@ final class Gate: Sendable {
         var nextWaiter: UInt64 = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     func open() {
-        let waiters = state.withLock { state in
+        let waiters = state.withLockedValue { state in
             state.open = true
             defer { state.waiters.removeAll() }
             return Array(state.waiters.values)
@@ -82,13 +82,13 @@ final class Gate: Sendable {
     /// Returns when the gate opens, or at once when the waiting task is cancelled (the fake
     /// server shutting down); callers check `Task.isCancelled`.
     func wait() async {
-        let id = state.withLock { state -> UInt64 in
+        let id = state.withLockedValue { state -> UInt64 in
             state.nextWaiter += 1
             return state.nextWaiter
         }
         await withTaskCancellationHandler {
             await withCheckedContinuation { continuation in
-                let pass = state.withLock { state in
+                let pass = state.withLockedValue { state in
                     if state.open || Task.isCancelled { return true }
                     state.waiters[id] = continuation
                     return false
@@ -96,7 +96,7 @@ final class Gate: Sendable {
                 if pass { continuation.resume() }
             }
         } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+            state.withLockedValue { $0.waiters.removeValue(forKey: id) }?.resume()
         }
     }
 }

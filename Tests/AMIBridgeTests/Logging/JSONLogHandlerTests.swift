@@ -1,7 +1,7 @@
 @testable import AMIBridge
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// The JSON log line, byte for byte, and the batched writer behind stdout.
@@ -9,15 +9,15 @@ import Testing
 struct JSONLogHandlerTests {
     @Test("a line: time in UTC with milliseconds, level, escaped message, logger, metadata sorted by key")
     func line() throws {
-        let output = Mutex<[String]>([])
+        let output = NIOLockedValueBox<[String]>([])
         var logger = Logger(label: "amibridge.calls") { label in
-            JSONLogHandler(label: label, level: .info) { line in output.withLock { $0.append(line) } }
+            JSONLogHandler(label: label, level: .info) { line in output.withLockedValue { $0.append(line) } }
         }
         logger[metadataKey: "server"] = "dialer1"
         let before = Date()
         logger.info("call \"complete\"\n\u{1}é", metadata: ["linkedid": "1795615870.0", "talk_seconds": .stringConvertible(42), "level": "ignored"])
         let after = Date()
-        let line = try #require(output.withLock { $0.first })
+        let line = try #require(output.withLockedValue { $0.first })
         let time = try #require(line.wholeMatch(of: /\{"time":"(\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z)",.*\n/)?.1)
         #expect(line.dropFirst(#"{"time":"2026-01-15T14:32:00.123Z""#.count) == #","level":"info","message":"call \"complete\"\n\u0001é","logger":"amibridge.calls","linkedid":"1795615870.0","server":"dialer1","talk_seconds":"42"}"# + "\n")
         let formatter = ISO8601DateFormatter()

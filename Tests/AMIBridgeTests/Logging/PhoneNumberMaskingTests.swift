@@ -1,7 +1,7 @@
 @testable import AMIBridge
 import Foundation
 import Logging
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// `log.mask_phone_numbers`: what is masked, what is left alone, and that both log formats get it.
@@ -43,9 +43,9 @@ struct PhoneNumberMaskingTests {
 
     @Test("JSON lines: event and logger metadata masked, other fields untouched")
     func json() throws {
-        let output = Mutex<[String]>([])
+        let output = NIOLockedValueBox<[String]>([])
         var logger = Logger(label: "amibridge.calls") { label in
-            PhoneMaskingLogHandler(wrapped: JSONLogHandler(label: label, level: .info) { line in output.withLock { $0.append(line) } })
+            PhoneMaskingLogHandler(wrapped: JSONLogHandler(label: label, level: .info) { line in output.withLockedValue { $0.append(line) } })
         }
         logger[metadataKey: "caller_id"] = "3125550000"
         logger.info("call complete", metadata: [
@@ -53,7 +53,7 @@ struct PhoneNumberMaskingTests {
             "channel": "SIP/carrier-0000002a", "dial_string": "carrier/18005551234",
             "details": .dictionary(["dialed": "18005551234"]),
         ])
-        let line = try #require(output.withLock { $0.first })
+        let line = try #require(output.withLockedValue { $0.first })
         let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])
         #expect(object["phone_number"] as? String == "*******1234")
         #expect(object["caller_id"] as? String == "******0000")
@@ -87,11 +87,11 @@ struct PhoneNumberMaskingTests {
 
 /// Keeps the metadata of every event it is handed, as strings.
 final class RecordingLogHandler: LogHandler, @unchecked Sendable {
-    private let recorded = Mutex<[[String: String]]>([])
+    private let recorded = NIOLockedValueBox<[[String: String]]>([])
     var metadata: Logger.Metadata = [:]
     var logLevel: Logger.Level = .trace
 
-    var events: [[String: String]] { recorded.withLock { $0 } }
+    var events: [[String: String]] { recorded.withLockedValue { $0 } }
 
     subscript(metadataKey key: String) -> Logger.Metadata.Value? {
         get { metadata[key] }
@@ -100,6 +100,6 @@ final class RecordingLogHandler: LogHandler, @unchecked Sendable {
 
     func log(event: LogEvent) {
         let merged = metadata.merging(event.metadata ?? [:]) { _, new in new }
-        recorded.withLock { $0.append(merged.mapValues(\.description)) }
+        recorded.withLockedValue { $0.append(merged.mapValues(\.description)) }
     }
 }

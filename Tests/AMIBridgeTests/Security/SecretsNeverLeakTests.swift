@@ -1,9 +1,9 @@
 import AMITestSupport
 import CRMSink
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOPosix
-import Synchronization
 import Testing
 import ViciDial
 
@@ -16,18 +16,18 @@ import ViciDial
 struct SecretsNeverLeakTests {
     /// Every line and body the test saw, labelled by where it came from.
     final class Transcript: Sendable {
-        private let parts = Mutex<[(label: String, text: String)]>([])
+        private let parts = NIOLockedValueBox<[(label: String, text: String)]>([])
 
         func add(_ label: String, _ lines: [String]) { add(label, lines.joined(separator: "\n")) }
 
-        func add(_ label: String, _ text: String) { parts.withLock { $0.append((label, text)) } }
+        func add(_ label: String, _ text: String) { parts.withLockedValue { $0.append((label, text)) } }
 
         func add(_ label: String, _ process: ProcessUnderTest) {
             add(label + " stdout", process.output.lines)
             add(label + " stderr", process.errors.lines)
         }
 
-        var all: [(label: String, text: String)] { parts.withLock { $0 } }
+        var all: [(label: String, text: String)] { parts.withLockedValue { $0 } }
     }
 
     /// The forms a secret could take in a log line, URL or header.

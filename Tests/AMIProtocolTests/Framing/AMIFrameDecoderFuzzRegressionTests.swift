@@ -33,6 +33,19 @@ struct AMIFrameDecoderFuzzRegressionTests {
         #expect(Self.decodingError(bytes, limits: Self.tightLimits, readSize: 1) == .lineTooLong)
     }
 
+    @Test("crash-195cb9c3: a message right at the size limit is accepted whole and read by read")
+    func messageAtTheLimit() {
+        // 16 header bytes (one 15-byte line and its LF) under a 16-byte message limit: whole it
+        // was accepted; one byte per read, the CR of the closing empty line was counted as part
+        // of the message and it was refused.
+        let bytes = Array("ege:venttDictio\n\r\n".utf8)
+        #expect(Self.decodingError(bytes, limits: Self.tightLimits) == nil)
+        #expect(Self.decodingError(bytes, limits: Self.tightLimits, readSize: 1) == nil)
+        let oneMore = Array("ege:venttDictio1\n\r\n".utf8)
+        #expect(Self.decodingError(oneMore, limits: .init(maxLineBytes: 32, maxMessageBytes: 16)) == .messageTooLarge)
+        #expect(Self.decodingError(oneMore, limits: .init(maxLineBytes: 32, maxMessageBytes: 16), readSize: 1) == .messageTooLarge)
+    }
+
     @Test("a first line over the limit is refused even when its message is complete (a banner too)")
     func completeMessageWithLongFirstLine() {
         let limits = AMIFrameDecoder.Limits(maxLineBytes: 16, maxMessageBytes: 1024)

@@ -1,6 +1,6 @@
 import AMIProtocol
 import AMITestSupport
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// The bounded stream between the AMI clients and their one consumer: order, the bound, session
@@ -306,9 +306,9 @@ private func withBatchConsumer(
 
 /// Counts calls from any thread.
 private final class Counter: Sendable {
-    private let count = Mutex(0)
-    var value: Int { count.withLock { $0 } }
-    func increment() { count.withLock { $0 += 1 } }
+    private let count = NIOLockedValueBox(0)
+    var value: Int { count.withLockedValue { $0 } }
+    func increment() { count.withLockedValue { $0 += 1 } }
 }
 
 /// Starts a consumer that takes `count` elements (nil included), runs `producer` once the consumer

@@ -1,9 +1,9 @@
 import CRMSink
 import Crypto
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import NIOHTTP1
-import Synchronization
 import Testing
 
 /// The dispatcher against a real HTTP receiver on 127.0.0.1: real outbox file, real libcurl.
@@ -62,9 +62,9 @@ import Testing
     }
 
     @Test func fiveHundredThreeTimesThenOKIsDeliveredOnceMoreEachTimeThenNeverAgain() async throws {
-        let answered = Mutex(0)
+        let answered = NIOLockedValueBox(0)
         let server = try await RecordingHTTPServer.start(.script { _ in
-            let count = answered.withLock { $0 += 1; return $0 }
+            let count = answered.withLockedValue { $0 += 1; return $0 }
             return (.respond(status: count <= 3 ? .internalServerError : .ok), .zero)
         })
         let received = ReceivedRequests(server)
@@ -100,9 +100,9 @@ import Testing
     }
 
     @Test func tooManyRequestsWaitsOutRetryAfter() async throws {
-        let answered = Mutex(0)
+        let answered = NIOLockedValueBox(0)
         let server = try await RecordingHTTPServer.start(.script { _ in
-            let count = answered.withLock { $0 += 1; return $0 }
+            let count = answered.withLockedValue { $0 += 1; return $0 }
             return (count == 1 ? .respond(status: .tooManyRequests, headers: [("Retry-After", "1")]) : .respond(status: .ok), .zero)
         })
         let received = ReceivedRequests(server)
@@ -123,9 +123,9 @@ import Testing
     }
 
     @Test func aReceiverThatHangsTimesOutAndTheEventIsRetried() async throws {
-        let answered = Mutex(0)
+        let answered = NIOLockedValueBox(0)
         let server = try await RecordingHTTPServer.start(.script { _ in
-            let count = answered.withLock { $0 += 1; return $0 }
+            let count = answered.withLockedValue { $0 += 1; return $0 }
             return (count == 1 ? .neverRespond : .respond(status: .noContent), .zero)
         })
         let received = ReceivedRequests(server)

@@ -1,5 +1,6 @@
 import AMITestSupport
 import Foundation
+import NIOConcurrencyHelpers
 import NIOCore
 import Synchronization
 import Testing
@@ -26,10 +27,10 @@ import Testing
         let total = 300
         // The first run gets 40 answers, then its requests hang: when it dies, requests are in
         // flight and most events are still pending, however fast the machine is.
-        let answered = Mutex(0)
+        let answered = NIOLockedValueBox(0)
         let killed = Atomic<Bool>(false)
         let server = try await RecordingHTTPServer.start(.script { _ in
-            let count = answered.withLock { $0 += 1; return $0 }
+            let count = answered.withLockedValue { $0 += 1; return $0 }
             if count > 40, !killed.load(ordering: .acquiring) { return (.neverRespond, .zero) }
             return (.respond(status: .ok), .milliseconds(5))
         })

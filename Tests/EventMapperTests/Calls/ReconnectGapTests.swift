@@ -2,7 +2,7 @@ import AMIProtocol
 import AMITestSupport
 import EventMapper
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 import Testing
 
 /// A call that hangs up while the AMI connection is down still comes out, marked reconstructed.
@@ -38,14 +38,14 @@ struct ReconnectGapTests {
                                      reconnect: .init(initialDelay: .milliseconds(10))),
                 events: events
             )
-            let updates = Mutex<[CallUpdate]>([])
+            let updates = NIOLockedValueBox<[CallUpdate]>([])
             let (outages, continuation) = AsyncStream<(from: Double, to: Double)>.makeStream()
             let service = CallTrackingService(
                 events: events,
                 listChannels: { _ in try await client.send(.coreShowChannels).listItems }
             ) { batch in
                 for update in batch {
-                    updates.withLock { $0.append(update) }
+                    updates.withLockedValue { $0.append(update) }
                     if case .outage(let server, let from, let to) = update, server == "dialer1" { continuation.yield((from, to)) }
                 }
             }
@@ -66,7 +66,7 @@ struct ReconnectGapTests {
                 }
             }
             #expect(outage.from <= outage.to)
-            let completed = updates.withLock { $0 }.compactMap { if case .completed(let call) = $0 { return call } else { return nil } }
+            let completed = updates.withLockedValue { $0 }.compactMap { if case .completed(let call) = $0 { return call } else { return nil } }
             #expect(completed.count == 1)
             let record = try #require(completed.first)
             #expect(record.reconstructed)
@@ -75,7 +75,7 @@ struct ReconnectGapTests {
             #expect(record.endedAt == nil)
             #expect(record.callID == "c2c-orig-1")
             // It had been announced before the outage, and answered.
-            let seen = updates.withLock { $0 }
+            let seen = updates.withLockedValue { $0 }
             #expect(seen.contains { if case .started(let call) = $0 { return call.linkedid == "1795615870.0" } else { return false } })
             #expect(seen.contains { if case .answered(let call) = $0 { return call.linkedid == "1795615870.0" } else { return false } })
         }

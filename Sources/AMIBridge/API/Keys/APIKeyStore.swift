@@ -1,6 +1,6 @@
 import CSQLite
 import Foundation
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// One row of the key store, as `keys list` shows it: never the secret, not even its hash.
 struct APIKeyRecord: Sendable, Equatable {
@@ -18,7 +18,7 @@ final class APIKeyStore: Sendable {
     static let fileName = "api_keys.sqlite3"
 
     let path: String
-    private let connection: Mutex<SQLiteKeyConnection>
+    private let connection: NIOLockedValueBox<SQLiteKeyConnection>
 
     convenience init(stateDirectory: String) throws {
         try FileManager.default.createDirectory(atPath: stateDirectory, withIntermediateDirectories: true)
@@ -40,13 +40,13 @@ final class APIKeyStore: Sendable {
             """)
         // Hashes are not secrets, but key ids and names are nobody else's business either.
         try? FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
-        self.connection = Mutex(connection)
+        self.connection = NIOLockedValueBox(connection)
     }
 
     /// Stores a new key and returns it: the only time its secret exists outside the client.
     func create(name: String, now: Date = Date()) throws -> APIKey {
         let key = APIKey.generate()
-        try connection.withLock { connection in
+        try connection.withLockedValue { connection in
             try connection.run(
                 "INSERT INTO api_keys (id, name, secret_sha256, created_at) VALUES (?, ?, ?, ?)",
                 [.text(key.id), .text(name), .blob(key.secretHash), .integer(Int64(now.timeIntervalSince1970))]
@@ -56,7 +56,7 @@ final class APIKeyStore: Sendable {
     }
 
     func list() throws -> [APIKeyRecord] {
-        try connection.withLock { connection in
+        try connection.withLockedValue { connection in
             try connection.rows("SELECT id, name, created_at, revoked_at FROM api_keys ORDER BY created_at, id", []) { row in
                 APIKeyRecord(
                     id: row.text(0), name: row.text(1),
@@ -69,7 +69,7 @@ final class APIKeyStore: Sendable {
 
     /// False when no key has this id. Revoking twice keeps the first time.
     func revoke(id: String, now: Date = Date()) throws -> Bool {
-        try connection.withLock { connection in
+        try connection.withLockedValue { connection in
             try connection.run("UPDATE api_keys SET revoked_at = COALESCE(revoked_at, ?) WHERE id = ?", [.integer(Int64(now.timeIntervalSince1970)), .text(id)])
             return connection.changes > 0
         }
@@ -79,7 +79,7 @@ final class APIKeyStore: Sendable {
     /// so the caller cannot tell them apart.
     func authenticate(_ presented: String) throws -> String? {
         guard let key = APIKey(text: presented) else { return nil }
-        let stored = try connection.withLock { connection in
+        let stored = try connection.withLockedValue { connection in
             try connection.rows("SELECT secret_sha256, revoked_at IS NULL FROM api_keys WHERE id = ?", [.text(key.id)]) { row in
                 (hash: row.blob(0), live: row.integer(1) == 1)
             }.first
@@ -94,7 +94,7 @@ final class APIKeyStore: Sendable {
 ///
 /// CRMSink's `SQLiteDatabase` does the same with more care but is internal to CRMSink; once it is
 /// public this type goes and the store uses it.
-private final class SQLiteKeyConnection {
+private final class SQLiteKeyConnection: @unchecked Sendable { // only reached under APIKeyStore's lock
     enum Value {
         case integer(Int64)
         case text(String)

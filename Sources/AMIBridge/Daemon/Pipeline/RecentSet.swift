@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// A bounded set of strings that forgets the oldest first.
 final class RecentSet: Sendable {
@@ -8,13 +8,13 @@ final class RecentSet: Sendable {
         var head = 0
     }
 
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
     let capacity: Int
 
     init(capacity: Int) { self.capacity = capacity }
 
     func insert(_ values: [String]) {
-        state.withLock { state in
+        state.withLockedValue { state in
             for value in values where state.members.insert(value).inserted {
                 state.order.append(value)
                 if state.members.count > capacity {
@@ -26,5 +26,5 @@ final class RecentSet: Sendable {
         }
     }
 
-    var snapshot: Set<String> { state.withLock { $0.members } }
+    var snapshot: Set<String> { state.withLockedValue { $0.members } }
 }

@@ -1,4 +1,4 @@
-import Synchronization
+import NIOConcurrencyHelpers
 
 /// The bounded hand-off between two pipeline stages: the stage before ``send(_:)``s batches, the
 /// stage after takes everything queued at once with ``nextBatch()``. A full queue suspends the
@@ -17,7 +17,7 @@ final class StageQueue<Element: Sendable>: Sendable {
 
     /// Elements queued before a sender waits. A batch is never split: it may overshoot by one batch.
     let capacity: Int
-    private let state = Mutex(State())
+    private let state = NIOLockedValueBox(State())
 
     init(capacity: Int) {
         precondition(capacity > 0, "a stage queue needs room for at least one element")
@@ -25,14 +25,14 @@ final class StageQueue<Element: Sendable>: Sendable {
     }
 
     /// Elements waiting for the next stage.
-    var count: Int { state.withLock { $0.buffer.count } }
+    var count: Int { state.withLockedValue { $0.buffer.count } }
 
     /// Queues `elements`, first waiting while the queue is full. After ``finish()`` they are
     /// dropped: the receiving stage has stopped (the daemon is exiting).
     func send(_ elements: [Element]) async {
         guard !elements.isEmpty else { return }
         while true {
-            let step: SendStep = state.withLock { state in
+            let step: SendStep = state.withLockedValue { state in
                 if state.finished { return .queued(nil) }
                 guard state.buffer.count < capacity else { return .full }
                 if let consumer = state.consumer {
@@ -48,7 +48,7 @@ final class StageQueue<Element: Sendable>: Sendable {
                 return
             case .full:
                 await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let resumeNow = state.withLock { state in
+                    let resumeNow = state.withLockedValue { state in
                         if state.finished || state.buffer.count < capacity { return true }
                         state.blockedSenders.append(continuation)
                         return false
@@ -64,7 +64,7 @@ final class StageQueue<Element: Sendable>: Sendable {
     func nextBatch() async -> [Element]? {
         await withTaskCancellationHandler {
             await withCheckedContinuation { (continuation: CheckedContinuation<[Element]?, Never>) in
-                let step: TakeStep = state.withLock { state in
+                let step: TakeStep = state.withLockedValue { state in
                     if !state.buffer.isEmpty {
                         let batch = state.buffer
                         state.buffer.removeAll(keepingCapacity: true)
@@ -88,7 +88,7 @@ final class StageQueue<Element: Sendable>: Sendable {
                 }
             }
         } onCancel: {
-            let consumer = state.withLock { state in
+            let consumer = state.withLockedValue { state in
                 defer { state.consumer = nil }
                 return state.consumer
             }
@@ -98,7 +98,7 @@ final class StageQueue<Element: Sendable>: Sendable {
 
     /// No more elements: the consumer gets what is queued, then nil; waiting senders return.
     func finish() {
-        let (consumer, senders) = state.withLock { state in
+        let (consumer, senders) = state.withLockedValue { state in
             state.finished = true
             let consumer = state.buffer.isEmpty ? state.consumer : nil
             if consumer != nil { state.consumer = nil }
