@@ -60,11 +60,20 @@ ulimit -n "$(ulimit -Hn)" 2>/dev/null || true
 work=$(mktemp -d /tmp/amibridge-fuzz.XXXXXX)
 pids=()
 own_db=false
+kept=.build/fuzz-api-failed
 cleanup() {
-    local pid
+    local code=$? pid entry
     for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
     for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
     if $own_db; then scripts/mariadb.sh stop "$work/db" || true; fi
+    # A failed run keeps its reports, logs and action log (not the database) for a look afterwards.
+    if [ "$code" -ne 0 ]; then
+        rm -rf "$kept" && mkdir -p "$kept"
+        for entry in "$work"/*; do
+            case ${entry##*/} in db | state) ;; *) cp -r "$entry" "$kept/" ;; esac
+        done
+        log "reports, logs and the action log of this run are in $kept"
+    fi
     rm -rf "$work"
 }
 trap cleanup EXIT

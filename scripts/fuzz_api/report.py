@@ -40,7 +40,7 @@ def scenarios(directory):
 
 
 def body_text(response):
-    content = (response or {}).get("content") or {}
+    content = (response or {}).get("content") or (response or {}).get("body") or {}
     if "$base64" in content:
         return base64.b64decode(content["$base64"]).decode("utf-8", "replace")
     return content.get("string", "") if isinstance(content, dict) else str(content)
@@ -72,12 +72,20 @@ def actions(log, start, end, directory):
         lines = file.readlines()[start:end]
     # Call ids answered to positive-mode cases: their Originate/Hangup came from a valid request.
     explained = set()
+    answered = {}  # call id -> the case whose answer carried it, for the report
     if directory:
         for recorder in scenarios(directory):
-            modes = {case_id: case["value"]["meta"]["generation"]["mode"] for case_id, case in recorder.get("cases", {}).items()}
+            cases = recorder.get("cases", {})
             for case_id, interaction in recorder.get("interactions", {}).items():
-                if modes.get(case_id) == "positive":
-                    explained.update(CALL_ID.findall(body_text((interaction or {}).get("response"))))
+                meta = cases.get(case_id, {}).get("value", {}).get("meta", {})
+                ids = CALL_ID.findall(body_text((interaction or {}).get("response")))
+                if meta.get("generation", {}).get("mode") == "positive":
+                    explained.update(ids)
+                request = (interaction or {}).get("request", {})
+                for call_id in ids:
+                    answered[call_id] = (f"{meta.get('generation', {}).get('mode')} case {case_id} ({meta.get('phase', {}).get('name')}, "
+                                         f"{json.dumps(meta.get('components', {}))}): {request.get('method')} {request.get('uri')} "
+                                         f"{request.get('headers')} {body_text(request)[:300]!r}")
     unexplained = 0
     counted = 0
     for line in lines:
@@ -91,6 +99,8 @@ def actions(log, start, end, directory):
             continue
         unexplained += 1
         print(f"fuzz-api: AMI action from an invalid request: {line.strip()[:300]}", file=sys.stderr)
+        for call_id in ids:
+            print(f"fuzz-api:   {call_id} was answered to {answered.get(call_id, 'no recorded request')}", file=sys.stderr)
     print(f"actions={counted} unexplained={unexplained}")
 
 

@@ -1242,26 +1242,43 @@ enum OpenAPIDocument {
           {
             "required": [
               "agent_user"
-            ]
+            ],
+            "properties": {
+              "agent_user": {
+                "type": "string"
+              }
+            }
           },
           {
             "required": [
               "agent_phone"
-            ]
+            ],
+            "properties": {
+              "agent_phone": {
+                "type": "string"
+              }
+            }
           }
         ],
         "properties": {
           "agent_user": {
+            "type": [
+              "string",
+              "null"
+            ],
             "allOf": [
               {
-                "$ref": "#/components/schemas/ViciDialUser"
+                "pattern": "^[A-Za-z0-9_.@-]{1,20}$"
               }
             ],
-            "description": "A ViciDial user; the call rings the phone ViciDial gives it (`vicidial_users.phone_login` to `phones`) on that phone's server. Needs `vicidial.db`.",
+            "description": "A ViciDial user (1 to 20 ASCII letters, digits, `_`, `-`, `.` or `@`, as `vicidial_users.user`); the call rings the phone ViciDial gives it (`vicidial_users.phone_login` to `phones`) on that phone's server. Needs `vicidial.db`.",
             "example": "agent_001"
           },
           "agent_phone": {
-            "type": "string",
+            "type": [
+              "string",
+              "null"
+            ],
             "maxLength": 80,
             "pattern": "^([A-Za-z0-9]+/[A-Za-z0-9_.@/-]+|[A-Za-z0-9_.-]{1,40})$",
             "description": "A channel (`SIP/1001`, `PJSIP/agent7`, `Local/1001@agents`; at most 80 characters) or a bare extension (1 to 40 letters, digits, `_`, `-`, `.`) put into `click_to_call.agent_channel`.",
@@ -1276,26 +1293,38 @@ enum OpenAPIDocument {
             "description": "The customer's number; dialed as its digits after `click_to_call.dial_prefix`."
           },
           "campaign_id": {
-            "type": "string",
+            "type": [
+              "string",
+              "null"
+            ],
             "pattern": "^[A-Za-z0-9_.@-]{1,20}$",
             "description": "The ViciDial campaign, carried into the call's status and webhooks.",
             "example": "SALES"
           },
           "lead_id": {
-            "type": "integer",
+            "type": [
+              "integer",
+              "null"
+            ],
             "minimum": 1,
             "maximum": 9999999999,
             "description": "The ViciDial lead; its `M` caller code becomes the caller ID name.",
             "example": 4242
           },
           "caller_id": {
-            "type": "string",
+            "type": [
+              "string",
+              "null"
+            ],
             "pattern": "^\\+?[0-9]{2,20}$",
             "description": "The number the customer sees, instead of `click_to_call.caller_id`.",
             "example": "3125551212"
           },
           "variables": {
-            "type": "object",
+            "type": [
+              "object",
+              "null"
+            ],
             "maxProperties": 20,
             "description": "Channel variables set on the call: at most 20; names are a letter or `_` then letters, digits or `_` (at most 64), not `CRM_CALL_ID` in any case; values at most 256 bytes of UTF-8 without control characters.",
             "propertyNames": {
