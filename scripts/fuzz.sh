@@ -6,10 +6,10 @@
 #   scripts/fuzz.sh [seconds per fuzzer, default 60] [fuzzer names, default all three]
 #
 # Builds Fuzz/ in release with `-sanitize=fuzzer,address` on every Swift module, product code
-# included (the first build compiles all dependencies again, about 25 minutes on 2 shared cores;
-# later ones only what changed). Runs one fuzzer at a time and prints one line each: executions,
-# coverage (libFuzzer's final cov/ft), corpus size and crashes. Corpora grow under
-# Fuzz/.build/corpus across runs; a crash, hang or out-of-memory leaves its input in
+# included (the first build compiles every dependency again: 8 minutes on 2 shared cores; later
+# ones only what changed). Runs one fuzzer at a time and prints one line each: time, executions,
+# coverage (libFuzzer's final cov/ft), corpus size and crashes (a run stops at its first). Corpora
+# grow under Fuzz/.build/corpus across runs; a crash, hang or out-of-memory leaves its input in
 # Fuzz/.build/artifacts and makes the script exit 1. Reproduce one with
 #   Fuzz/.build/release/<Fuzzer> <artifact>
 # CI does not run this; run it before a change to the decoder, the connection or the tracker.
@@ -50,18 +50,20 @@ for fuzzer in "${fuzzers[@]}"; do
     rm -rf "$seeds"
     mkdir -p "$seeds" "$corpus" "$artifacts"
     AMIBRIDGE_FUZZ_SEEDS=$seeds "$build/release/$fuzzer"
-    before=$(ls "$artifacts" | wc -l)
+    before=$(ls "$artifacts" | grep -c "^$fuzzer-" || true)
+    started=$SECONDS
     # shellcheck disable=SC2046
     "$build/release/$fuzzer" "$corpus" "$seeds" -max_total_time="$seconds" -timeout=10 -rss_limit_mb=2048 \
         $(limits "$fuzzer") -print_final_stats=1 -artifact_prefix="$artifacts/$fuzzer-" >"$log" 2>&1 || true
-    crashes=$(( $(ls "$artifacts" | wc -l) - before ))
+    elapsed=$((SECONDS - started))
+    crashes=$(( $(ls "$artifacts" | grep -c "^$fuzzer-" || true) - before ))
     execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log")
     rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
     status=$(grep -E '^#[0-9]+.*cov: ' "$log" | tail -1)
     cov=$(sed -E 's/.*cov: ([0-9]+).*/\1/' <<<"$status")
     ft=$(sed -E 's/.*ft: ([0-9]+).*/\1/' <<<"$status")
-    units=$(ls "$corpus" | wc -l)
-    echo "$fuzzer: ${seconds}s, ${execs:-?} executions (${rate:-?}/s), cov ${cov:-?}, ft ${ft:-?}, corpus $units, crashes $crashes"
+    units=$(sed -E 's/.*corp: ([0-9]+).*/\1/' <<<"$status")
+    echo "$fuzzer: ${elapsed}s, ${execs:-?} executions (${rate:-?}/s), cov ${cov:-?}, ft ${ft:-?}, corpus ${units:-?}, crashes $crashes"
     if [ "$crashes" -gt 0 ] || [ -z "$execs" ]; then
         failed=1
         echo "  see $log and $artifacts" >&2

@@ -6,7 +6,7 @@ extension AMIFrame {
     public var minimumSize: (longestLine: Int, total: Int) {
         switch self {
         case .banner(let banner):
-            return (banner.utf8.count, banner.utf8.count)
+            return (Self.minimumByteCount(banner), Self.minimumByteCount(banner))
         case .message(let message):
             // Asterisk 11's `Response: Follows` text lines had no name: the decoder calls them `Output`.
             let follows = message.response?.lowercased() == "follows"
@@ -14,11 +14,17 @@ extension AMIFrame {
             var total = 0
             for field in message.fields {
                 let named = !field.name.isEmpty && !(follows && field.name == "Output")
-                let line = field.value.utf8.count + (named ? field.name.utf8.count + 1 : 0)
+                let line = Self.minimumByteCount(field.value) + (named ? Self.minimumByteCount(field.name) + 1 : 0)
                 longest = max(longest, line)
                 total += line + 1
             }
             return (longest, total)
         }
+    }
+
+    /// The fewest bytes `text` was decoded from: a byte that was not UTF-8 became U+FFFD, which
+    /// takes three.
+    static func minimumByteCount(_ text: String) -> Int {
+        text.utf8.count - 2 * text.unicodeScalars.count { $0 == "\u{FFFD}" }
     }
 }
