@@ -55,8 +55,10 @@ extension CallTracker {
     /// `HH:MM:SS` as CoreShowChannel reports a channel's age.
     static func parseDuration(_ text: String) -> Double? {
         let parts = text.split(separator: ":").compactMap { Double($0) }
-        // `nan:00:00` parses as numbers, but is no age; nor is a negative one.
+        // `nan:00:00` parses as numbers, but is no age; nor is a negative one, nor one of more
+        // than 30 years (the call's start, now minus its age, must stay a time).
         guard parts.count == 3, parts.allSatisfy({ $0.isFinite && $0 >= 0 }) else { return nil }
-        return parts[0] * 3600 + parts[1] * 60 + parts[2]
+        let seconds = parts[0] * 3600 + parts[1] * 60 + parts[2]
+        return seconds < 1e9 ? seconds : nil
     }
 }

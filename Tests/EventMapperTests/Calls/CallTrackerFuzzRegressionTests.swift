@@ -66,6 +66,7 @@ struct CallTrackerFuzzRegressionTests {
         #expect(CallTracker.seconds(2.6) == 3)
         #expect(CallTracker.parseDuration("nan:00:00") == nil)
         #expect(CallTracker.parseDuration("-1:00:00") == nil)
+        #expect(CallTracker.parseDuration("1e300:00:00") == nil)
         #expect(CallTracker.parseDuration("00:01:05") == 65)
     }
 }
