@@ -5,7 +5,8 @@
 #
 # SANITIZE=address or SANITIZE=thread runs the same suite under AddressSanitizer or ThreadSanitizer
 # (its own build folder, .build-asan or .build-tsan; the daemon the tests start is built with it
-# too). README "Sanitizers" has the figures.
+# too). Every process writes its sanitizer reports into one folder; the run fails if any report is
+# there at the end, whichever process wrote it. README "Sanitizers" has the figures.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -27,17 +28,23 @@ exports=$(scripts/mariadb.sh start "$db_dir")
 eval "$exports"
 
 build_options=()
+reports="$db_dir/sanitizer-reports"
 case "${SANITIZE:-}" in
     "") ;;
     address)
         build_options=(--sanitize=address --build-path .build-asan)
+        mkdir -p "$reports"
         # The test runner without the leak check (what it leaves at exit is its fixtures); the
         # daemon and commands it starts with it (SanitizerEnvironment passes these on).
-        export ASAN_OPTIONS=detect_leaks=0
-        export AMIBRIDGE_CHILD_ASAN_OPTIONS=detect_leaks=1
+        export ASAN_OPTIONS="detect_leaks=0:log_path=$reports/asan"
+        export AMIBRIDGE_CHILD_ASAN_OPTIONS="detect_leaks=1:log_path=$reports/asan"
         export LSAN_OPTIONS="suppressions=$PWD/scripts/sanitizers/lsan-suppressions.txt:print_suppressions=0"
         ;;
-    thread) build_options=(--sanitize=thread --build-path .build-tsan) ;;
+    thread)
+        build_options=(--sanitize=thread --build-path .build-tsan)
+        mkdir -p "$reports"
+        export TSAN_OPTIONS="log_path=$reports/tsan:suppressions=$PWD/scripts/sanitizers/tsan-suppressions.txt"
+        ;;
     *) echo "test.sh: SANITIZE is address or thread, not '$SANITIZE'" >&2; exit 64 ;;
 esac
 
@@ -51,5 +58,14 @@ swift test --no-parallel "${build_options[@]}" "$@" || status=$?
 # minutes; scripts/fuzz-api.sh without --short is the long run). Only with the whole suite.
 if [ $# -eq 0 ]; then
     AMIBRIDGE_BIN="$(swift build "${build_options[@]}" --show-bin-path)/amibridge" scripts/fuzz-api.sh --short || status=$?
+fi
+if [ -n "${SANITIZE:-}" ]; then
+    if [ -n "$(ls -A "$reports")" ]; then
+        cat "$reports"/* >&2
+        echo "test.sh: $(ls "$reports" | wc -l) process(es) wrote $SANITIZE sanitizer reports (above)" >&2
+        status=1
+    else
+        echo "test.sh: no $SANITIZE sanitizer report from the test runner or any process it started"
+    fi
 fi
 exit "$status"
