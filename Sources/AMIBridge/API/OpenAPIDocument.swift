@@ -1326,7 +1326,7 @@ enum OpenAPIDocument {
               "null"
             ],
             "maxProperties": 20,
-            "description": "Channel variables set on the call: at most 20; names are a letter or `_` then letters, digits or `_` (at most 64), not `CRM_CALL_ID` in any case; values at most 256 bytes of UTF-8 without control characters.",
+            "description": "Channel variables set on the call: at most 20; names are a letter or `_` then letters, digits or `_` (at most 64), not `CRM_CALL_ID` in any case; values at most 256 bytes of UTF-8 without control characters, commas, double quotes or backslashes (Asterisk splits an Originate's variables at them).",
             "propertyNames": {
               "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,63}$",
               "not": {
@@ -1336,7 +1336,7 @@ enum OpenAPIDocument {
             "additionalProperties": {
               "type": "string",
               "maxLength": 256,
-              "pattern": "^[^\\u0000-\\u001F\\u007F]*$"
+              "pattern": "^[^\\u0000-\\u001F\\u007F,\"\\\\]*$"
             },
             "example": {
               "ORDER": "A-17"

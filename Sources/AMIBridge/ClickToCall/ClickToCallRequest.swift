@@ -47,6 +47,7 @@ struct ClickToCallRequest: Sendable, Hashable {
 
     /// The variable that carries the click-to-call id on the call's channels; a request may not set it.
     static let reservedVariables: Set<String> = [ClickToCallStage.callIDVariable]
+    static let variableSeparators: Set<Character> = [",", "\"", "\\"]
 
     /// Checks every field; the error names the first bad one.
     init(_ body: ClickToCallRequestBody) throws(APIError) {
@@ -91,6 +92,11 @@ struct ClickToCallRequest: Sendable, Hashable {
             }
             guard value.utf8.count <= 256, value.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
                 throw Self.invalid("variables", "the value of \(name) is over 256 bytes or has control characters")
+            }
+            // Asterisk splits each Originate `Variable:` header at commas, honouring quotes and
+            // backslashes: "A,CRM_CALL_ID=x" would set a second, reserved variable.
+            guard !value.contains(where: Self.variableSeparators.contains) else {
+                throw Self.invalid("variables", "the value of \(name) has a comma, a double quote or a backslash (Asterisk reads them as separators)")
             }
             return (name, value)
         }

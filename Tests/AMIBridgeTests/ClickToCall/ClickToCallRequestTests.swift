@@ -34,6 +34,11 @@ struct ClickToCallRequestTests {
         Refusal(name: "CR/LF in the agent user", body: #"{"agent_user":"agent\r\n1","phone_number":"18005551234"}"#, status: .badRequest, code: "invalid_request"),
         Refusal(name: "CR/LF in a variable", body: #"{"agent_phone":"SIP/1001","phone_number":"18005551234","variables":{"X":"a\r\nAction: Hangup"}}"#, status: .badRequest, code: "invalid_request"),
         Refusal(name: "the reserved call id variable", body: #"{"agent_phone":"SIP/1001","phone_number":"18005551234","variables":{"CRM_CALL_ID":"mine"}}"#, status: .badRequest, code: "invalid_request"),
+        // Asterisk splits a `Variable:` header at commas (quotes and backslashes group and escape):
+        // a comma would smuggle in a second variable, the reserved call id among them.
+        Refusal(name: "a comma in a variable's value", body: #"{"agent_phone":"SIP/1001","phone_number":"18005551234","variables":{"ORDER":"A,CRM_CALL_ID=x"}}"#, status: .badRequest, code: "invalid_request"),
+        Refusal(name: "a double quote in a variable's value", body: #"{"agent_phone":"SIP/1001","phone_number":"18005551234","variables":{"ORDER":"\"A\""}}"#, status: .badRequest, code: "invalid_request"),
+        Refusal(name: "a backslash in a variable's value", body: #"{"agent_phone":"SIP/1001","phone_number":"18005551234","variables":{"ORDER":"A\\B"}}"#, status: .badRequest, code: "invalid_request"),
         Refusal(name: "quotes in the caller ID", body: #"{"agent_phone":"SIP/1001","phone_number":"18005551234","caller_id":"\"x\" <1>"}"#, status: .badRequest, code: "invalid_request"),
         Refusal(name: "both agent_user and agent_phone", body: #"{"agent_user":"a1","agent_phone":"SIP/1001","phone_number":"18005551234"}"#, status: .badRequest, code: "invalid_request"),
         Refusal(name: "no agent", body: #"{"phone_number":"18005551234"}"#, status: .badRequest, code: "invalid_request"),
