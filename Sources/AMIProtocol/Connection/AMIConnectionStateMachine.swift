@@ -113,7 +113,13 @@ public struct AMIConnectionStateMachine: Sendable {
     /// `Events`/`Filter` actions sent after login whose answers are still due.
     private var setupActionIDs: Set<String> = []
     /// Event lists whose action timed out: their late items are dropped, not taken for events.
-    private var drainingLists: Set<String> = []
+    /// At most ``drainingListLimit``: a peer that starts lists nobody asked for and never ends them
+    /// must not grow it for the life of the connection.
+    private(set) var drainingLists: Set<String> = []
+    /// Lists being drained at once. Past it an arbitrary one is forgotten: its remaining items, if
+    /// any ever come, are then delivered as events, which the tracker ignores (list items are not
+    /// call events).
+    static let drainingListLimit = 64
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -176,7 +182,7 @@ public struct AMIConnectionStateMachine: Sendable {
             return close(AMIError(.pingTimeout, "Ping not answered within \(configuration.pingTimeout)"))
         case .action(let actionID):
             guard let pending = pendingRequests.removeValue(forKey: actionID) else { return .none }
-            if pending.response != nil { drainingLists.insert(actionID) }
+            if pending.response != nil { startDraining(actionID) }
             return .failRequest(actionID: actionID, AMIError(.actionTimeout, "no answer to the action in time", detail: actionID))
         case .logoff:
             guard case .loggingOff = state else { return .none }
@@ -292,6 +298,13 @@ public struct AMIConnectionStateMachine: Sendable {
         return .many(actions)
     }
 
+    private mutating func startDraining(_ actionID: String) {
+        if drainingLists.count >= Self.drainingListLimit, !drainingLists.contains(actionID) {
+            drainingLists.removeFirst()
+        }
+        drainingLists.insert(actionID)
+    }
+
     // MARK: - Logged in
 
     /// Responses and list items go to their pending action; everything else is an event.
@@ -319,7 +332,7 @@ public struct AMIConnectionStateMachine: Sendable {
             }
             if pendingRequests[actionID] == nil, message.isResponse, message.eventList?.caseInsensitiveEquals("start") == true {
                 // The list of an action that already timed out: its items are not live events.
-                drainingLists.insert(actionID)
+                startDraining(actionID)
                 return .none
             }
             if var pending = pendingRequests[actionID] {

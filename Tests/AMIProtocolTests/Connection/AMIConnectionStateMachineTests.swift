@@ -346,6 +346,19 @@ struct AMIConnectionStateMachineTests {
         #expect(machine.frameReceived(.message(later)).flattened == [.deliverEvent(later)])
     }
 
+    @Test("lists nobody asked for, started and never ended, keep at most drainingListLimit being drained")
+    func unansweredListsAreBounded() throws {
+        var machine = try makeMachine(in: .loggedIn)
+        for index in 0..<10_000 {
+            let start = AMIMessage([("Response", "Success"), ("ActionID", "stray\(index)"), ("EventList", "start")])
+            #expect(machine.frameReceived(.message(start)).flattened == [.none])
+        }
+        #expect(machine.drainingLists.count == AMIConnectionStateMachine.drainingListLimit)
+        // The newest is still drained: its late item is not taken for an event.
+        let lateItem = AMIMessage([("Event", "CoreShowChannel"), ("ActionID", "stray9999"), ("Channel", "PJSIP/100-00000001")])
+        #expect(machine.frameReceived(.message(lateItem)).flattened == [.none])
+    }
+
     // MARK: - Events
 
     @Test("an event that answers no pending action is delivered", arguments: [
