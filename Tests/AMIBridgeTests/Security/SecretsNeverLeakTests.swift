@@ -115,6 +115,19 @@ struct SecretsNeverLeakTests {
         return response.status
     }
 
+    /// Waits until a daemon whose AMI login and ViciDial database both fail has logged both
+    /// (readiness asks the database, which logs why it does not answer); its API client and port.
+    static func awaitLoginAndDatabaseRefused(_ daemon: ProcessUnderTest, transcript: Transcript) async throws -> (CurlHTTPClient, Int) {
+        let port = try await daemon.apiPort()
+        let login = try? await daemon.output.first(within: .seconds(60)) { $0.contains("AMI login rejected") }
+        try #require(login != nil, "no login rejection: \(daemon.output.lines.suffix(30).joined(separator: "\n")) \(daemon.errors.lines)")
+        let client = try CurlHTTPClient()
+        #expect(try http(client, "GET", "http://127.0.0.1:\(port)/readyz", transcript: transcript) == 503)
+        let database = try? await daemon.output.first(within: .seconds(60)) { $0.contains("ViciDial database not answering") }
+        try #require(database != nil, "no database failure: \(daemon.output.lines.suffix(30).joined(separator: "\n")) \(daemon.errors.lines)")
+        return (client, port)
+    }
+
     @Test("no secret in any output, log line, HTTP answer or command listing")
     func noSecretAnywhere() async throws {
         let transcript = Transcript()
@@ -203,14 +216,7 @@ struct SecretsNeverLeakTests {
                 "VICIDIAL_DB_USER": user, "VICIDIAL_DB_PASSWORD": wrongDBPassword, "VICIDIAL_DB_NAME": database,
             ]) { _, new in new })
             defer { daemon.process.terminate() }
-            let port = try await daemon.apiPort()
-            let login = try? await daemon.output.first(within: .seconds(60)) { $0.contains("AMI login rejected") }
-            try #require(login != nil, "no login rejection: \(daemon.output.lines.suffix(30).joined(separator: "\n")) \(daemon.errors.lines)")
-            let client = try CurlHTTPClient()
-            // Readiness asks the database, which logs why it does not answer.
-            #expect(try Self.http(client, "GET", "http://127.0.0.1:\(port)/readyz", transcript: transcript) == 503)
-            let database = try? await daemon.output.first(within: .seconds(60)) { $0.contains("ViciDial database not answering") }
-            try #require(database != nil, "no database failure: \(daemon.output.lines.suffix(30).joined(separator: "\n")) \(daemon.errors.lines)")
+            let (client, port) = try await Self.awaitLoginAndDatabaseRefused(daemon, transcript: transcript)
             _ = try Self.http(client, "GET", "http://127.0.0.1:\(port)/metrics", transcript: transcript)
             await daemon.stop()
             transcript.add("run (MD5 refused, wrong DB password)", daemon)
@@ -227,14 +233,7 @@ struct SecretsNeverLeakTests {
                 "VICIDIAL_DB_SOCKET": state + "/no-such.sock", "VICIDIAL_DB_USER": user, "VICIDIAL_DB_PASSWORD": dbPassword,
             ]) { _, new in new })
             defer { daemon.process.terminate() }
-            let port = try await daemon.apiPort()
-            let login = try? await daemon.output.first(within: .seconds(60)) { $0.contains("AMI login rejected") }
-            try #require(login != nil, "no login rejection: \(daemon.output.lines.suffix(30).joined(separator: "\n")) \(daemon.errors.lines)")
-            let client = try CurlHTTPClient()
-            // Readiness asks the database, which logs why it does not answer.
-            #expect(try Self.http(client, "GET", "http://127.0.0.1:\(port)/readyz", transcript: transcript) == 503)
-            let database = try? await daemon.output.first(within: .seconds(60)) { $0.contains("ViciDial database not answering") }
-            try #require(database != nil, "no database failure: \(daemon.output.lines.suffix(30).joined(separator: "\n")) \(daemon.errors.lines)")
+            _ = try await Self.awaitLoginAndDatabaseRefused(daemon, transcript: transcript)
             await daemon.stop()
             transcript.add("run (plain refused, no DB socket)", daemon)
         }
