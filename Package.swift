@@ -115,7 +115,8 @@ let package = Package(
                 "MariaDB",
                 "ViciDial",
                 "CRMSink",
-                // For `amibridge simulate` until the full simulator replaces the capture replay.
+                // `amibridge simulate`: the simulated ViciDial box (and capture replay through AMITestSupport).
+                "DialerSimulator",
                 "AMITestSupport",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -160,6 +161,22 @@ let package = Package(
             ]
         ),
 
+        // A simulated ViciDial box for demos, tests and drills: generated call traffic shaped like
+        // the recorded captures, answered actions, and the rows ViciDial writes. Ships in
+        // `amibridge simulate`; the daemon never links it into its call path.
+        .target(
+            name: "DialerSimulator",
+            dependencies: [
+                "AMIProtocol",
+                "AMITestSupport",
+                "MariaDB",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+
         // The private test MariaDB, a driver that writes rows the way ViciDial does, and the
         // disposition-watcher benchmark: shared by tests and amibridge-bench, never shipped.
         .target(
@@ -201,6 +218,18 @@ let package = Package(
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
+            name: "DialerSimulatorTests",
+            dependencies: [
+                "DialerSimulator",
+                "EventMapper",
+                "MariaDB",
+                "ViciDial",
+                "ViciDialTestSupport",
+                "AMIProtocol",
+                "AMITestSupport",
             ]
         ),
         .testTarget(

@@ -1,0 +1,2 @@
+/// A simulated ViciDial box: see `amibridge simulate`.
+public enum DialerSimulator {}
