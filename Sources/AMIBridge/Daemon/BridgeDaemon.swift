@@ -127,11 +127,13 @@ struct BridgeDaemon {
             logger: webhookLogger
         ) { try await DaemonConfiguration.load(path: configPath).webhooks }
         if let countingOutbox { metrics.collectOutbox(countingOutbox) { reloader.endpointNames } }
+        // Asks the database every 15 s on a connection of its own: /readyz and amibridge_vicidial_db_up.
+        let databaseProbe = databasePool.map { DatabaseProbe(configuration: $0.configuration, clock: clock) }
         let keyStore = try RunCommand.openInStateDirectory("the API key store", api.stateDirectory, APIKeyStore.init(stateDirectory:))
         let apiServer = APIServer(
             configuration: api,
             keyStore: keyStore,
-            readinessChecks: Readiness.checks(clients: clients, database: databasePool, stateDirectory: webhooks.stateDirectory),
+            readinessChecks: Readiness.checks(clients: clients, databaseProbe: databaseProbe, stateDirectory: webhooks.stateDirectory),
             vicidial: repository,
             clickToCall: ClickToCallService(
                 configuration: clickToCall,
@@ -157,7 +159,7 @@ struct BridgeDaemon {
         stages.append(StageRunner { try await tracker.run(); updates.finish() })
         self.services = [.init(service: dispatcher)]
             + stages.map { .init(service: $0) }
-            + (clients as [any Service] + [apiServer, reloader]).map { .init(service: $0) }
+            + (clients as [any Service] + [apiServer, reloader] + (databaseProbe.map { [$0] } ?? [])).map { .init(service: $0) }
     }
 
     func run() async throws {

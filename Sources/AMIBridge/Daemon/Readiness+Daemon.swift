@@ -1,9 +1,11 @@
 import AMIProtocol
+import CoreMetrics
 import EventMapper
 import Foundation
 import Logging
 import MariaDB
 import NIOConcurrencyHelpers
+import ServiceLifecycle
 import ViciDial
 
 /// What `/readyz` checks in the running daemon: every AMI server logged in, the ViciDial database
@@ -15,9 +17,8 @@ enum Readiness {
 
     static func checks(
         clients: [AMIClient],
-        database: MariaDBPool?,
-        stateDirectory: String,
-        logger: Logger = Logger(label: "amibridge.readiness")
+        databaseProbe probe: DatabaseProbe?,
+        stateDirectory: String
     ) -> [ReadinessCheck] {
         var checks: [ReadinessCheck] = clients.map { client in
             (name: "ami:\(client.configuration.name)", check: {
@@ -28,8 +29,7 @@ enum Readiness {
                 }
             })
         }
-        if let database {
-            let probe = DatabaseProbe(configuration: database.configuration, limit: databaseLimit, logger: logger)
+        if let probe {
             checks.append((name: "vicidial_db", check: { await probe.check() }))
         }
         checks.append((name: "state_dir", check: {
@@ -49,14 +49,23 @@ enum Readiness {
 /// connections from the call join (nor waits behind them), and a hung database costs it at most
 /// its limit. Logs when the answer changes, so the log says when the database stopped answering
 /// and when it came back, whoever asked.
-final class DatabaseProbe: Sendable {
+///
+/// As a service it also asks every `interval` by itself and keeps `amibridge_vicidial_db_up`
+/// current, so an alert sees a database outage even while no call and no `/readyz` asks.
+final class DatabaseProbe: Service, Sendable {
     private let client: MariaDBClient
     private let limit: Duration
+    private let interval: Duration
+    private let clock: any EpochClock
     private let logger: Logger
     /// The last answer, nil before the first.
     private let wasReady = NIOLockedValueBox<Bool?>(nil)
+    private let up = Gauge(label: "amibridge_vicidial_db_up")
 
-    init(configuration: MariaDBConnection.Configuration, limit: Duration, logger: Logger) {
+    init(
+        configuration: MariaDBConnection.Configuration, limit: Duration = Readiness.databaseLimit, interval: Duration = .seconds(15),
+        clock: any EpochClock = SystemEpochClock(), logger: Logger = Logger(label: "amibridge.readiness")
+    ) {
         var probing = configuration
         probing.connectTimeout = min(configuration.connectTimeout, limit)
         probing.readTimeout = min(configuration.readTimeout, limit)
@@ -64,7 +73,19 @@ final class DatabaseProbe: Sendable {
         probing.acquireTimeout = min(configuration.acquireTimeout, limit)
         client = MariaDBClient(configuration: probing)
         self.limit = limit
+        self.interval = interval
+        self.clock = clock
         self.logger = logger
+    }
+
+    /// Probes until graceful shutdown; the probe holds nothing, so it may stop mid-query.
+    func run() async throws {
+        await cancelWhenGracefulShutdown {
+            while !Task.isCancelled {
+                _ = await self.check()
+                do { try await self.clock.sleep(for: self.interval) } catch { return }
+            }
+        }
     }
 
     func check() async -> ReadinessState {
@@ -83,6 +104,7 @@ final class DatabaseProbe: Sendable {
 
     private func note(_ state: ReadinessState) {
         let isReady = state == .ready
+        up.record(isReady ? 1 : 0)
         guard wasReady.withLockedValue({ wasReady in
             defer { wasReady = isReady }
             return wasReady != isReady && (wasReady != nil || !isReady)
