@@ -25,7 +25,7 @@ struct WebhookEndToEndTests {
 
         try await FakeAMIServer.withServer(behavior: replay.behavior) { server in
             // The receiver picks its own port and names it, so no other test can take it first.
-            let (receiver, receiverOutput, _) = try DaemonProcessTests.launch(["receive", "--port", "0"], environment: ["RECEIVE_SECRET": secret])
+            let (receiver, receiverOutput, _) = try DaemonProcessTests.launch(["receive", "--port", "0", "--json"], environment: ["RECEIVE_SECRET": secret])
             defer { receiver.terminate() }
             let receiverLines = ChildProcess.lines(of: receiverOutput.fileHandleForReading)
             let daemon = ChildProcessBox()

@@ -5,7 +5,9 @@ import HTTPTypes
 import Hummingbird
 
 /// A webhook receiver for trying amibridge out and for CRM developers: prints every delivery it
-/// gets, with its signature checked the way the CRM should check it.
+/// gets, with its signature checked the way the CRM should check it. One readable line per
+/// delivery by default (what a person watching the demo wants to see); `--json` prints the
+/// whole body instead (what scripts and tests read).
 struct ReceiveCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "receive",
@@ -18,14 +20,19 @@ struct ReceiveCommand: AsyncParsableCommand {
     @Option(help: "Environment variable holding the endpoint's secret (unset: signatures are not checked).")
     var secretEnv: String = "RECEIVE_SECRET"
 
+    @Flag(help: "Print the signature verdict, event, delivery id and whole body of each delivery instead of a readable summary.")
+    var json = false
+
     func run() async throws {
         let secret = ProcessInfo.processInfo.environment[secretEnv]
         let router = Router()
+        let json = self.json
         let handler: @Sendable (Request, BasicRequestContext) async throws -> Response = { request, _ in
             let body = try await request.body.collect(upTo: 4 * 1024 * 1024)
             let bytes = Array(buffer: body)
+            let delivery = ReceivedDelivery(method: request.method.rawValue, uri: request.uri.description, headers: request.headers, body: bytes, secret: secret)
             // One unbuffered write per delivery: a pipe or a file sees each line as it happens.
-            Self.say(Self.describe(method: request.method.rawValue, uri: request.uri.description, headers: request.headers, body: bytes, secret: secret))
+            Self.say(json ? delivery.rawLine : delivery.summaryLine(receivedAt: Date()))
             return Response(status: .ok)
         }
         router.post("**", use: handler)
@@ -43,27 +50,5 @@ struct ReceiveCommand: AsyncParsableCommand {
 
     static func say(_ line: String) {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
-    }
-
-    /// One line per delivery: the verdict on the signature, the event, the delivery id, the body.
-    static func describe(method: String, uri: String, headers: HTTPFields, body: [UInt8], secret: String?) -> String {
-        func header(_ name: String) -> String? { HTTPField.Name(name).flatMap { headers[$0] } }
-        let event = header(WebhookSignature.eventHeader) ?? "-"
-        let delivery = header(WebhookSignature.deliveryHeader) ?? "-"
-        var verdict = "unsigned"
-        if let secret, let timestamp = header(WebhookSignature.timestampHeader).flatMap(Int.init),
-           let signature = header(WebhookSignature.signatureHeader) {
-            let expected = WebhookSignature.signature(secret: secret, timestamp: timestamp, body: body)
-            verdict = constantTimeEquals(Array(expected.utf8), Array(signature.utf8)) ? "signature ok" : "SIGNATURE MISMATCH"
-        }
-        let text = method == "GET" ? uri : String(decoding: body, as: UTF8.self)
-        return "\(verdict)  \(method) \(event)  delivery=\(delivery)  \(text)"
-    }
-
-    static func constantTimeEquals(_ left: [UInt8], _ right: [UInt8]) -> Bool {
-        guard left.count == right.count else { return false }
-        var difference: UInt8 = 0
-        for (a, b) in zip(left, right) { difference |= a ^ b }
-        return difference == 0
     }
 }

@@ -54,7 +54,8 @@ final class ProcessUnderTest: Sendable {
     /// `amibridge receive --port 0`, a stand-in CRM checking signatures with `secret`; returns it
     /// once it names its port.
     static func receiver(secret: String) async throws -> (receiver: ProcessUnderTest, port: Int) {
-        let receiver = try ProcessUnderTest(["receive", "--port", "0"], environment: ["RECEIVE_SECRET": secret])
+        // --json: the tests read the whole body of each delivery.
+        let receiver = try ProcessUnderTest(["receive", "--port", "0", "--json"], environment: ["RECEIVE_SECRET": secret])
         let line = try await receiver.line(containing: "listening on").line
         return (receiver, try #require(WebhookEndToEndTests.listeningPort(line)))
     }
