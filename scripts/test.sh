@@ -12,6 +12,9 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # php-cli: the /agc/api.php tests read the answers with PHP's own parse_str, as the scripts do.
 scripts/install-deps.sh php-cli
+# promtool checks deploy/prometheus-alerts.yml and runs its unit tests (MonitoringFilesTests).
+AMIBRIDGE_PROMTOOL=$(scripts/promtool.sh)
+export AMIBRIDGE_PROMTOOL
 
 # A short path: the server's unix socket lives in it (sun_path holds 107 bytes).
 db_dir=$(mktemp -d /tmp/amibridge-db.XXXXXX)
