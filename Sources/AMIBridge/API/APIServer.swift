@@ -14,7 +14,8 @@ import ViciDial
 /// Middleware order, outermost first: request metrics (every answer counts), CORS (so every answer
 /// to an allowed origin, errors included, carries its headers), JSON errors, IP allowlist, body
 /// limit; on `/v1` also API key, then rate limit. Refusals that need no key (403, 413) come before
-/// those that do. `/metrics` needs no key but is behind the IP allowlist.
+/// those that do. `/metrics`, the status page `/` and its `/status.json` need no key but are
+/// behind the IP allowlist.
 struct APIServer: Service {
     var configuration: APIConfiguration
     var keyStore: APIKeyStore
@@ -26,6 +27,8 @@ struct APIServer: Service {
     var clickToCall: ClickToCallService?
     /// Serves `/metrics` and counts requests when set (the daemon); nil in most router tests.
     var metrics: BridgeMetrics?
+    /// The status page's data (the daemon); nil in most router tests, where `/status.json` answers 503.
+    var status: StatusService?
     var rateLimiter: TokenBucketRateLimiter
     var logger: Logger
 
@@ -36,6 +39,7 @@ struct APIServer: Service {
         vicidial: ViciDialRepository? = nil,
         clickToCall: ClickToCallService? = nil,
         metrics: BridgeMetrics? = nil,
+        status: StatusService? = nil,
         now: @escaping @Sendable () -> ContinuousClock.Instant = { ContinuousClock.now },
         logger: Logger = Logger(label: "amibridge.api")
     ) {
@@ -45,6 +49,7 @@ struct APIServer: Service {
         self.vicidial = vicidial
         self.clickToCall = clickToCall
         self.metrics = metrics
+        self.status = status
         self.rateLimiter = TokenBucketRateLimiter(perMinute: configuration.rateLimitPerMinute, now: now)
         self.logger = logger
     }
@@ -98,6 +103,10 @@ struct APIServer: Service {
             }
         }
 
+        // The status page and its JSON: no key, like /metrics, but behind the IP allowlist.
+        let statusRoutes = StatusRoutes(service: status)
+        statusRoutes.register(on: router)
+
         ViciDialCompatRoutes(keyStore: keyStore, rateLimiter: rateLimiter, clickToCall: clickToCall, vicidial: vicidial).register(on: router)
 
         let v1 = router.group("v1")
@@ -110,6 +119,7 @@ struct APIServer: Service {
         AgentRoutes(vicidial: vicidial).register(on: v1)
         RecordingRoutes(vicidial: vicidial).register(on: v1)
         LeadRoutes(vicidial: vicidial).register(on: v1)
+        statusRoutes.register(on: v1)
         return router
     }
 

@@ -42,11 +42,16 @@ struct BridgeDaemon {
         let outbox = try RunCommand.openInStateDirectory("the outbox", webhooks.stateDirectory, Outbox.init(stateDirectory:))
         let webhookLogger = Logger(label: "amibridge.webhooks")
         let emitter = WebhookEmitter(outbox: outbox, endpoints: webhooks.endpoints)
-        let dispatcher = WebhookDispatcher(outbox: outbox, endpoints: webhooks.endpoints, configuration: webhooks.dispatcher, logger: webhookLogger)
+        // What the status page shows: the dispatcher's last attempts, the calls the stages hold.
+        let deliveryHistory = DeliveryHistory()
+        let statusBoard = StatusBoard(completedCallsAreHeld: configuration.vicidialDatabase != nil)
+        let dispatcher = WebhookDispatcher(
+            outbox: outbox, endpoints: webhooks.endpoints, configuration: webhooks.dispatcher, history: deliveryHistory, logger: webhookLogger
+        )
         if webhooks.endpoints.isEmpty {
             logger.notice("no webhooks.endpoints configured: calls are followed and logged, nothing is sent")
         }
-        let pipelineOutbox = PipelineOutbox(outbox: outbox, emitter: emitter, clock: clock, logger: webhookLogger)
+        let pipelineOutbox = PipelineOutbox(outbox: outbox, emitter: emitter, clock: clock, logger: webhookLogger, status: statusBoard)
 
         let clickToCallLogger = Logger(label: "amibridge.click2call")
         let clickToCallRegistry = ClickToCallRegistry(limits: .init(
@@ -81,8 +86,10 @@ struct BridgeDaemon {
                 recentUniqueids: recentUniqueids, clock: clock, logger: vicidialLogger
             )
             // Calls that were waiting when the bridge last stopped wait again, before any new call.
-            let rows = await joinStage.resumeHeldCalls(try outbox.heldCalls(.viciDialRow))
-            let dispos = await dispositions.resumeHeldCalls(try outbox.heldCalls(.disposition))
+            let (heldRows, heldDispositions) = (try outbox.heldCalls(.viciDialRow), try outbox.heldCalls(.disposition))
+            statusBoard.stored(holding: heldRows + heldDispositions, releasing: [], at: nil)
+            let rows = await joinStage.resumeHeldCalls(heldRows)
+            let dispos = await dispositions.resumeHeldCalls(heldDispositions)
             if rows + dispos > 0 {
                 vicidialLogger.notice("resumed calls held at the last stop", metadata: ["waiting_for_row": "\(rows)", "waiting_for_disposition": "\(dispos)"])
             }
@@ -102,7 +109,7 @@ struct BridgeDaemon {
         let emit = EmitStage(
             updates: updates, outbox: pipelineOutbox, join: join, clickToCall: clickToCallRegistry, hangups: hangups,
             outages: sweep == nil ? nil : outages, recentUniqueids: recentUniqueids,
-            callLog: CallLog(logger: Logger(label: "amibridge.calls")), clock: clock
+            callLog: CallLog(logger: Logger(label: "amibridge.calls")), clock: clock, status: statusBoard
         )
         let tracker = CallTrackingService(
             events: events,
@@ -143,7 +150,12 @@ struct BridgeDaemon {
                 lookUpAgentPhone: repository.map(ClickToCallService.agentPhoneLookup),
                 logger: clickToCallLogger
             ),
-            metrics: metrics
+            metrics: metrics,
+            status: StatusService(
+                configuration: .init(maskPhoneNumbers: configuration.maskPhoneNumbers),
+                board: statusBoard, history: deliveryHistory, servers: StatusService.readings(clients),
+                outbox: countingOutbox, retryOutbox: outbox, endpoints: { reloader.endpointNames }, clock: clock
+            )
         )
 
         // Started in this order, stopped in reverse (ServiceGroup waits for each to end before

@@ -96,6 +96,7 @@ public final class AMIClient: Service, Sendable {
     private let unitRandom: @Sendable () -> Double
     private let state = NIOLockedValueBox(SharedState())
     private let actionCounter = Atomic<Int>(0)
+    private let eventCount = Atomic<Int>(0)
     private let metrics: AMIClientMetrics
 
     private struct SharedState {
@@ -104,6 +105,8 @@ public final class AMIClient: Service, Sendable {
         var shuttingDown = false
         var reconnects = 0
         var loginFailures = 0
+        /// When (seconds since 1970) the client last logged in or lost its login (its start, before the first login).
+        var loggedInChangedAt = wallClockSeconds()
     }
 
     public init(
@@ -128,6 +131,11 @@ public final class AMIClient: Service, Sendable {
     public var reconnectCount: Int { state.withLockedValue { $0.reconnects } }
     /// Logins Asterisk rejected (wrong username or secret).
     public var loginFailureCount: Int { state.withLockedValue { $0.loginFailures } }
+    /// The status with the time it has held since: logged in since the login, else not logged in
+    /// since the login was lost (or the client started). Reconnect attempts do not move it.
+    public var statusWithSince: (status: Status, since: Double) { state.withLockedValue { ($0.status, $0.loggedInChangedAt) } }
+    /// Events read since start, every session (a status page derives events per second from it).
+    public var eventsRead: Int { eventCount.load(ordering: .relaxed) }
 
     public func run() async throws {
         var backoff = ReconnectBackoff(configuration: configuration.reconnect)
@@ -201,6 +209,7 @@ public final class AMIClient: Service, Sendable {
     private func sessionEnded(_ reason: AMIError) -> AMIError {
         let retrying = state.withLockedValue { state in
             state.channel = nil
+            if case .loggedIn = state.status { state.loggedInChangedAt = wallClockSeconds() }
             state.status = .disconnected(reason)
             if reason.code == .loginRejected { state.loginFailures += 1 }
             if !state.shuttingDown { state.reconnects += 1 }
@@ -246,7 +255,10 @@ public final class AMIClient: Service, Sendable {
                             clock: wallClockSeconds,
                             loginSink: { banner in
                                 // On the event loop, so `.loggedIn` precedes the session's events.
-                                self.state.withLockedValue { $0.status = .loggedIn(banner: banner) }
+                                self.state.withLockedValue {
+                                    $0.status = .loggedIn(banner: banner)
+                                    $0.loggedInChangedAt = wallClockSeconds()
+                                }
                                 metrics.loggedIn()
                                 events.yield(.loggedIn(server: name, banner: banner))
                             },
@@ -255,6 +267,7 @@ public final class AMIClient: Service, Sendable {
                             stillPausedSink: { pausesWhenFull && events.isPaused(source) }
                         ) { message, receivedAt in
                             eventCounters.count(message)
+                            self.eventCount.wrappingAdd(1, ordering: .relaxed)
                             let event = AMIClientEvent.event(AMIEvent(server: name, message: message, receivedAt: receivedAt))
                             guard pausesWhenFull else {
                                 events.yield(event)

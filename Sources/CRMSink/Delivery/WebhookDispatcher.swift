@@ -51,14 +51,18 @@ public final class WebhookDispatcher: Service, Sendable {
     private let logger: Logger
     private let core = DispatcherCore()
     private let counters = NIOLockedValueBox(Metrics())
+    private let history: DeliveryHistory?
 
+    /// `history`, when given, keeps the last attempts (for the status page).
     public init(
         outbox: Outbox,
         endpoints: [WebhookEndpoint.Configuration],
         configuration: Configuration = .init(),
+        history: DeliveryHistory? = nil,
         logger: Logger
     ) {
         self.outbox = outbox
+        self.history = history
         self.endpoints = NIOLockedValueBox(Dictionary(endpoints.map { ($0.name, $0) }, uniquingKeysWith: { _, last in last }))
         self.configuration = configuration
         self.logger = logger
@@ -222,7 +226,9 @@ public final class WebhookDispatcher: Service, Sendable {
             self.logger.error("dead letter: endpoint no longer configured", metadata: Self.metadata(delivery))
             self.counters.withLockedValue { $0.deadLettered += 1 }
             metrics.record(delivery, result: .dead, requestDuration: nil)
-            return .dead(id: delivery.id, status: nil, error: "endpoint \(delivery.endpoint) is not configured")
+            let error = "endpoint \(delivery.endpoint) is not configured"
+            self.remember(delivery, .dead, status: nil, requestDuration: nil, error: error)
+            return .dead(id: delivery.id, status: nil, error: error)
         }
         let now = Date()
         let request = WebhookRequest.make(
@@ -253,11 +259,13 @@ public final class WebhookDispatcher: Service, Sendable {
         case .delivered:
             self.counters.withLockedValue { $0.attempts += 1; $0.delivered += 1 }
             metrics.record(delivery, result: .delivered, requestDuration: requestDuration, now: answeredAt)
+            self.remember(delivery, .delivered, status: status, requestDuration: requestDuration, at: answeredAt, error: nil)
             self.logger.debug("delivered", metadata: Self.metadata(delivery, status: status, latency: requestDuration))
             return .delivered(id: delivery.id)
         case .retry(let delay, let reason):
             self.counters.withLockedValue { $0.attempts += 1; $0.retried += 1 }
             metrics.record(delivery, result: .retry, requestDuration: requestDuration)
+            self.remember(delivery, .retry, status: status, requestDuration: requestDuration, at: answeredAt, error: reason)
             var metadata = Self.metadata(delivery, status: status, latency: requestDuration)
             metadata["error"] = "\(reason)"
             metadata["retry_in_ms"] = "\(Self.milliseconds(delay))"
@@ -266,11 +274,23 @@ public final class WebhookDispatcher: Service, Sendable {
         case .dead(let reason):
             self.counters.withLockedValue { $0.attempts += 1; $0.deadLettered += 1 }
             metrics.record(delivery, result: .dead, requestDuration: requestDuration)
+            self.remember(delivery, .dead, status: status, requestDuration: requestDuration, at: answeredAt, error: reason)
             var metadata = Self.metadata(delivery, status: status, latency: requestDuration)
             metadata["error"] = "\(reason)"
             self.logger.error("dead letter: delivery given up", metadata: metadata)
             return .dead(id: delivery.id, status: status, error: reason)
         }
+    }
+
+    private func remember(
+        _ delivery: OutboxDelivery, _ result: DeliveryHistory.Attempt.Result, status: Int?, requestDuration: Duration?,
+        at: Date = Date(), error: String?
+    ) {
+        self.history?.record(DeliveryHistory.Attempt(
+            deliveryID: delivery.id, eventID: delivery.eventID, event: delivery.event, endpoint: delivery.endpoint, result: result,
+            status: status, requestMilliseconds: requestDuration.map(Self.milliseconds),
+            latencyMilliseconds: Int((max(0, at.timeIntervalSince(delivery.createdAt)) * 1000).rounded()), at: at, error: error
+        ))
     }
 
     static func milliseconds(_ duration: Duration) -> Int {

@@ -58,6 +58,8 @@ public final class Outbox: Sendable {
             );
             CREATE INDEX IF NOT EXISTS deliveries_due ON deliveries (next_attempt_at) WHERE state IN (0, 2);
             CREATE INDEX IF NOT EXISTS deliveries_call ON deliveries (endpoint, call_key, id) WHERE state < 3;
+            -- Dead letters are few among many owed rows: the status page finds them without a scan.
+            CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (id) WHERE state = 3;
             CREATE TABLE IF NOT EXISTS held_calls (
                 kind TEXT NOT NULL,
                 call_key TEXT NOT NULL,

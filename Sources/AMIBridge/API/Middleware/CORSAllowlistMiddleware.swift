@@ -5,7 +5,8 @@ import Hummingbird
 ///
 /// Unlike Hummingbird's `CORSMiddleware`, a foreign `Origin` gets a 403 rather than an answer
 /// without CORS headers, so a misconfigured CRM page fails loudly. Requests without `Origin`
-/// (servers, curl) pass. Preflights are answered here, before authentication, because browsers
+/// (servers, curl) pass, and so do same-origin ones (the daemon's own status page, whose `POST`s
+/// carry `Origin` too): their `Origin` names the host they were sent to. Preflights are answered here, before authentication, because browsers
 /// send them without the `Authorization` header.
 struct CORSAllowlistMiddleware: RouterMiddleware {
     typealias Context = APIRequestContext
@@ -16,7 +17,7 @@ struct CORSAllowlistMiddleware: RouterMiddleware {
     var maxAgeSeconds = 600
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard let origin = request.headers[.origin] else {
+        guard let origin = request.headers[.origin], !Self.isSameOrigin(origin, authority: request.head.authority) else {
             return try await next(request, context)
         }
         guard allowedOrigins.contains("*") || allowedOrigins.contains(origin) else {
@@ -39,6 +40,11 @@ struct CORSAllowlistMiddleware: RouterMiddleware {
             apiError.headers.append(contentsOf: corsHeaders(origin: origin))
             throw apiError
         }
+    }
+
+    static func isSameOrigin(_ origin: String, authority: String?) -> Bool {
+        guard let authority, !authority.isEmpty else { return false }
+        return origin == "http://\(authority)" || origin == "https://\(authority)"
     }
 
     private func corsHeaders(origin: String) -> HTTPFields {

@@ -22,6 +22,8 @@ struct EmitStage: Service {
     let recentUniqueids: RecentSet
     let callLog: CallLog
     let clock: any EpochClock
+    /// Calls in progress for the status page.
+    var status: StatusBoard?
 
     /// Runs until the tracker stage finishes its queue (graceful shutdown: after the tracker has
     /// handed over everything it had), storing each batch before taking the next.
@@ -42,6 +44,7 @@ struct EmitStage: Service {
         var completed: [CallRecord] = []
         var deferredHangups: [ClickToCallRegistry.DeferredHangup] = []
         var missed: [OutageSweepStage.Outage] = []
+        status?.apply(batch)
         for update in batch {
             callLog.record(update)
             deferredHangups += clickToCall.apply(update)

@@ -13,6 +13,8 @@ struct PipelineOutbox: Sendable {
     let logger: Logger
     /// Called with each event once it is on disk (click-to-call status, logs).
     var stored: @Sendable ([WebhookEvent]) -> Void = { _ in }
+    /// Told of each batch's holds and releases once they are on disk (the status page).
+    var status: StatusBoard?
 
     func store(_ events: [WebhookEvent], holding holds: [HeldCall] = [], releasing releases: [HeldCall.ID] = []) async {
         let batch = OutboxBatch(deliveries: emitter.deliveries(of: events), holds: holds, releases: releases)
@@ -27,6 +29,7 @@ struct PipelineOutbox: Sendable {
             do {
                 try await outbox.commit(batch)
                 if failures > 0 { logger.notice("outbox writable again", metadata: ["failed_attempts": "\(failures)"]) }
+                status?.stored(holding: holds, releasing: releases, at: clock.epochSeconds)
                 stored(events)
                 return
             } catch {

@@ -1,0 +1,108 @@
+import CRMSink
+import EventMapper
+import NIOConcurrencyHelpers
+
+/// What the status page shows of calls: those in progress and those waiting for their ViciDial
+/// row or disposition, fed by the pipeline's stages as they hand work on.
+///
+/// The stages only write: one lock per batch, a dictionary update per call, no I/O, no sorting.
+/// The status route reads a copy (copy-on-write: the lock is held for a reference count) and
+/// sorts it on its own thread, at most once per ``StatusService/refreshInterval``.
+final class StatusBoard: Sendable {
+    /// One call, as much as the page shows of it. The number is kept as read; the snapshot masks it.
+    struct Call: Sendable, Equatable {
+        var server: String
+        var linkedid: String
+        var startedAt: Double?
+        var answeredAt: Double?
+        /// The agent's channel (`SIP/1001-0000000a`), when the tracker knows which leg is the agent.
+        var agent: String?
+        var phoneNumber: String?
+        var callID: String?
+        /// Ended; no longer in progress, waiting for its hold to be stored.
+        var ended = false
+        var waitingFor: HeldCall.Kind?
+        var waitingSince: Double?
+        var deadline: Double?
+
+        init(_ record: CallRecord) {
+            server = record.server
+            linkedid = record.linkedid
+            startedAt = record.startedAt
+            answeredAt = record.answeredAt
+            agent = record.agentLeg?.channel
+            phoneNumber = record.phoneNumber
+            callID = record.callID
+        }
+
+        /// A held call known only by its key (resumed at start, or evicted from the board).
+        init(key: String) {
+            let slash = key.lastIndex(of: "/")
+            server = slash.map { String(key[..<$0]) } ?? key
+            linkedid = slash.map { String(key[key.index(after: $0)...]) } ?? ""
+        }
+    }
+
+    struct Calls: Sendable {
+        /// Keyed by the call's key (`server/linkedid`, as in the outbox).
+        var live: [String: Call] = [:]
+        var held: [String: Call] = [:]
+    }
+
+    /// Beyond this many calls in one table new ones are counted, not kept: the page stays cheap
+    /// whatever a storm does. Far above what one bridge follows.
+    static let capacity = 100_000
+
+    /// With a ViciDial database, completed calls are held next (for their row): the board keeps
+    /// them until the emit stage has stored that hold, so they move with their details.
+    let completedCallsAreHeld: Bool
+    private let calls = NIOLockedValueBox(Calls())
+
+    init(completedCallsAreHeld: Bool) {
+        self.completedCallsAreHeld = completedCallsAreHeld
+    }
+
+    var snapshot: Calls { calls.withLockedValue { $0 } }
+
+    /// From the emit stage, for each batch the tracker hands on.
+    func apply(_ batch: [CallUpdate]) {
+        calls.withLockedValue { calls in
+            for update in batch {
+                switch update {
+                case .started(let record), .answered(let record), .progressed(let record, _):
+                    let key = record.key
+                    if calls.live[key] != nil || calls.live.count < Self.capacity { calls.live[key] = Call(record) }
+                case .completed(let record):
+                    if completedCallsAreHeld, calls.live[record.key] != nil {
+                        calls.live[record.key]?.ended = true
+                    } else {
+                        calls.live.removeValue(forKey: record.key)
+                    }
+                case .originateTimedOut, .outage, .userEvent:
+                    break
+                }
+            }
+        }
+    }
+
+    /// From the pipeline's outbox, once a batch of holds and releases is on disk (also at start,
+    /// with the calls held at the last stop). Holds first: a call leaving its row wait for its
+    /// disposition wait is released from the one and held in the other in the same batch.
+    func stored(holding holds: [HeldCall], releasing releases: [HeldCall.ID], at now: Double?) {
+        guard !holds.isEmpty || !releases.isEmpty else { return }
+        calls.withLockedValue { calls in
+            for hold in holds {
+                var call = calls.live.removeValue(forKey: hold.callKey) ?? calls.held[hold.callKey] ?? Call(key: hold.callKey)
+                guard calls.held[hold.callKey] != nil || calls.held.count < Self.capacity else { continue }
+                call.ended = true
+                call.waitingFor = hold.kind
+                call.waitingSince = now
+                call.deadline = hold.deadline
+                calls.held[hold.callKey] = call
+            }
+            for release in releases where calls.held[release.callKey]?.waitingFor == release.kind {
+                calls.held.removeValue(forKey: release.callKey)
+            }
+        }
+    }
+}
