@@ -1,8 +1,1 @@
-import DialerSimulator
-import Testing
-
-@Suite struct DialerSimulatorTests {
-    @Test func moduleLinks() {
-        #expect(String(describing: DialerSimulator.self) == "DialerSimulator")
-    }
-}
+// The simulator's tests live beside this file (see Tests/DialerSimulatorTests).
