@@ -51,6 +51,10 @@ enum OpenAPIDocument {
       "description": "Lead import into ViciDial's `vicidial_list`."
     },
     {
+      "name": "status",
+      "description": "The live status page (`GET /`), what it shows (`GET /status.json`) and its dead-letter retry."
+    },
+    {
       "name": "service",
       "description": "Health, readiness, key checks and this document."
     }
@@ -725,6 +729,143 @@ enum OpenAPIDocument {
           },
           "503": {
             "description": "`database_not_configured`: no `vicidial.db`. `database_unavailable`: MariaDB cannot be reached. `import_failed`: the connection was lost during the import; the message says what may have been written.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/": {
+      "get": {
+        "tags": [
+          "status"
+        ],
+        "operationId": "getStatusPage",
+        "summary": "The live status page",
+        "description": "One self-contained HTML page (inline style and script, no external asset) that polls `GET /status.json` every second: AMI servers, calls in progress and waiting, the outbox per endpoint, the last deliveries and the dead letters, each with a Retry button (`POST /v1/dead-letters/{delivery_id}/retry`, with an API key typed into the page and kept in the tab's `sessionStorage` only). No key is needed to view it, but it is behind `api.ip_allowlist` like `/metrics`. Answered with a `Content-Security-Policy` that allows only its own style and script (by hash) and requests to the daemon itself.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The page.",
+            "content": {
+              "text/html": {
+                "schema": {
+                  "type": "string"
+                }
+              }
+            }
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          }
+        }
+      }
+    },
+    "/status.json": {
+      "get": {
+        "tags": [
+          "status"
+        ],
+        "operationId": "getStatus",
+        "summary": "What the status page shows",
+        "description": "A snapshot of the daemon, rebuilt at most twice a second (the outbox is counted at most every 2 s), so polling it costs the daemon next to nothing and never waits on ViciDial's database. No key is needed, but it is behind `api.ip_allowlist` like `/metrics`: it names calls, agents' channels and phone numbers, which are masked here (all digits but the last 4; runs of 7 or more digits in channel names and errors) when `log.mask_phone_numbers` is on. Times are seconds since 1970 (with fractions). Lists are bounded: 50 calls of each kind, 50 deliveries, 100 dead letters; the counts are complete.",
+        "security": [],
+        "responses": {
+          "200": {
+            "description": "The snapshot.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Status"
+                }
+              }
+            }
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "503": {
+            "description": "`status_unavailable`: this server keeps no status (not the daemon).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          }
+        }
+      }
+    },
+    "/v1/dead-letters/{delivery_id}/retry": {
+      "post": {
+        "tags": [
+          "status"
+        ],
+        "operationId": "retryDeadLetter",
+        "summary": "Send a dead letter again",
+        "description": "Puts one dead letter (a delivery the dispatcher gave up on, listed in `GET /status.json` under `dead_letters`) back in the outbox as pending, with a fresh attempt count and age, and wakes the dispatcher: the same as `amibridge outbox retry --id`. Its `event_id` is unchanged, so a receiver that saw it before can tell.",
+        "parameters": [
+          {
+            "name": "delivery_id",
+            "in": "path",
+            "required": true,
+            "description": "The dead letter's `delivery_id`.",
+            "schema": {
+              "type": "integer",
+              "minimum": 1,
+              "maximum": 9223372036854775807
+            },
+            "example": 42
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "Queued again.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/DeadLetterRetried"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "`invalid_request`: `delivery_id` is not a positive integer.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "`not_found`: no dead letter has this id (there never was one, or it was retried or delivered since).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "503": {
+            "description": "`status_unavailable`: this server keeps no status (not the daemon).",
             "content": {
               "application/json": {
                 "schema": {
@@ -2063,6 +2204,481 @@ enum OpenAPIDocument {
           "invalid": {
             "type": "integer",
             "minimum": 0
+          }
+        }
+      },
+      "Status": {
+        "type": "object",
+        "required": [
+          "generated_at",
+          "phone_numbers_masked",
+          "ami_servers",
+          "calls_in_progress",
+          "calls_waiting",
+          "endpoints",
+          "recent_deliveries",
+          "dead_letters"
+        ],
+        "additionalProperties": false,
+        "description": "What `GET /status.json` answers.",
+        "properties": {
+          "generated_at": {
+            "type": "number",
+            "description": "When this snapshot was built."
+          },
+          "phone_numbers_masked": {
+            "type": "boolean",
+            "description": "`log.mask_phone_numbers`: numbers below are masked."
+          },
+          "ami_servers": {
+            "type": "array",
+            "items": {
+              "$ref": "#/components/schemas/StatusAMIServer"
+            }
+          },
+          "calls_in_progress": {
+            "type": "object",
+            "required": [
+              "count",
+              "calls"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Calls followed right now."
+              },
+              "calls": {
+                "type": "array",
+                "maxItems": 50,
+                "description": "The oldest first.",
+                "items": {
+                  "$ref": "#/components/schemas/StatusCall"
+                }
+              }
+            }
+          },
+          "calls_waiting": {
+            "type": "object",
+            "required": [
+              "vicidial_row",
+              "disposition",
+              "calls"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "vicidial_row": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Completed calls waiting for their `vicidial_log`/`vicidial_closer_log` row."
+              },
+              "disposition": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Joined calls waiting for the agent's disposition."
+              },
+              "calls": {
+                "type": "array",
+                "maxItems": 50,
+                "description": "The nearest deadline first.",
+                "items": {
+                  "$ref": "#/components/schemas/StatusWaitingCall"
+                }
+              }
+            }
+          },
+          "endpoints": {
+            "type": "array",
+            "description": "Each webhook endpoint configured or with rows in the outbox.",
+            "items": {
+              "$ref": "#/components/schemas/StatusEndpoint"
+            }
+          },
+          "recent_deliveries": {
+            "type": "array",
+            "maxItems": 50,
+            "description": "The dispatcher's last attempts, newest first.",
+            "items": {
+              "$ref": "#/components/schemas/StatusDelivery"
+            }
+          },
+          "dead_letters": {
+            "type": "object",
+            "required": [
+              "count",
+              "letters"
+            ],
+            "additionalProperties": false,
+            "properties": {
+              "count": {
+                "type": "integer",
+                "minimum": 0,
+                "description": "Dead letters in the outbox, every endpoint."
+              },
+              "letters": {
+                "type": "array",
+                "maxItems": 100,
+                "description": "The oldest first.",
+                "items": {
+                  "$ref": "#/components/schemas/StatusDeadLetter"
+                }
+              }
+            }
+          }
+        }
+      },
+      "StatusAMIServer": {
+        "type": "object",
+        "required": [
+          "name",
+          "connected",
+          "state",
+          "since",
+          "events_per_second",
+          "error"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "connected": {
+            "type": "boolean",
+            "description": "Logged in."
+          },
+          "state": {
+            "type": "string",
+            "enum": [
+              "logged_in",
+              "connecting",
+              "disconnected"
+            ]
+          },
+          "since": {
+            "type": "number",
+            "description": "Logged in since, or not logged in since (the login was lost, or the daemon started)."
+          },
+          "events_per_second": {
+            "type": [
+              "number",
+              "null"
+            ],
+            "minimum": 0,
+            "description": "Events read per second since the previous reading (at least a second ago); null at the first."
+          },
+          "error": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "Why the last connection ended, while disconnected."
+          }
+        }
+      },
+      "StatusCall": {
+        "type": "object",
+        "required": [
+          "server",
+          "linkedid",
+          "call_id",
+          "started_at",
+          "age_seconds",
+          "answered",
+          "agent",
+          "phone_number"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "server": {
+            "type": "string"
+          },
+          "linkedid": {
+            "type": "string"
+          },
+          "call_id": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The click-to-call id, for calls placed by `POST /v1/calls`."
+          },
+          "started_at": {
+            "type": "number",
+            "description": "The call's first channel."
+          },
+          "age_seconds": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Since `started_at`."
+          },
+          "answered": {
+            "type": "boolean"
+          },
+          "agent": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The agent's channel (`SIP/1001-0000000a`) when the call has an agent leg."
+          },
+          "phone_number": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The customer's number; masked when `phone_numbers_masked`."
+          }
+        }
+      },
+      "StatusWaitingCall": {
+        "type": "object",
+        "required": [
+          "server",
+          "linkedid",
+          "call_id",
+          "waiting_for",
+          "since",
+          "deadline",
+          "agent",
+          "phone_number"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "server": {
+            "type": "string"
+          },
+          "linkedid": {
+            "type": "string"
+          },
+          "call_id": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The click-to-call id, for calls placed by `POST /v1/calls`."
+          },
+          "waiting_for": {
+            "type": "string",
+            "enum": [
+              "vicidial_row",
+              "disposition"
+            ]
+          },
+          "since": {
+            "type": [
+              "number",
+              "null"
+            ],
+            "description": "When the wait began; null for a call resumed at the daemon's start."
+          },
+          "deadline": {
+            "type": "number",
+            "description": "When the wait is given up."
+          },
+          "agent": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The agent's channel (`SIP/1001-0000000a`) when the call has an agent leg."
+          },
+          "phone_number": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The customer's number; masked when `phone_numbers_masked`."
+          }
+        }
+      },
+      "StatusEndpoint": {
+        "type": "object",
+        "required": [
+          "name",
+          "owed",
+          "pending",
+          "in_flight",
+          "waiting_to_retry",
+          "dead"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "name": {
+            "type": "string"
+          },
+          "owed": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Deliveries still owed: pending, in flight and waiting to retry."
+          },
+          "pending": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Due or new."
+          },
+          "in_flight": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Being sent."
+          },
+          "waiting_to_retry": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Failed, to be tried again."
+          },
+          "dead": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Given up (dead letters)."
+          }
+        }
+      },
+      "StatusDelivery": {
+        "type": "object",
+        "required": [
+          "delivery_id",
+          "event_id",
+          "event",
+          "endpoint",
+          "result",
+          "status",
+          "request_ms",
+          "latency_ms",
+          "at",
+          "error"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "delivery_id": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "event_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "event": {
+            "type": "string",
+            "description": "The webhook event (`call_complete`, ...)."
+          },
+          "endpoint": {
+            "type": "string"
+          },
+          "result": {
+            "type": "string",
+            "enum": [
+              "delivered",
+              "retry",
+              "dead"
+            ]
+          },
+          "status": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "description": "The endpoint's HTTP status; null when none answered."
+          },
+          "request_ms": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 0,
+            "description": "The request, sent to answered; null when none was sent."
+          },
+          "latency_ms": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "From the event entering the outbox to this attempt's end, retries included."
+          },
+          "at": {
+            "type": "number",
+            "description": "When the attempt ended."
+          },
+          "error": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "Why it failed; null when delivered."
+          }
+        }
+      },
+      "StatusDeadLetter": {
+        "type": "object",
+        "required": [
+          "delivery_id",
+          "event_id",
+          "event",
+          "endpoint",
+          "call_key",
+          "attempts",
+          "created_at",
+          "last_status",
+          "last_error"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "delivery_id": {
+            "type": "integer",
+            "minimum": 1,
+            "description": "For `POST /v1/dead-letters/{delivery_id}/retry`."
+          },
+          "event_id": {
+            "type": "string",
+            "format": "uuid"
+          },
+          "event": {
+            "type": "string"
+          },
+          "endpoint": {
+            "type": "string"
+          },
+          "call_key": {
+            "type": "string",
+            "description": "`server/linkedid` (or `server/click2call_id`) of the call it is about."
+          },
+          "attempts": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Attempts made before it was given up."
+          },
+          "created_at": {
+            "type": "number",
+            "description": "When the event entered the outbox (or was last retried)."
+          },
+          "last_status": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "description": "The last answer's HTTP status; null when none came."
+          },
+          "last_error": {
+            "type": [
+              "string",
+              "null"
+            ]
+          }
+        }
+      },
+      "DeadLetterRetried": {
+        "type": "object",
+        "required": [
+          "delivery_id",
+          "retried"
+        ],
+        "additionalProperties": false,
+        "properties": {
+          "delivery_id": {
+            "type": "integer",
+            "minimum": 1
+          },
+          "retried": {
+            "type": "boolean",
+            "const": true
           }
         }
       }
