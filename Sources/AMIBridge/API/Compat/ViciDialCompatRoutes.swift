@@ -33,7 +33,9 @@ struct ViciDialCompatRoutes: ViciDialRouteGroup {
     private func answer(_ request: Request, context: APIRequestContext) async throws -> Response {
         var request = request
         var pairs = FormEncoding.decode(Substring(request.uri.query ?? ""))
-        if request.method == .post {
+        // A GET may carry its parameters in a form body too (`curl -X GET --data-urlencode ...`,
+        // as batch scripts written for ViciDial send them): read like a POST's.
+        if request.method == .post || request.headers[.contentType]?.lowercased().hasPrefix("application/x-www-form-urlencoded") == true {
             let body = try await request.collectBody(upTo: context.maxUploadSize)
             pairs += FormEncoding.decode(Substring(String(decoding: body.readableBytesView, as: UTF8.self)))
         }
@@ -112,8 +114,10 @@ struct ViciDialCompatRoutes: ViciDialRouteGroup {
         guard let agent = try await withRepository({ try await $0.agentStatus(user: user) }) else {
             throw APIError(status: .notFound, code: "unknown_agent", message: "agent_user '\(user)' is not a ViciDial user")
         }
+        // `status` is the agent's state, as scripts written for ViciDial print `$status['status']`;
+        // errors still answer status=ERROR (no agent state is called that).
         return [
-            ("status", "SUCCESS"), ("result", "get_agent_status"), ("agent_user", agent.user), ("agent_status", agent.status),
+            ("status", agent.status), ("result", "get_agent_status"), ("agent_user", agent.user), ("agent_status", agent.status),
             ("campaign_id", agent.live?.campaignID ?? ""), ("calls_today", String(agent.callsToday)), ("talk_time", String(agent.talkSecondsToday)),
         ]
     }
