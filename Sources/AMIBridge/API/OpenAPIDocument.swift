@@ -888,7 +888,7 @@ enum OpenAPIDocument {
         "security": [],
         "responses": {
           "200": {
-            "description": "Always 200, as ViciDial: `status=SUCCESS&result=<function>&...` (click2call adds `call_id`, `call_status`; get_agent_status adds `agent_user`, `agent_status`, `campaign_id`, `calls_today`, `talk_time` in seconds; add_lead adds `lead_id`; version adds `version`) or `status=ERROR&result=<error code>&message=...`. Values are percent-encoded so PHP's `parse_str` gives them back exactly.",
+            "description": "Always 200, as ViciDial: `status=SUCCESS&result=<function>&...` (click2call adds `call_id`, `call_status`; get_agent_status answers `status=<the agent's state>` (as scripts written for ViciDial print `$status['status']`) with `agent_user`, `agent_status`, `campaign_id`, `calls_today`, `talk_time` in seconds; add_lead adds `lead_id`; version adds `version`) or `status=ERROR&result=<error code>&message=...`. Values are percent-encoded so PHP's `parse_str` gives them back exactly.",
             "content": {
               "text/plain": {
                 "schema": {
@@ -906,10 +906,7 @@ enum OpenAPIDocument {
                   "properties": {
                     "status": {
                       "type": "string",
-                      "enum": [
-                        "SUCCESS",
-                        "ERROR"
-                      ]
+                      "description": "`SUCCESS` or `ERROR`; for get_agent_status the agent's state instead (READY, QUEUE, INCALL, PAUSED, CLOSER, MQUEUE or LOGGED_OUT), as scripts written for ViciDial print it."
                     },
                     "result": {
                       "type": "string"
@@ -1048,7 +1045,7 @@ enum OpenAPIDocument {
         "security": [],
         "responses": {
           "200": {
-            "description": "Always 200, as ViciDial: `status=SUCCESS&result=<function>&...` (click2call adds `call_id`, `call_status`; get_agent_status adds `agent_user`, `agent_status`, `campaign_id`, `calls_today`, `talk_time` in seconds; add_lead adds `lead_id`; version adds `version`) or `status=ERROR&result=<error code>&message=...`. Values are percent-encoded so PHP's `parse_str` gives them back exactly.",
+            "description": "Always 200, as ViciDial: `status=SUCCESS&result=<function>&...` (click2call adds `call_id`, `call_status`; get_agent_status answers `status=<the agent's state>` (as scripts written for ViciDial print `$status['status']`) with `agent_user`, `agent_status`, `campaign_id`, `calls_today`, `talk_time` in seconds; add_lead adds `lead_id`; version adds `version`) or `status=ERROR&result=<error code>&message=...`. Values are percent-encoded so PHP's `parse_str` gives them back exactly.",
             "content": {
               "text/plain": {
                 "schema": {
@@ -1066,10 +1063,7 @@ enum OpenAPIDocument {
                   "properties": {
                     "status": {
                       "type": "string",
-                      "enum": [
-                        "SUCCESS",
-                        "ERROR"
-                      ]
+                      "description": "`SUCCESS` or `ERROR`; for get_agent_status the agent's state instead (READY, QUEUE, INCALL, PAUSED, CLOSER, MQUEUE or LOGGED_OUT), as scripts written for ViciDial print it."
                     },
                     "result": {
                       "type": "string"
