@@ -149,6 +149,10 @@ public struct FakeAMISession {
         try await write(Array(text.utf8), bytePerWrite: bytePerWrite)
     }
 
+    /// The connection's write side, for a server that also writes from another task while this
+    /// session reads actions (the simulator's event feed, shared by every logged-in client).
+    public var outboundWriter: NIOAsyncChannelOutboundWriter<ByteBuffer> { outbound }
+
     public func write(_ bytes: [UInt8], bytePerWrite: Bool = false) async throws {
         if bytePerWrite {
             for byte in bytes {

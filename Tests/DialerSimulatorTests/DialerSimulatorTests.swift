@@ -1,1 +1,0 @@
-// The simulator's tests live beside this file (see Tests/DialerSimulatorTests).
