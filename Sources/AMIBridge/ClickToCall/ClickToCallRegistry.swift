@@ -93,6 +93,19 @@ final class ClickToCallRegistry: Sendable {
 
     var count: Int { state.withLockedValue { $0.calls.count } }
 
+    /// What the request of `callID` said, while the call is remembered.
+    func origin(_ callID: String) -> ClickToCallOrigin? {
+        state.withLockedValue { $0.calls[callID]?.origin }
+    }
+
+    /// `record` with what its click-to-call request said, when it is one this API placed.
+    func withOrigin(_ record: CallRecord) -> CallRecord {
+        guard record.clickToCall == nil, let callID = record.callID, let origin = origin(callID) else { return record }
+        var record = record
+        record.clickToCall = origin
+        return record
+    }
+
     /// Channels to hang up now: a `DELETE` came before the call had any.
     struct DeferredHangup: Sendable, Equatable {
         var callID: String

@@ -9,6 +9,7 @@ struct ClickToCallRequestBody: Decodable, Sendable {
     var phone_number: String?
     var campaign_id: String?
     var lead_id: Int?
+    var list_id: Int?
     var caller_id: String?
     var variables: [String: String]?
 }
@@ -26,13 +27,15 @@ struct ClickToCallRequest: Sendable, Hashable {
     var phoneNumber: PhoneNumber
     var campaignID: String?
     var leadID: Int?
+    /// Not dialled with: carried into the call's webhooks (ViciDial's `list_id`).
+    var listID: Int?
     var callerID: String?
     /// Sorted by name, so the Originate (and an idempotency fingerprint) is the same every time.
     var variables: [(name: String, value: String)]
 
     static func == (lhs: Self, rhs: Self) -> Bool {
         lhs.agent == rhs.agent && lhs.phoneNumber == rhs.phoneNumber && lhs.campaignID == rhs.campaignID
-            && lhs.leadID == rhs.leadID && lhs.callerID == rhs.callerID
+            && lhs.leadID == rhs.leadID && lhs.listID == rhs.listID && lhs.callerID == rhs.callerID
             && lhs.variables.elementsEqual(rhs.variables) { $0.name == $1.name && $0.value == $1.value }
     }
 
@@ -41,6 +44,7 @@ struct ClickToCallRequest: Sendable, Hashable {
         hasher.combine(phoneNumber)
         hasher.combine(campaignID)
         hasher.combine(leadID)
+        hasher.combine(listID)
         hasher.combine(callerID)
         for variable in variables { hasher.combine(variable.name); hasher.combine(variable.value) }
     }
@@ -80,6 +84,10 @@ struct ClickToCallRequest: Sendable, Hashable {
             guard (1...9_999_999_999).contains(lead) else { throw Self.invalid("lead_id", "must be a positive ViciDial lead_id") }
         }
         leadID = body.lead_id
+        if let list = body.list_id {
+            guard (1...99_999_999_999_999).contains(list) else { throw Self.invalid("list_id", "must be a positive ViciDial list_id") }
+        }
+        listID = body.list_id
         if let callerID = body.caller_id {
             guard CallerIDNumber.isValid(callerID) else { throw Self.invalid("caller_id", "must be digits with an optional leading +") }
         }

@@ -82,7 +82,7 @@ struct ClickToCallService: Sendable {
         var call = ClickToCallStatus(
             callID: callID, status: .queued, agentUser: agentUser, agentChannel: agentChannel,
             phoneNumber: request.phoneNumber.description, campaignID: request.campaignID, leadID: request.leadID,
-            server: server, createdAt: created, updatedAt: created, stages: [ClickToCallStage.queued.rawValue: created]
+            listID: request.listID, server: server, createdAt: created, updatedAt: created, stages: [ClickToCallStage.queued.rawValue: created]
         )
         // Known to the registry and the tracker before a byte is written: the first Newchannel
         // can arrive before the Originate's response.

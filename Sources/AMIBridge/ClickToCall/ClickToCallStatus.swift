@@ -16,6 +16,8 @@ struct ClickToCallStatus: Sendable, Encodable, Equatable {
     var phoneNumber: String
     var campaignID: String?
     var leadID: Int?
+    /// The request's list_id (not shown: it only goes into the call's webhooks).
+    var listID: Int?
     var server: String
     var uniqueid: String?
     var linkedid: String?
@@ -81,6 +83,11 @@ struct ClickToCallStatus: Sendable, Encodable, Equatable {
         updatedAt = date
         if stages[stage.rawValue] == nil { stages[stage.rawValue] = date }
         if stage.isFinal { endedAt = date; liveChannels = [] }
+    }
+
+    /// What the request said, for the call's webhooks.
+    var origin: ClickToCallOrigin {
+        ClickToCallOrigin(agentUser: agentUser, campaignID: campaignID, leadID: leadID, listID: listID, phoneNumber: phoneNumber)
     }
 
     /// Takes what the tracker knows of the call (ids, channels, causes) without changing the stage.

@@ -59,7 +59,8 @@ extension WebhookConfiguration {
                 backoffInitial: try section.duration("backoff_initial_ms", default: defaults.backoffInitial),
                 backoffCap: try section.duration("backoff_max_ms", default: defaults.backoffCap),
                 verifiesTLS: try section.bool("verify_tls", default: true),
-                followsRedirects: try section.bool("follow_redirects", default: false)
+                followsRedirects: try section.bool("follow_redirects", default: false),
+                waitsForDisposition: try section.bool("wait_for_disposition", default: false)
             )
         } catch let error as WebhookConfigurationError {
             throw ConfigurationError(key: error.key, problem: error.problem)

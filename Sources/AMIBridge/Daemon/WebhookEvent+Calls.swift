@@ -12,28 +12,56 @@ extension WebhookEvent {
         return event
     }
 
+    /// At the hangup (or the end of the row wait). A call joined with its row waits for its
+    /// disposition next (in every stage that emits this), so endpoints with `wait_for_disposition`
+    /// get its `call_complete` at the end of that wait instead (``callComplete(_:disposition:)``);
+    /// a call without a row has no such wait and goes to every endpoint now.
     static func callComplete(_ enriched: EnrichedCall) -> WebhookEvent {
+        callComplete(enriched, recipients: enriched.vicidial == nil ? .all : .notWaitingForDisposition)
+    }
+
+    private static func callComplete(_ enriched: EnrichedCall, recipients: Recipients) -> WebhookEvent {
         var event = WebhookEvent(name: .callComplete, eventID: enriched.call.eventID(.callComplete), callKey: enriched.call.key)
-        event.fill(from: enriched.call)
-        if let row = enriched.vicidial { event.fill(from: row) }
+        event.fill(from: enriched)
+        event.recipients = recipients
+        return event
+    }
+
+    /// The one `call_complete` of an endpoint with `wait_for_disposition`, at the end of the
+    /// disposition wait: with the disposition, or without it when the wait ended first. Same
+    /// `event_id` as the `call_complete` other endpoints got at the hangup: it is that event, later.
+    static func callComplete(_ enriched: EnrichedCall, disposition set: DispositionSet?) -> WebhookEvent {
+        var event = callComplete(enriched, recipients: .waitingForDisposition)
+        if let set { event.fill(from: set) }
         return event
     }
 
     static func dispositionSet(_ set: DispositionSet) -> WebhookEvent {
         var event = WebhookEvent(name: .dispositionSet, eventID: set.call.call.eventID(.dispositionSet), callKey: set.call.call.key)
-        event.fill(from: set.call.call)
-        if let row = set.call.vicidial { event.fill(from: row) }
-        event.disposition = set.status
-        event.agentUser = set.user ?? event.agentUser
-        event.notes = set.comments ?? event.notes
-        event.extra["dispo"] = set.status
-        if let flags = set.flags {
-            event.extra["dispo_name"] = flags.statusName ?? ""
-            event.extra["sale"] = flags.sale ? "Y" : "N"
-            event.extra["human_answered"] = flags.humanAnswered ? "Y" : "N"
-            event.extra["category"] = flags.category ?? ""
-        }
+        event.fill(from: set.call)
+        event.fill(from: set)
+        event.recipients = .notWaitingForDisposition
         return event
+    }
+
+    private mutating func fill(from set: DispositionSet) {
+        disposition = set.status
+        agentUser = set.user ?? agentUser
+        notes = set.comments ?? notes
+        extra["dispo"] = set.status
+        if let flags = set.flags {
+            extra["dispo_name"] = flags.statusName ?? ""
+            extra["sale"] = flags.sale ? "Y" : "N"
+            extra["human_answered"] = flags.humanAnswered ? "Y" : "N"
+            extra["category"] = flags.category ?? ""
+        }
+    }
+
+    /// The call's own fields, then what its click-to-call request said, then its ViciDial row
+    /// (which wins for the fields it has).
+    private mutating func fill(from enriched: EnrichedCall) {
+        fill(from: enriched.call)
+        if let row = enriched.vicidial { fill(from: row) }
     }
 
     /// A click-to-call that did not reach a conversation: the agent or the customer never answered.
@@ -44,11 +72,12 @@ extension WebhookEvent {
         return event
     }
 
-    static func click2callTimedOut(callID: String, server: String) -> WebhookEvent {
+    static func click2callTimedOut(callID: String, server: String, origin: ClickToCallOrigin?) -> WebhookEvent {
         var event = WebhookEvent(
             name: .click2callFailed, eventID: eventID(server: server, subject: callID, name: .click2callFailed, discriminator: "timeout"),
             callKey: "\(server)/\(callID)", server: server, click2callID: callID
         )
+        if let origin { event.fill(from: origin) }
         event.extra["reason"] = "timeout"
         return event
     }
@@ -90,25 +119,40 @@ extension WebhookEvent {
         extra["phone_number"] = phoneNumber ?? ""
         extra["talk_time"] = call.talkSeconds.map(String.init) ?? ""
         extra["epoch"] = String(Int(call.startedAt))
+        if let origin = call.clickToCall { fill(from: origin) }
+    }
+
+    /// What a click-to-call request said: the number as asked for, agent, campaign, lead, list.
+    private mutating func fill(from origin: ClickToCallOrigin) {
+        phoneNumber = origin.phoneNumber
+        agentUser = origin.agentUser ?? agentUser
+        campaignID = origin.campaignID ?? campaignID
+        leadID = origin.leadID ?? leadID
+        listID = origin.listID ?? listID
+        extra["phone_number"] = origin.phoneNumber
+        if let user = origin.agentUser { extra["user"] = user }
+        if let campaign = origin.campaignID { extra["campaign"] = campaign }
+        if let lead = origin.leadID { extra["lead_id"] = String(lead) }
+        if let list = origin.listID { extra["list_id"] = String(list) }
     }
 
     private mutating func fill(from row: ViciDialCallData) {
         uniqueid = row.uniqueid.isEmpty ? uniqueid : row.uniqueid
         calldate = row.callDate ?? calldate
         phoneNumber = row.phoneNumber ?? phoneNumber
-        agentUser = row.user
-        campaignID = row.campaignID
+        agentUser = row.user ?? agentUser
+        campaignID = row.campaignID ?? campaignID
         leadID = Int(row.leadID)
-        listID = row.listID.map(Int.init)
+        listID = row.listID.map(Int.init) ?? listID
         if ViciDialFinalStatus.isFinal(row.status) { disposition = row.status }
         callDuration = callDuration ?? row.lengthInSeconds.map(Int.init)
         termReason = row.termReason
         recordingFilename = row.recording?.location ?? row.recording?.filename
         notes = row.comments
-        extra["user"] = row.user ?? ""
-        extra["campaign"] = row.campaignID ?? ""
+        extra["user"] = agentUser ?? ""
+        extra["campaign"] = campaignID ?? ""
         extra["lead_id"] = String(row.leadID)
-        extra["list_id"] = row.listID.map(String.init) ?? ""
+        extra["list_id"] = listID.map(String.init) ?? ""
         extra["recording_filename"] = row.recording?.filename ?? ""
         extra["recording_id"] = row.recording.map { String($0.recordingID) } ?? ""
         if let talk = row.agentTalkSeconds { extra["talk_time"] = String(talk) }

@@ -41,6 +41,11 @@ public struct WebhookEndpoint: Sendable {
         /// Follow 3xx responses (at most 5, http/https only). Default false: a redirect is a
         /// configuration mistake to fix, and following it could send the signed body elsewhere.
         public var followsRedirects: Bool
+        /// Send this endpoint one `call_complete` per call, once the agent's final disposition is
+        /// known (or the wait for it ends), with `disposition` and `notes` filled, instead of
+        /// `call_complete` at the hangup plus `disposition_set` later. Default false. For receivers
+        /// that store one row per call (see `Sources/CRMSink/README.md`).
+        public var waitsForDisposition: Bool
 
         /// Validates everything; the error names the key (`webhooks.<name>.<key>`) and the problem.
         public init(
@@ -57,7 +62,8 @@ public struct WebhookEndpoint: Sendable {
             backoffInitial: Duration = .seconds(1),
             backoffCap: Duration = .seconds(300),
             verifiesTLS: Bool = true,
-            followsRedirects: Bool = false
+            followsRedirects: Bool = false,
+            waitsForDisposition: Bool = false
         ) throws(WebhookConfigurationError) {
             guard !name.isEmpty, name.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber || $0 == "_" || $0 == "-") }) else {
                 throw WebhookConfigurationError(key: "webhooks.endpoints", problem: "'\(name)' must be letters, digits, '-' or '_'")
@@ -71,6 +77,9 @@ public struct WebhookEndpoint: Sendable {
                 if let problem = Self.urlProblem(template.base) { throw WebhookConfigurationError(key: key("url"), problem: problem) }
             }
             guard !events.isEmpty else { throw WebhookConfigurationError(key: key("events"), problem: "no events: the endpoint would receive nothing") }
+            if waitsForDisposition, !events.contains(.callComplete) {
+                throw WebhookConfigurationError(key: key("wait_for_disposition"), problem: "sends one call_complete per call: add call_complete to events")
+            }
             if let secret, secret.isEmpty { throw WebhookConfigurationError(key: key("secret"), problem: "empty") }
             guard timeout > .zero else { throw WebhookConfigurationError(key: key("timeout_ms"), problem: "must be positive") }
             guard connectTimeout > .zero else { throw WebhookConfigurationError(key: key("connect_timeout_ms"), problem: "must be positive") }
@@ -94,11 +103,17 @@ public struct WebhookEndpoint: Sendable {
             self.backoffCap = backoffCap
             self.verifiesTLS = verifiesTLS
             self.followsRedirects = followsRedirects
+            self.waitsForDisposition = waitsForDisposition
         }
 
         /// Whether `event` goes to this endpoint.
         public func accepts(_ event: WebhookEvent) -> Bool {
             guard self.events.contains(event.name) else { return false }
+            switch event.recipients {
+            case .all: break
+            case .notWaitingForDisposition: guard !self.waitsForDisposition else { return false }
+            case .waitingForDisposition: guard self.waitsForDisposition else { return false }
+            }
             guard !self.campaigns.isEmpty else { return true }
             return event.campaignID.map(self.campaigns.contains) ?? false
         }

@@ -14,6 +14,18 @@ public struct WebhookEvent: Sendable, Hashable {
         case userEvent = "user_event"
     }
 
+    /// Which endpoints an event is for, by their ``WebhookEndpoint/Configuration/waitsForDisposition``.
+    /// A call that waits for its disposition has two `call_complete`s: one at once for the endpoints
+    /// that also take `disposition_set`, and one with the disposition for the endpoints that wait.
+    public enum Recipients: Sendable, Hashable {
+        /// Every endpoint that takes the event (the default).
+        case all
+        /// Endpoints that get `call_complete` and `disposition_set` apart (the default kind).
+        case notWaitingForDisposition
+        /// Endpoints with `wait_for_disposition: true`: one `call_complete` per call, with the disposition.
+        case waitingForDisposition
+    }
+
     public var name: Name
     /// The delivery id CRMs dedupe on: the same on every retry of every endpoint.
     public var eventID: UUID
@@ -48,6 +60,8 @@ public struct WebhookEvent: Sendable, Hashable {
     public var click2callID: String?
     /// True when the call ended while AMI was disconnected and was completed from the database.
     public var reconstructed: Bool
+    /// Routing only, not in the body.
+    public var recipients: Recipients = .all
     /// Further fields: a `user_event`'s own fields, lead columns for `vicidial-template` URLs
     /// (`first_name`, `vendor_lead_code`, `talk_time`, ...). Added to the JSON body after the
     /// standard fields; a key equal to a standard field is ignored.

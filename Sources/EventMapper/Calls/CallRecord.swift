@@ -87,6 +87,9 @@ public struct CallRecord: Sendable, Hashable, Codable {
     public var legs: [CallLeg]
     /// The click-to-call id (`CRM_CALL_ID` channel variable or the Originate's ActionID).
     public var callID: String?
+    /// What the click-to-call request said (agent, campaign, lead, list, number), added by the
+    /// bridge after the tracker; nil for calls the bridge did not place.
+    public var clickToCall: ClickToCallOrigin?
     public var agentLeg: CallLeg?
     public var customerLeg: CallLeg?
     public var startedAt: Double

@@ -90,9 +90,8 @@ struct ViciDialCompatRoutes: ViciDialRouteGroup {
         guard let service = clickToCall else {
             throw APIError(status: .serviceUnavailable, code: "ami_unavailable", message: "no AMI server is configured for click-to-call")
         }
-        if let list = parameters["list_id"], !list.isEmpty, Int(list) == nil {
-            throw ClickToCallRequest.invalid("list_id", "must be a number")
-        }
+        let list = parameters["list_id"].flatMap { $0.isEmpty ? nil : $0 }
+        if let list, Int(list) == nil { throw ClickToCallRequest.invalid("list_id", "must be a number") }
         let body = ClickToCallRequestBody(
             agent_user: parameters["agent_user"], agent_phone: nil, phone_number: parameters["phone_number"],
             campaign_id: parameters["campaign_id"].flatMap { $0.isEmpty ? nil : $0 },
@@ -101,6 +100,7 @@ struct ViciDialCompatRoutes: ViciDialRouteGroup {
                 guard let lead = Int(text) else { throw ClickToCallRequest.invalid("lead_id", "must be a number") }
                 return lead
             },
+            list_id: list.flatMap { Int($0) },
             caller_id: parameters["caller_id_number"].flatMap { $0.isEmpty ? nil : $0 }
         )
         let (call, _) = try await service.place(try ClickToCallRequest(body), idempotencyKey: nil)

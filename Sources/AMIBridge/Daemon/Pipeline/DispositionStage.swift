@@ -51,12 +51,14 @@ struct DispositionStage: Service {
             case .dispositionSet(let set):
                 logger.info("disposition set", metadata: ["linkedid": "\(set.call.call.linkedid)", "status": "\(set.status)", "server": "\(set.call.call.server)"])
                 events.append(.dispositionSet(set))
+                events.append(.callComplete(set.call, disposition: set))
                 released.append(.dispositionWaitEnded(set.call.call))
                 if let callID = set.call.call.callID { clickToCall.dispositionSet(callID: callID, disposition: set.status) }
             case .gaveUp(let call, let reason, let lastStatus):
                 logger.notice("no disposition", metadata: [
                     "linkedid": "\(call.call.linkedid)", "reason": "\(reason.rawValue)", "status": "\(lastStatus ?? "")",
                 ])
+                events.append(.callComplete(call, disposition: nil))
                 released.append(.dispositionWaitEnded(call.call))
             }
         }

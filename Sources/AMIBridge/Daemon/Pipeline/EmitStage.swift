@@ -52,13 +52,15 @@ struct EmitStage: Service {
             case .started, .progressed:
                 break
             case .answered(let call):
-                events.append(.callAnswered(call))
+                events.append(.callAnswered(clickToCall.withOrigin(call)))
             case .completed(let call):
+                // A click-to-call carries its request's fields from here on, on disk with it while held.
+                let call = clickToCall.withOrigin(call)
                 recentUniqueids.insert(call.uniqueids)
                 if call.callID != nil, let outcome = call.outcome, outcome != .answered {
                     events.append(.click2callFailed(call, reason: outcome.rawValue))
                 }
-                if let join {
+                if let join, call.clickToCall?.expectsViciDialRow ?? true {
                     holds.append(.waitingForRow(call, deadline: now + join.maximumWait))
                     completed.append(call)
                 } else {
@@ -67,7 +69,7 @@ struct EmitStage: Service {
             case .outage(let server, let from, let to):
                 missed.append(OutageSweepStage.Outage(server: server, from: from, to: to))
             case .originateTimedOut(let server, let callID, _):
-                events.append(.click2callTimedOut(callID: callID, server: server))
+                events.append(.click2callTimedOut(callID: callID, server: server, origin: clickToCall.origin(callID)))
             case .userEvent(let server, let name, let linkedid, let callID, let fields, let sequence):
                 events.append(.userEvent(server: server, name: name, linkedid: linkedid, callID: callID, fields: fields, sequence: sequence))
             }
