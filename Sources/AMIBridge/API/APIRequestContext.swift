@@ -1,4 +1,5 @@
 import Hummingbird
+import NIOConcurrencyHelpers
 import NIOCore
 
 /// Per-request state of the HTTP API: the peer address for the IP allowlist, the authenticated
@@ -8,6 +9,10 @@ struct APIRequestContext: RequestContext, RemoteAddressRequestContext {
     var remoteAddress: SocketAddress?
     /// Set by ``APIKeyAuthMiddleware``; nil on unauthenticated routes.
     var apiKeyID: String?
+    /// The same key id, for the access log: set wherever a key is accepted (the `/v1` middleware,
+    /// `/agc/api.php`'s `api_key` parameter). A box shared by every copy of this context, because
+    /// the access log is the outermost middleware and a context changed further in never comes back.
+    let authenticatedKeyID = NIOLockedValueBox<String?>(nil)
     var bodyLimit = 1 << 20
 
     init(source: ApplicationRequestContextSource) {

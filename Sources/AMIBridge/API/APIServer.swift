@@ -78,7 +78,7 @@ struct APIServer: Service {
 
     func makeRouter() -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
-        if let metrics { router.add(middleware: RequestMetricsMiddleware(factory: metrics.factory)) }
+        router.add(middleware: AccessLogMiddleware(factory: metrics?.factory, logger: Logger(label: "amibridge.api.access")))
         router.add(middleware: CORSAllowlistMiddleware(allowedOrigins: configuration.corsOrigins))
         router.add(middleware: JSONErrorMiddleware())
         router.add(middleware: IPAllowlistMiddleware(allowlist: configuration.ipAllowlist))

@@ -32,6 +32,11 @@ final class BridgeMetrics: Sendable {
             .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(5), .seconds(30), .seconds(60),
             .seconds(300), .seconds(1800), .seconds(3600), .seconds(21_600),
         ]
+        // An API answer takes milliseconds; a lead import or a hung database, seconds.
+        factory.durationHistogramBuckets["amibridge_api_request_duration_seconds"] = [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2), .seconds(5), .seconds(10),
+        ]
         self.registry = registry
         self.factory = factory
         collectorThread = NIOThreadPool(numberOfThreads: 1)

@@ -46,7 +46,8 @@ struct ViciDialCompatRoutes: ViciDialRouteGroup {
 
         let fields: [(String, String)]
         do {
-            try authenticate(parameters)
+            let keyID = try authenticate(parameters)
+            context.authenticatedKeyID.withLockedValue { $0 = keyID }
             fields = try await perform(parameters)
         } catch let error as APIError where [.tooManyRequests].contains(error.status) {
             throw error
@@ -57,7 +58,8 @@ struct ViciDialCompatRoutes: ViciDialRouteGroup {
         return Self.response(fields, json: json)
     }
 
-    private func authenticate(_ parameters: [String: String]) throws(APIError) {
+    /// The id of the key in `api_key` (or `pass`), once it is accepted and within its rate.
+    private func authenticate(_ parameters: [String: String]) throws(APIError) -> String {
         guard let user = parameters["user"], !user.isEmpty else {
             throw APIError(status: .unauthorized, code: "unauthorized", message: "user is required")
         }
@@ -68,6 +70,7 @@ struct ViciDialCompatRoutes: ViciDialRouteGroup {
         if case .limited(let seconds) = rateLimiter.acquire(key: keyID) {
             throw APIError.tooManyRequests(retryAfterSeconds: seconds)
         }
+        return keyID
     }
 
     private func perform(_ parameters: [String: String]) async throws -> [(String, String)] {

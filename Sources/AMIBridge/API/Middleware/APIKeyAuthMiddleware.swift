@@ -24,6 +24,7 @@ struct APIKeyAuthMiddleware: RouterMiddleware {
         }
         var context = context
         context.apiKeyID = keyID
+        context.authenticatedKeyID.withLockedValue { $0 = keyID }
         return try await next(request, context)
     }
 
