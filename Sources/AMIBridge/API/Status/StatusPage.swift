@@ -28,6 +28,7 @@ enum StatusPage {
     #key-form { display: flex; gap: .5rem; align-items: center; flex-wrap: wrap; margin: .5rem 0; }
     #key-form input { min-width: 26rem; font-family: ui-monospace, monospace; }
     #message { min-height: 1.4em; }
+    .scroll { max-height: 17rem; overflow-y: auto; }
     button { cursor: pointer; }
     """
 
@@ -220,13 +221,13 @@ enum StatusPage {
     <h2>AMI servers</h2>
     <div id="servers"></div>
     <h2>Calls in progress: <span id="calls-count">0</span></h2>
-    <div id="calls"></div>
+    <div id="calls" class="scroll"></div>
     <h2>Calls waiting: <span id="waiting-count">0</span></h2>
-    <div id="waiting"></div>
+    <div id="waiting" class="scroll"></div>
     <h2>Outbox per endpoint</h2>
     <div id="endpoints"></div>
     <h2>Last deliveries</h2>
-    <div id="deliveries"></div>
+    <div id="deliveries" class="scroll"></div>
     <h2>Dead letters: <span id="dead-count">0</span></h2>
     <form id="key-form" autocomplete="off">
     <label for="api-key">API key</label>
@@ -236,7 +237,7 @@ enum StatusPage {
     <span id="key-state" class="muted"></span>
     </form>
     <div id="message" role="status"></div>
-    <div id="dead"></div>
+    <div id="dead" class="scroll"></div>
     <script>\(script)</script>
     </body>
     </html>
