@@ -4,6 +4,7 @@ import ArgumentParser
 import DialerSimulator
 import Foundation
 import Logging
+import UnixSignals
 import MariaDB
 
 /// A stand-in ViciDial dialer for demos, drills and load: by default it generates live call
@@ -193,8 +194,16 @@ struct SimulateCommand: AsyncParsableCommand {
                         Self.say(Self.progress(simulator))
                     }
                 }
+                // Ctrl-C or SIGTERM ends the run cleanly: the agents log out of vicidial_live_agents.
+                group.addTask {
+                    for await _ in await UnixSignalsSequence(trapping: .sigint, .sigterm) { return }
+                }
+                group.addTask {
+                    try await Self.serve(log: log, until: { limited && simulator.isFinished }) { simulator.receivedActions }
+                }
                 defer { group.cancelAll() }
-                try await Self.serve(log: log, until: { limited && simulator.isFinished }) { simulator.receivedActions }
+                // The first of them to end (a signal, or a limited run done) ends the run.
+                _ = try await group.next()
             }
             Self.say(Self.progress(simulator) + (limited ? " (done)" : ""))
         }

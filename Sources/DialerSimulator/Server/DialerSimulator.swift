@@ -30,6 +30,8 @@ public final class DialerSimulator: Sendable {
         public var clientQueueLimit = 50_000
         /// The longest the stream waits between two looks at the timeline.
         public var tick: Duration = .milliseconds(20)
+        /// At the end, how long queued rows (the agents' logouts) may take to be written.
+        public var drainTimeout: Duration = .seconds(5)
 
         public init() {}
     }
@@ -81,23 +83,30 @@ public final class DialerSimulator: Sendable {
         return try await FakeAMIServer.withServer(port: configuration.port, behavior: context.behavior) { server in
             let simulator = DialerSimulator(configuration: configuration, port: server.port, state: state, feed: feed, rows: rows,
                                             server: server)
-            return try await withThrowingTaskGroup(of: Void.self) { group in
+            return try await withThrowingTaskGroup(of: Part.self) { group in
                 if let rows {
                     for write in state.withLockedValue({ $0.start(at: now) }).rows { rows.enqueue(write) }
-                    group.addTask { await rows.run() }
+                    group.addTask { await rows.run(); return .rows }
                 }
-                group.addTask { try await simulator.stream() }
+                group.addTask { try await simulator.stream(); return .stream }
                 defer { group.cancelAll() }
                 let result = try await body(simulator)
-                // Agents log out; queued rows are written before the writer stops.
+                feed.finishAll()
+                // Agents log out; the rows still queued are written, for a few seconds at most.
                 if let rows {
                     for write in state.withLockedValue({ $0.stop() }).rows { rows.enqueue(write) }
                     rows.finish()
+                    group.addTask { try? await Task.sleep(for: configuration.drainTimeout); return .deadline }
+                    while let part = try await group.next(), part == .stream {}
                 }
-                feed.finishAll()
                 return result
             }
         }
+    }
+
+    /// The simulator's concurrent parts, told apart when one ends.
+    private enum Part: Sendable {
+        case rows, stream, deadline
     }
 
     /// Waits until generation is over and every call has ended (a `--calls`/`--duration` run).
