@@ -10,6 +10,7 @@ The bound port (127.0.0.1, picked by the system) is written to --port-file.
 import argparse
 import json
 import os
+import socket
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -26,6 +27,11 @@ def main():
         # HTTP/1.1: keep-alive, and libcurl's `Expect: 100-continue` is answered at once (with
         # HTTP/1.0 curl waits a second for it before sending a larger body).
         protocol_version = "HTTP/1.1"
+
+        def setup(self):
+            super().setup()
+            # Headers and body go out as two writes: without this the body waits for a delayed ACK.
+            self.request.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
 
         def do_POST(self):
             body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
@@ -51,7 +57,13 @@ def main():
         def log_message(self, *_):
             pass
 
-    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    class Server(ThreadingHTTPServer):
+        # The dispatcher's 8 workers connect at once: a backlog of 5 (the default) drops SYNs,
+        # and each dropped one costs its request a second.
+        request_queue_size = 64
+        daemon_threads = True
+
+    server = Server(("127.0.0.1", 0), Handler)
     with open(args.port_file + ".tmp", "w") as port_file:
         port_file.write(str(server.server_address[1]))
     os.replace(args.port_file + ".tmp", args.port_file)
