@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The status page (GET /) in a real headless Chromium, against the built daemon.
 #
-#   scripts/browser-test.sh
+#   scripts/browser-test.sh [--screenshot PNG]
 #
 # Builds nothing: uses the debug-built amibridge (`swift build --show-bin-path`, or AMIBRIDGE_BIN).
 # Starts a private MariaDB (or reuses the one whose AMIBRIDGE_DB_* variables are exported, as
@@ -10,8 +10,9 @@
 # (Selenium, in a venv under .build, driving Debian's chromium and chromium-driver), which starts
 # `amibridge simulate` once the page is open and checks: no console error after load, a call the
 # simulator placed shows within seconds, refused webhooks become dead letters, and "Retry" on one
-# (with the key typed into the page) gets it delivered. Saves docs/status-page.png (the README's
-# screenshot). Ends with one summary line; every process it started is stopped on exit.
+# (with the key typed into the page) gets it delivered. Saves a screenshot of the page to PNG
+# (default .build/status-page.png; `--screenshot docs/status-page.png` refreshes the README's).
+# Ends with one summary line; every process it started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -20,6 +21,12 @@ readonly SELENIUM_VERSION=4.40.0
 # e.g. BROWSER_TEST_SIMULATE="--rate 2 --talk 5-15" for generated traffic.
 simulate_args=${BROWSER_TEST_SIMULATE:---capture burst-20-calls}
 log() { printf 'browser-test: %s\n' "$*" >&2; }
+screenshot=.build/status-page.png
+case "${1:-}" in
+    --screenshot) [ -n "${2:-}" ] || { echo "usage: $0 [--screenshot PNG]" >&2; exit 2; }; screenshot=$2 ;;
+    '') ;;
+    *) echo "usage: $0 [--screenshot PNG]" >&2; exit 2 ;;
+esac
 
 bin=${AMIBRIDGE_BIN:-$(swift build --show-bin-path)/amibridge}
 [ -x "$bin" ] || { log "$bin is not built (swift build)"; exit 1; }
@@ -117,6 +124,6 @@ result=$(timeout 120 "$venv/bin/python" scripts/browser/status_page.py --base "$
     --receiver-log "$work/receiver.jsonl" --accept-file "$work/accept" \
     --simulate "$bin simulate --port $ami_port $simulate_args" --simulator-pid-file "$work/simulator.pids" \
     --simulator-log "$work/simulator.log" \
-    --screenshot docs/status-page.png)
+    --screenshot "$screenshot")
 read -r shown where dead retried < <(python3 -c 'import json, sys; r = json.loads(sys.argv[1]); print(r["call_shown_seconds"], r["call_shown_in"], r["dead_letters"], r["retried"])' "$result")
-echo "browser-test: page loaded with no console error; a simulated call showed ($where) after $shown s; $dead dead letters, #$retried retried from the page and delivered; screenshot docs/status-page.png; $((SECONDS - started)) s; ok"
+echo "browser-test: page loaded with no console error; a simulated call showed ($where) after $shown s; $dead dead letters, #$retried retried from the page and delivered; screenshot $screenshot; $((SECONDS - started)) s; ok"

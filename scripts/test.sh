@@ -11,7 +11,8 @@ set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 # php-cli: the /agc/api.php tests read the answers with PHP's own parse_str, as the scripts do.
-scripts/install-deps.sh php-cli
+# chromium, chromium-driver, python3-venv: scripts/browser-test.sh drives the status page in them.
+scripts/install-deps.sh php-cli chromium chromium-driver python3-venv
 # promtool checks deploy/prometheus-alerts.yml and runs its unit tests (MonitoringFilesTests).
 AMIBRIDGE_PROMTOOL=$(scripts/promtool.sh)
 export AMIBRIDGE_PROMTOOL
@@ -61,6 +62,8 @@ swift test --no-parallel "${build_options[@]}" "$@" || status=$?
 # minutes; scripts/fuzz-api.sh without --short is the long run). Only with the whole suite.
 if [ $# -eq 0 ]; then
     AMIBRIDGE_BIN="$(swift build "${build_options[@]}" --show-bin-path)/amibridge" scripts/fuzz-api.sh --short || status=$?
+    # The status page in headless Chromium (about 15 s): loads clean, shows a simulated call, retries a dead letter.
+    AMIBRIDGE_BIN="$(swift build "${build_options[@]}" --show-bin-path)/amibridge" scripts/browser-test.sh || status=$?
 fi
 if [ -n "${SANITIZE:-}" ]; then
     if [ -n "$(ls -A "$reports")" ]; then
