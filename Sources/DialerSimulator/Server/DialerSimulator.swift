@@ -109,6 +109,11 @@ public final class DialerSimulator: Sendable {
         case rows, stream, deadline
     }
 
+    /// Starts the generated traffic of a simulator configured with `trafficStartsPaused`.
+    public func startTraffic() {
+        state.withLockedValue { $0.startTraffic(at: Date().timeIntervalSince1970) }
+    }
+
     /// Waits until generation is over and every call has ended (a `--calls`/`--duration` run).
     public func waitUntilFinished() async throws {
         while !isFinished { try await Task.sleep(for: .milliseconds(100)) }

@@ -16,6 +16,9 @@ public struct SimulatorState: Sendable {
         public var duration: Double?
         /// Plan rows (only when a database is configured).
         public var writesRows = false
+        /// Generate no calls until ``SimulatorState/startTraffic(at:)``: a drill or test connects
+        /// every client first, so each sees the whole stream.
+        public var trafficStartsPaused = false
 
         public init() {}
     }
@@ -63,7 +66,8 @@ public struct SimulatorState: Sendable {
     private var busy: [Bool]
     private var nextAgent = 0
     private var nextCallAt: Double
-    private let startedAt: Double
+    private var startedAt: Double
+    private var paused: Bool
     public private(set) var statistics = Statistics()
 
     public init(configuration: Configuration, now: Double) {
@@ -74,7 +78,16 @@ public struct SimulatorState: Sendable {
         busy = Array(repeating: false, count: agents.count)
         startedAt = now
         nextCallAt = now
+        paused = configuration.trafficStartsPaused
         nextCallAt += planner.interarrival()
+    }
+
+    /// Starts generating calls (after ``Configuration/trafficStartsPaused``); `--duration` counts from here.
+    public mutating func startTraffic(at now: Double) {
+        guard paused else { return }
+        paused = false
+        startedAt = now
+        nextCallAt = now + planner.interarrival()
     }
 
     /// Agents log in (their rows); call once at the start.
@@ -97,6 +110,7 @@ public struct SimulatorState: Sendable {
     public var isFinished: Bool { !generating && calls.isEmpty }
 
     private var generating: Bool {
+        if paused { return true }
         if let maximum = configuration.maximumCalls, statistics.placed >= maximum { return false }
         if let duration = configuration.duration, nextCallAt > startedAt + duration { return false }
         return configuration.traffic.callsPerSecond > 0
@@ -104,14 +118,14 @@ public struct SimulatorState: Sendable {
 
     /// When something is next due (the server sleeps until then, or until an action arrives).
     public var nextDue: Double? {
-        [timeline.nextDue, generating ? nextCallAt : nil].compactMap { $0 }.min()
+        [timeline.nextDue, generating && !paused ? nextCallAt : nil].compactMap { $0 }.min()
     }
 
     /// Places the calls that arrived by `now` and returns everything due.
     public mutating func advance(to now: Double) -> Output {
         // Behind by more than a few seconds (a suspended process): skip the missed arrivals.
         if nextCallAt < now - 5 { nextCallAt = now }
-        while generating, nextCallAt <= now {
+        while generating, !paused, nextCallAt <= now {
             if let index = freeAgent() {
                 let target = configuration.traffic.mix.weights[.transfer] != nil ? freeAgent(excluding: index) : nil
                 let call = planner.call(agent: agents[index], transferTarget: target.map { agents[$0] }, at: nextCallAt)
