@@ -129,6 +129,12 @@ public struct ViciDialRecording: Sendable, Hashable, Codable {
     /// `vicidial_id`: the outbound call's `vicidial_log.uniqueid`, or the inbound call's
     /// `vicidial_closer_log.closecallid`.
     public var vicidialID: String?
+    /// The lead's number (`vicidial_list.phone_number`, without its `phone_code`), read only by
+    /// the API's recording lookups (``init(callRow:)``); nil elsewhere.
+    public var phoneNumber: String?
+    /// The call's `call_date` (`vicidial_log`, or `vicidial_closer_log` for inbound; the
+    /// recording's start when neither row is there), ViciDial's local time; API lookups only.
+    public var callDate: String?
 
     public init(recordingID: Int64) {
         self.recordingID = recordingID
@@ -156,5 +162,26 @@ extension ViciDialRecording {
         endTime = try row.string("end_time")
         leadID = try row.int("lead_id")
         user = try row.string("user")
+    }
+
+    /// The columns of ``init(callRow:)``: the recording `r`'s, and its call's number and date
+    /// from the tables ``callJoins(recording:)`` joins.
+    static func columnsWithCall(recording r: String) -> String {
+        columns(table: r) + ", l.phone_number AS phone_number, COALESCE(v.call_date, c.call_date, \(r).start_time) AS call_date"
+    }
+
+    /// The lead, and the outbound (`vicidial_log.uniqueid`) or inbound (`closecallid`, a number:
+    /// an outbound uniqueid holds a dot) row of the recording `r`'s call, each by its index.
+    static func callJoins(recording r: String, lead: Bool = true) -> String {
+        (lead ? "LEFT JOIN vicidial_list l ON l.lead_id = \(r).lead_id " : "")
+            + "LEFT JOIN vicidial_log v ON v.uniqueid = \(r).vicidial_id "
+            + "LEFT JOIN vicidial_closer_log c ON \(r).vicidial_id NOT LIKE '%.%' AND c.closecallid = \(r).vicidial_id"
+    }
+
+    /// A row selected with ``columnsWithCall(recording:)``.
+    init?(callRow row: MariaDBRow) throws {
+        try self.init(row: row)
+        phoneNumber = try row.string("phone_number")
+        callDate = try row.string("call_date")
     }
 }

@@ -40,13 +40,13 @@ extension ViciDialRepository {
             break
         }
         let sql = """
-            SELECT \(ViciDialRecording.columns(table: "r"))
-            FROM recording_log r JOIN vicidial_list l ON l.lead_id = r.lead_id
+            SELECT \(ViciDialRecording.columnsWithCall(recording: "r"))
+            FROM recording_log r JOIN vicidial_list l ON l.lead_id = r.lead_id \(ViciDialRecording.callJoins(recording: "r", lead: false))
             WHERE \(condition)
             ORDER BY r.start_time DESC, r.recording_id DESC
             LIMIT ?
             """
-        return try await database.query(sql, parameters + [.int(Int64(max(0, limit)))]).compactMap(ViciDialRecording.init(row:))
+        return try await database.query(sql, parameters + [.int(Int64(max(0, limit)))]).compactMap(ViciDialRecording.init(callRow:))
     }
 
     /// The first recording of the call whose uniqueid is `uniqueid` (a call recorded in parts has
@@ -66,10 +66,19 @@ extension ViciDialRepository {
     private func firstRecording(vicidialIDs: [String]) async throws -> ViciDialRecording? {
         guard !vicidialIDs.isEmpty else { return nil }
         let sql = """
-            SELECT \(ViciDialRecording.columns()) FROM recording_log
-            WHERE vicidial_id IN (\(ViciDialSQL.placeholders(vicidialIDs.count)))
-            ORDER BY start_time, recording_id LIMIT 1
+            SELECT \(ViciDialRecording.columnsWithCall(recording: "r")) FROM recording_log r \(ViciDialRecording.callJoins(recording: "r"))
+            WHERE r.vicidial_id IN (\(ViciDialSQL.placeholders(vicidialIDs.count)))
+            ORDER BY r.start_time, r.recording_id LIMIT 1
             """
-        return try await database.query(sql, vicidialIDs.map { .string($0) }).first.flatMap(ViciDialRecording.init(row:))
+        return try await database.query(sql, vicidialIDs.map { .string($0) }).first.flatMap(ViciDialRecording.init(callRow:))
+    }
+
+    /// The recording `recordingID`, with its call's number and date; nil when there is none.
+    public func recording(id recordingID: Int64) async throws -> ViciDialRecording? {
+        let sql = """
+            SELECT \(ViciDialRecording.columnsWithCall(recording: "r")) FROM recording_log r \(ViciDialRecording.callJoins(recording: "r"))
+            WHERE r.recording_id = ?
+            """
+        return try await database.query(sql, [.int(recordingID)]).first.flatMap(ViciDialRecording.init(callRow:))
     }
 }

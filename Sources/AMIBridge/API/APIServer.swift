@@ -117,7 +117,7 @@ struct APIServer: Service {
         v1.get("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
         v1.post("ping") { _, context in Response.json(Pong(pong: true, key: context.apiKeyID ?? "")) }
         AgentRoutes(vicidial: vicidial).register(on: v1)
-        RecordingRoutes(vicidial: vicidial).register(on: v1)
+        RecordingRoutes(vicidial: vicidial, files: RecordingFiles(directories: configuration.recordingDirectories)).register(on: v1)
         LeadRoutes(vicidial: vicidial).register(on: v1)
         statusRoutes.register(on: v1)
         return router

@@ -635,6 +635,124 @@ enum OpenAPIDocument {
         }
       }
     },
+    "/v1/recordings/{recording_id}/audio": {
+      "get": {
+        "tags": [
+          "recordings"
+        ],
+        "operationId": "getRecordingAudio",
+        "summary": "A recording's audio",
+        "description": "The file itself, streamed, when it is on this server: found by the row's `location` (a local path, or the name at the end of the URL ViciDial's archiving wrote) or `filename` plus `.wav`, `.mp3`, `.gsm` or `.ogg`, in `api.recording_directories` and their `MIX`, `MP3`, `ORIG`, `GSM`, `OGG` subdirectories. Nothing outside those directories is ever read: a name with `..`, an absolute path elsewhere or a symlink leading out counts as absent (404). One byte range (`Range: bytes=first-last`, `first-`, `-suffix`) is answered 206; several ranges get the whole file.",
+        "parameters": [
+          {
+            "name": "recording_id",
+            "in": "path",
+            "required": true,
+            "description": "`recording_log.recording_id`, as the recording lists give it.",
+            "schema": {
+              "type": "string",
+              "pattern": "^[0-9]{1,10}$"
+            }
+          },
+          {
+            "name": "Range",
+            "in": "header",
+            "required": false,
+            "description": "One byte range of the file.",
+            "schema": {
+              "type": "string",
+              "example": "bytes=0-1023"
+            }
+          }
+        ],
+        "responses": {
+          "200": {
+            "description": "The whole file. `Content-Type` from its extension (`audio/wav`, `audio/mpeg`, `audio/x-gsm`, `audio/ogg`, else `application/octet-stream`); `Accept-Ranges: bytes`.",
+            "content": {
+              "audio/wav": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "audio/mpeg": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "206": {
+            "description": "The byte range asked for, with `Content-Range: bytes first-last/size`.",
+            "content": {
+              "audio/wav": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "audio/mpeg": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              },
+              "application/octet-stream": {
+                "schema": {
+                  "type": "string",
+                  "format": "binary"
+                }
+              }
+            }
+          },
+          "400": {
+            "description": "`invalid_request`: the recording_id is not a whole number.",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "401": {
+            "$ref": "#/components/responses/Unauthorized"
+          },
+          "403": {
+            "$ref": "#/components/responses/Forbidden"
+          },
+          "404": {
+            "description": "`not_found`: no such recording, or its file is not on this server (archived elsewhere, deleted, or outside `api.recording_directories`).",
+            "content": {
+              "application/json": {
+                "schema": {
+                  "$ref": "#/components/schemas/Error"
+                }
+              }
+            }
+          },
+          "416": {
+            "description": "The range starts past the end of the file; `Content-Range: bytes */size`."
+          },
+          "429": {
+            "$ref": "#/components/responses/TooManyRequests"
+          },
+          "500": {
+            "$ref": "#/components/responses/DatabaseError"
+          },
+          "503": {
+            "$ref": "#/components/responses/DatabaseUnavailable"
+          }
+        }
+      }
+    },
     "/v1/leads": {
       "post": {
         "tags": [
@@ -1774,7 +1892,9 @@ enum OpenAPIDocument {
           "length_in_sec",
           "lead_id",
           "user",
-          "uniqueid"
+          "uniqueid",
+          "phone_number",
+          "call_date"
         ],
         "properties": {
           "recording_id": {
@@ -1831,6 +1951,21 @@ enum OpenAPIDocument {
               "null"
             ],
             "description": "`vicidial_id`: the outbound call's uniqueid, or the inbound call's closecallid."
+          },
+          "phone_number": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The lead's number (`vicidial_list.phone_number`, without its `phone_code`)."
+          },
+          "call_date": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The call's `call_date` (`vicidial_log`, or `vicidial_closer_log` for inbound); the recording's start when ViciDial has no row for the call.",
+            "example": "2026-01-15 14:32:00"
           }
         }
       },

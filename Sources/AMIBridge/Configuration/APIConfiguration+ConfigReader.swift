@@ -22,6 +22,10 @@ extension APIConfiguration {
             }
             return range
         }
+        recordingDirectories = api.stringArray("recording_directories", default: recordingDirectories)
+        for directory in recordingDirectories where !directory.hasPrefix("/") {
+            throw ConfigurationError(key: api.path("recording_directories"), problem: "'\(directory)' is not an absolute path")
+        }
         rateLimitPerMinute = try api.int("rate_limit_per_minute", default: 100, range: 1...1_000_000)
         bodyLimitBytes = try api.int("body_limit_bytes", default: 1 << 20, range: 1024...(1 << 30))
     }

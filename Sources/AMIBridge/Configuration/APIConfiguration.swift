@@ -11,6 +11,9 @@ struct APIConfiguration: Sendable {
     var rateLimitPerMinute = 100
     /// `api.body_limit_bytes`: larger request bodies get 413. Default 1 MiB.
     var bodyLimitBytes = 1 << 20
+    /// `api.recording_directories`: where `GET /v1/recordings/{id}/audio` may read files (and
+    /// their mixing subdirectories); nothing outside them is ever served. Default ViciDial's.
+    var recordingDirectories = ["/var/spool/asterisk/monitorDONE", "/var/spool/asterisk/monitor"]
     /// `state_dir`: holds `api_keys.sqlite3`. Default `/var/lib/amibridge`.
     var stateDirectory = "/var/lib/amibridge"
 }

@@ -1,12 +1,17 @@
 import EventMapper
+import Foundation
+import HTTPTypes
 import Hummingbird
 import ViciDial
 
 /// Recordings from ViciDial's `recording_log`, for a CRM's call history:
-/// `GET /v1/recordings?phone_number=&since=&limit=` (a customer's recordings, newest first) and
-/// `GET /v1/calls/{uniqueid}/recording` (one call's).
+/// `GET /v1/recordings?phone_number=&since=&limit=` (a customer's recordings, newest first),
+/// `GET /v1/calls/{uniqueid}/recording` (one call's), and
+/// `GET /v1/recordings/{recording_id}/audio` (the file itself, when it is on this box).
 struct RecordingRoutes: ViciDialRouteGroup {
     var vicidial: ViciDialRepository?
+    var files: RecordingFiles
+    var fileIO = FileIO()
 
     static let defaultLimit = 100
     static let maximumLimit = 1_000
@@ -15,6 +20,7 @@ struct RecordingRoutes: ViciDialRouteGroup {
         group.get("recordings") { request, context in try await recordings(request, context) }
         // `{id}`: the router needs one parameter name per position, and `/v1/calls/{id}` is there.
         group.get("calls/{id}/recording") { request, context in try await callRecording(request, context) }
+        group.get("recordings/{recording_id}/audio") { request, context in try await audio(request, context) }
     }
 
     func recordings(_ request: Request, _ context: APIRequestContext) async throws -> Response {
@@ -47,6 +53,37 @@ struct RecordingRoutes: ViciDialRouteGroup {
         return Response.json(RecordingBody(recording))
     }
 
+    /// The audio, whole or the one byte range asked for, streamed from disk; 404 when the file is
+    /// not on this box (archived elsewhere, deleted) or would be outside `api.recording_directories`.
+    func audio(_ request: Request, _ context: APIRequestContext) async throws -> Response {
+        guard let text = context.parameters.get("recording_id"), let id = Int64(text), id > 0, text.utf8.count <= 10 else {
+            throw APIError.invalidRequest("recording_id must be a recording_log.recording_id (a whole number)")
+        }
+        guard let recording = try await withRepository({ try await $0.recording(id: id) }) else {
+            throw APIError.notFound("no recording \(id)")
+        }
+        guard let path = files.file(for: recording),
+              let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? NSNumber)?.intValue else {
+            throw APIError.notFound("the audio of recording \(id) is not on this server (see its location)")
+        }
+        var headers: HTTPFields = [.contentType: RecordingFiles.contentType(of: path), .acceptRanges: "bytes"]
+        let range = ByteRange(header: request.headers[.range], size: size)
+        switch range {
+        case .unsatisfiable:
+            headers[.contentRange] = "bytes */\(size)"
+            return Response(status: .rangeNotSatisfiable, headers: headers)
+        case .whole:
+            headers[.contentLength] = String(size)
+            let body = size == 0 ? ResponseBody() : try await fileIO.loadFile(path: path, context: context)
+            return Response(status: .ok, headers: headers, body: body)
+        case .part(let bytes):
+            headers[.contentLength] = String(bytes.count)
+            headers[.contentRange] = "bytes \(bytes.lowerBound)-\(bytes.upperBound)/\(size)"
+            let body = try await fileIO.loadFile(path: path, range: bytes, context: context)
+            return Response(status: .partialContent, headers: headers, body: body)
+        }
+    }
+
     struct RecordingList: Encodable, Sendable {
         var recordings: [RecordingBody]
     }
@@ -65,6 +102,10 @@ struct RecordingRoutes: ViciDialRouteGroup {
         @NullEncoded var user: String?
         /// `vicidial_id`: the outbound call's uniqueid, or the inbound call's closecallid.
         @NullEncoded var uniqueid: String?
+        /// The lead's number (`vicidial_list.phone_number`).
+        @NullEncoded var phoneNumber: String?
+        /// The call's `call_date`, or the recording's start when ViciDial has no call row.
+        @NullEncoded var callDate: String?
 
         init(_ recording: ViciDialRecording) {
             recordingID = recording.recordingID
@@ -76,6 +117,8 @@ struct RecordingRoutes: ViciDialRouteGroup {
             leadID = recording.leadID
             user = recording.user
             uniqueid = recording.vicidialID
+            phoneNumber = recording.phoneNumber
+            callDate = recording.callDate
         }
 
         enum CodingKeys: String, CodingKey {
@@ -85,6 +128,8 @@ struct RecordingRoutes: ViciDialRouteGroup {
             case endTime = "end_time"
             case lengthInSeconds = "length_in_sec"
             case leadID = "lead_id"
+            case phoneNumber = "phone_number"
+            case callDate = "call_date"
         }
     }
 }

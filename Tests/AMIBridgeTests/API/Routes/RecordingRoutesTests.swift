@@ -44,7 +44,11 @@ import ViciDialTestSupport
                                                      [.int(Int64(seeded.epoch + 3600)), .int(Int64(seeded.epoch + 3661))]).first
         #expect(newest["start_time"] as? String == (try times?.string("s")))
         #expect(newest["end_time"] as? String == (try times?.string("e")))
-        #expect(Set(newest.keys) == ["recording_id", "filename", "location", "start_time", "end_time", "length_in_sec", "lead_id", "user", "uniqueid"])
+        // The call's number and date next to the file (no vicidial_log row here: the recording's start).
+        #expect(newest["phone_number"] as? String == n)
+        #expect(newest["call_date"] as? String == (try times?.string("s")))
+        #expect(Set(newest.keys) == ["recording_id", "filename", "location", "start_time", "end_time", "length_in_sec", "lead_id", "user", "uniqueid",
+                                     "phone_number", "call_date"])
     }
 
     @Test func sinceAndLimitNarrowTheList() async throws {
