@@ -47,7 +47,8 @@ extension WebhookEvent {
     private mutating func fill(from set: DispositionSet) {
         disposition = set.status
         agentUser = set.user ?? agentUser
-        notes = set.comments ?? notes
+        // The agent's notes: the agent screen writes them to the lead (`vicidial_list.comments`).
+        notes = set.leadComments ?? set.comments ?? notes
         extra["dispo"] = set.status
         if let flags = set.flags {
             extra["dispo_name"] = flags.statusName ?? ""
