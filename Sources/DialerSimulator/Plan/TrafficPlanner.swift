@@ -52,7 +52,7 @@ public struct TrafficPlanner: Sendable {
         /// The logged-in agents.
         public var agentList: [SimulatedAgent] {
             (0..<agents).map { index in
-                SimulatedAgent(user: agentPrefix + String(format: "%03d", index + 1), phoneExtension: String(firstExtension + index))
+                SimulatedAgent(user: agentPrefix + TrafficPlanner.zeroPadded(index + 1, width: 3), phoneExtension: String(firstExtension + index))
             }
         }
     }
@@ -81,7 +81,7 @@ public struct TrafficPlanner: Sendable {
         if outcome == .transfer, transferTarget == nil { outcome = .answered }
         let leadID = nextLeadID
         nextLeadID += 1
-        let phone = "1800" + String(format: "%07d", Int(random.next() % 10_000_000))
+        let phone = "1800" + Self.zeroPadded(Int(random.next() % 10_000_000), width: 7)
         let code = Self.callerCode(type: "V", leadID: leadID, at: time)
         return plan(agent: agent, transferTarget: outcome == .transfer ? transferTarget : nil, leadID: leadID, ownsLead: true,
                     phone: phone, callerIDName: code, callerIDNumber: configuration.callerIDNumber, outcome: outcome, at: time, originate: nil)
@@ -152,8 +152,14 @@ public struct TrafficPlanner: Sendable {
         var calendar = Calendar(identifier: .gregorian)
         calendar.timeZone = TimeZone(identifier: "UTC")!
         let parts = calendar.dateComponents([.month, .day, .hour, .minute, .second], from: Date(timeIntervalSince1970: time))
-        let stamp = [parts.month, parts.day, parts.hour, parts.minute, parts.second].map { String(format: "%02d", $0 ?? 0) }.joined().dropFirst()
-        return String(type) + stamp + String(format: "%010d", leadID % 10_000_000_000)
+        let stamp = [parts.month, parts.day, parts.hour, parts.minute, parts.second].map { zeroPadded($0 ?? 0, width: 2) }.joined().dropFirst()
+        return String(type) + stamp + zeroPadded(leadID % 10_000_000_000, width: 10)
+    }
+
+    /// `value` in decimal with leading zeros to `width` digits (String(format:)'s `%d` is 32-bit on Linux).
+    static func zeroPadded(_ value: Int, width: Int) -> String {
+        let digits = String(value)
+        return String(repeating: "0", count: max(0, width - digits.count)) + digits
     }
 
     /// The lead_id of a 20-character caller code (a letter and 19 digits); nil for any other name.

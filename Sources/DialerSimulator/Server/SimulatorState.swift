@@ -1,5 +1,6 @@
 import AMIProtocol
 import Foundation
+import NIOConcurrencyHelpers
 
 /// The simulated dialer's state and decisions, without I/O: which agent takes the next call,
 /// what is due now, what an action changes. The server calls it under a lock with the time and
@@ -16,6 +17,9 @@ public struct SimulatorState: Sendable {
         public var duration: Double?
         /// Plan rows (only when a database is configured).
         public var writesRows = false
+        /// The number after the dot of the first uniqueid; nil: a fresh one per simulator in this
+        /// process, from a random start, so simulators (and runs) sharing a database do not collide.
+        public var firstUniqueSequence: Int?
         /// Generate no calls until ``SimulatorState/startTraffic(at:)``: a drill or test connects
         /// every client first, so each sees the whole stream.
         public var trafficStartsPaused = false
@@ -73,7 +77,7 @@ public struct SimulatorState: Sendable {
     public init(configuration: Configuration, now: Double) {
         self.configuration = configuration
         planner = TrafficPlanner(configuration: configuration.traffic)
-        generator = CallScriptGenerator(configuration: configuration.events, firstUniqueSequence: 1 + Int(now.truncatingRemainder(dividingBy: 1000)) * 1000)
+        generator = CallScriptGenerator(configuration: configuration.events, firstUniqueSequence: configuration.firstUniqueSequence ?? Self.uniqueSequenceBlocks.next())
         agents = configuration.traffic.agentList
         busy = Array(repeating: false, count: agents.count)
         startedAt = now
@@ -193,6 +197,22 @@ public struct SimulatorState: Sendable {
         stored.events = []
         calls[call.sequence] = LiveCall(call: call, script: stored, agentIndex: agentIndex, targetIndex: targetIndex)
     }
+}
+
+extension SimulatorState {
+    /// Hands each simulator of the process its own block of uniqueid sequence numbers.
+    final class SequenceBlocks: Sendable {
+        private let first = NIOLockedValueBox(Int.random(in: 1...5_000) * 100_000)
+
+        func next() -> Int {
+            first.withLockedValue { value in
+                defer { value += 10_000_000 }
+                return value
+            }
+        }
+    }
+
+    static let uniqueSequenceBlocks = SequenceBlocks()
 }
 
 // MARK: - Actions
