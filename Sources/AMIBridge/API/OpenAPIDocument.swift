@@ -20,7 +20,7 @@ enum OpenAPIDocument {
     "title": "amibridge",
     "version": "1.0.0",
     "summary": "HTTP API of amibridge, the ViciDial/Asterisk bridge: click-to-call, agent status, recordings and lead import.",
-    "description": "Every `/v1` route needs an API key (`amibridge keys create`) as `Authorization: Bearer amib_<id>_<secret>`; `/healthz`, `/readyz` and `/openapi.json` need none.\n\n**Errors** are JSON with the HTTP status that fits: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}`. Branch on `code`; `message` is for people and may change. An unknown path, or a known path with another method, is a 404 `not_found`.\n\n**Answers** are JSON objects with sorted keys. Where a value is unknown it is `null`; its key is still there (exceptions are said where they apply).\n\n**Limits**, in the order they apply to every route: a browser `Origin` outside `api.cors_origins` is a 403 `forbidden`; a client address outside `api.ip_allowlist` (when set) is a 403 `forbidden`; a request body over `api.body_limit_bytes` (default 1 MiB) is a 413 `body_too_large`. On `/v1`, then: a missing, malformed, unknown or revoked key is a 401 `unauthorized`; each key has a token bucket of `api.rate_limit_per_minute` requests (default 100), after which the answer is a 429 `rate_limited` with `Retry-After` in seconds.\n\n**CORS**: an allowed `Origin` gets `Access-Control-Allow-Origin` on every answer, errors included; a preflight (`OPTIONS` with `Access-Control-Request-Method`) on any path is answered 204 without a key, allowing `GET, POST, DELETE, OPTIONS` and the headers `Authorization, Content-Type, Idempotency-Key`."
+    "description": "Every `/v1` route needs an API key (`amibridge keys create`) as `Authorization: Bearer amib_<id>_<secret>`; `/healthz`, `/readyz`, `/openapi.json` and the status page (`/`, `/status.json`) need none.\n\n**Errors** are JSON with the HTTP status that fits: `{\"error\": {\"code\": \"...\", \"message\": \"...\"}}`. Branch on `code`; `message` is for people and may change. An unknown path, or a known path with another method, is a 404 `not_found`.\n\n**Answers** are JSON objects with sorted keys. Where a value is unknown it is `null`; its key is still there (exceptions are said where they apply).\n\n**Limits**, in the order they apply to every route: a browser `Origin` outside `api.cors_origins` is a 403 `forbidden`; a client address outside `api.ip_allowlist` (when set) is a 403 `forbidden`; a request body over `api.body_limit_bytes` (default 1 MiB) is a 413 `body_too_large`. On `/v1`, then: a missing, malformed, unknown or revoked key is a 401 `unauthorized`; each key has a token bucket of `api.rate_limit_per_minute` requests (default 100), after which the answer is a 429 `rate_limited` with `Retry-After` in seconds.\n\n**CORS**: an allowed `Origin` gets `Access-Control-Allow-Origin` on every answer, errors included; a preflight (`OPTIONS` with `Access-Control-Request-Method`) on any path is answered 204 without a key, allowing `GET, POST, DELETE, OPTIONS` and the headers `Authorization, Content-Type, Idempotency-Key`."
   },
   "servers": [
     {
@@ -1133,7 +1133,7 @@ enum OpenAPIDocument {
             "schema": {
               "type": "string"
             },
-            "description": "click2call (checked, numeric); add_lead (default 999, as ViciDial)."
+            "description": "click2call (numeric; carried into the call's webhooks); add_lead (default 999, as ViciDial)."
           },
           {
             "name": "lead_id",
@@ -1561,8 +1561,18 @@ enum OpenAPIDocument {
             ],
             "minimum": 1,
             "maximum": 9999999999,
-            "description": "The ViciDial lead; its `M` caller code becomes the caller ID name.",
+            "description": "The ViciDial lead; its `M` caller code becomes the caller ID name, and ViciDial may log the call under it: only a call with a `lead_id` waits for its `vicidial_log` row.",
             "example": 4242
+          },
+          "list_id": {
+            "type": [
+              "integer",
+              "null"
+            ],
+            "minimum": 1,
+            "maximum": 99999999999999,
+            "description": "The ViciDial list, carried into the call's webhooks (a ViciDial row, when one comes, wins).",
+            "example": 101
           },
           "caller_id": {
             "type": [

@@ -87,7 +87,7 @@ struct BridgeDaemon {
             )
             // Calls that were waiting when the bridge last stopped wait again, before any new call.
             let (heldRows, heldDispositions) = (try outbox.heldCalls(.viciDialRow), try outbox.heldCalls(.disposition))
-            statusBoard.stored(holding: heldRows + heldDispositions, releasing: [], at: nil)
+            statusBoard.resumed(heldRows + heldDispositions)
             let rows = await joinStage.resumeHeldCalls(heldRows)
             let dispos = await dispositions.resumeHeldCalls(heldDispositions)
             if rows + dispos > 0 {

@@ -1,6 +1,7 @@
 import CRMSink
 import EventMapper
 import NIOConcurrencyHelpers
+import ViciDial
 
 /// What the status page shows of calls: those in progress and those waiting for their ViciDial
 /// row or disposition, fed by the pipeline's stages as they hand work on.
@@ -85,24 +86,40 @@ final class StatusBoard: Sendable {
         }
     }
 
-    /// From the pipeline's outbox, once a batch of holds and releases is on disk (also at start,
-    /// with the calls held at the last stop). Holds first: a call leaving its row wait for its
-    /// disposition wait is released from the one and held in the other in the same batch.
-    func stored(holding holds: [HeldCall], releasing releases: [HeldCall.ID], at now: Double?) {
+    /// From the pipeline's outbox, once a batch of holds and releases is on disk. Holds first: a
+    /// call leaving its row wait for its disposition wait is released from the one and held in
+    /// the other in the same batch.
+    func stored(holding holds: [HeldCall], releasing releases: [HeldCall.ID], at now: Double) {
         guard !holds.isEmpty || !releases.isEmpty else { return }
         calls.withLockedValue { calls in
             for hold in holds {
-                var call = calls.live.removeValue(forKey: hold.callKey) ?? calls.held[hold.callKey] ?? Call(key: hold.callKey)
-                guard calls.held[hold.callKey] != nil || calls.held.count < Self.capacity else { continue }
-                call.ended = true
-                call.waitingFor = hold.kind
-                call.waitingSince = now
-                call.deadline = hold.deadline
-                calls.held[hold.callKey] = call
+                let call = calls.live.removeValue(forKey: hold.callKey) ?? calls.held[hold.callKey] ?? Call(key: hold.callKey)
+                Self.hold(call, hold, since: now, in: &calls)
             }
             for release in releases where calls.held[release.callKey]?.waitingFor == release.kind {
                 calls.held.removeValue(forKey: release.callKey)
             }
         }
+    }
+
+    /// At start, the calls held at the last stop, read back from the outbox (once: the stages
+    /// decode them too). Their wait began before this process; `since` is unknown.
+    func resumed(_ holds: [HeldCall]) {
+        calls.withLockedValue { calls in
+            for hold in holds {
+                let record = hold.kind == .disposition ? hold.decoded(as: EnrichedCall.self)?.call : hold.decoded(as: CallRecord.self)
+                Self.hold(record.map(Call.init) ?? Call(key: hold.callKey), hold, since: nil, in: &calls)
+            }
+        }
+    }
+
+    private static func hold(_ call: Call, _ hold: HeldCall, since: Double?, in calls: inout Calls) {
+        guard calls.held[hold.callKey] != nil || calls.held.count < capacity else { return }
+        var call = call
+        call.ended = true
+        call.waitingFor = hold.kind
+        call.waitingSince = since
+        call.deadline = hold.deadline
+        calls.held[hold.callKey] = call
     }
 }

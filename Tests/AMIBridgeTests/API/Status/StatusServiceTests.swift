@@ -5,6 +5,7 @@ import EventMapper
 import Foundation
 import NIOConcurrencyHelpers
 import Testing
+import ViciDial
 
 /// How the status snapshot is built: rates from the clock the daemon injects, and at most one
 /// rebuild per refresh interval and one outbox reading per outbox interval, however often a page polls.
@@ -78,5 +79,25 @@ struct StatusServiceTests {
         // Without a ViciDial database a completed call leaves at once.
         board.apply([.completed(answered)])
         #expect(board.snapshot.live["pbx/1700000000.0"] == nil)
+    }
+
+    @Test("calls held at the last stop show with their details, since unknown, as soon as the daemon starts")
+    func resumedCalls() async throws {
+        let fixture = try StatusRoutesTests.Fixture()
+        defer { fixture.remove() }
+        let row = StatusRoutesTests.call(linkedid: "1700000000.1")
+        let disposition = StatusRoutesTests.call(linkedid: "1700000000.2")
+        fixture.board.resumed([
+            .waitingForRow(row, deadline: 1_700_000_200),
+            .waitingForDisposition(EnrichedCall(call: disposition, vicidial: nil), deadline: 1_700_001_000),
+            HeldCall(kind: .viciDialRow, callKey: "pbx/1700000000.3", payload: Array("not json".utf8), deadline: 1_700_000_300),
+        ])
+        let waiting = try await fixture.service(mask: true).snapshot().callsWaiting
+        #expect(waiting.vicidialRow == 2)
+        #expect(waiting.disposition == 1)
+        #expect(waiting.calls.map(\.linkedid) == ["1700000000.1", "1700000000.3", "1700000000.2"])
+        #expect(waiting.calls.map(\.phoneNumber) == ["*******1234", nil, "*******1234"])
+        #expect(waiting.calls.allSatisfy { $0.since == nil })
+        #expect(waiting.calls.last?.waitingFor == .disposition)
     }
 }
