@@ -1,0 +1,175 @@
+"""Added to the shared lab's ami_capture.py (asterisk-lab/ami_capture.py): helpers at module level,
+scenarios inside main() beside the others (they use its `scenario` decorator and `Session`)."""
+import os, socket, sys, time  # as in ami_capture.py
+
+# ---- helpers added for the amibridge captures (transfer-blind ... local-optimization)
+import re
+
+
+def events(s, since=0):
+    """Complete messages seen so far (from buffer offset `since`), as ordered dicts of header -> first value."""
+    out = []
+    for m in s.buf[since:].split("\r\n\r\n")[:-1]:
+        h = {}
+        for line in m.split("\r\n"):
+            if ": " in line:
+                k, v = line.split(": ", 1)
+                h.setdefault(k, v)
+        out.append(h)
+    return out
+
+
+def wait_until(s, pred, timeout):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if s.pump(0.1) is False and s.lines and s.lines[-1]["dir"] == "close":
+            return False
+        if pred():
+            return True
+    return False
+
+
+def channel_named(s, prefix, since=0):
+    """Name of the first channel created (Newchannel) whose name starts with `prefix`."""
+    for e in events(s, since):
+        if e.get("Event") == "Newchannel" and e.get("Channel", "").startswith(prefix):
+            return e["Channel"]
+    return None
+
+
+def event_seen(s, since=0, **want):
+    return any(all(e.get(k) == v for k, v in want.items()) for e in events(s, since))
+
+
+def live_channels(s):
+    live = set()
+    for e in events(s):
+        if e.get("Event") == "Newchannel":
+            live.add(e["Channel"])
+        elif e.get("Event") == "Hangup":
+            live.discard(e["Channel"])
+    return live
+
+
+def finish(s, timeout, aid="bye"):
+    """Let every channel the session saw hang up, then log off."""
+    wait_until(s, lambda: not live_channels(s), timeout)
+    left = live_channels(s)
+    if left:
+        print("WARNING: still up at logoff:", left)
+    s.pump(1.5)
+    s.action("Logoff", ActionID=aid)
+    s.pump(1.0)
+
+
+# ---- inside main():
+    # ---- scenarios added for amibridge (Tests/Fixtures/ami-captures/asterisk-20) ----
+    @scenario("transfer-blind", "agent SIP/1001 is originated into [customers-xfer] and dials customer 18009991234 "
+              "(Dial(Local/18009991234@pstn,15,Tt); the customer answers at once and would stay 30 s); 2 s into the "
+              "talk the AMI action BlindTransfer(Channel: SIP/1001-..., Exten 1006, Context xfer-targets-sip) sends "
+              "the customer's channel Local/18009991234@pstn-...;1 (the Dial callee, now running dialplan) to "
+              "1006@xfer-targets-sip (BlindTransfer event, Result: Success): the bridge is destroyed and SIP/1001 is "
+              "hung up at once (cause 16); the customer's ;1 does Dial(SIP/1002,20); SIP/1002 (a sipp phone) rings "
+              "3 s, answers, talks 8 s with the customer in a new bridge and sends BYE; then the customer's Local "
+              "pair hangs up. No Linkedid changes: every channel, including the new SIP/1002 dialed by the "
+              "customer's ;1, carries the Linkedid of SIP/1001")
+    def _(s):
+        s.login()
+        s.action("Originate", Channel="SIP/1001", Context="customers-xfer", Exten="18009991234", Priority="1",
+                 Async="true", Timeout="20000", CallerID='"Blind" <18009991234>', ActionID="bt-1")
+        wait_until(s, lambda: event_seen(s, Event="DialEnd", DialStatus="ANSWER", Channel=channel_named(s, "SIP/1001-") or "-"), 10)
+        s.pump(2)
+        agent = channel_named(s, "SIP/1001-")
+        s.action("BlindTransfer", Channel=agent, Exten="1006", Context="xfer-targets-sip", ActionID="bt-xfer")
+        finish(s, 30)
+
+    @scenario("transfer-attended", "agent SIP/1001 is originated into [customers-xfer] and dials customer 18009991234 "
+              "(Dial(Local/18009991234@pstn,15,Tt); the customer answers and would stay 30 s); 2 s into the talk "
+              "the AMI action Atxfer(Channel: SIP/1001-..., Exten 1006, Context xfer-targets-sip) runs the atxfer "
+              "feature (DTMFEnd events on SIP/1001, customer on Hold): SIP/1001 leaves the customer's bridge for a "
+              "consultation bridge with a new Local/1006@xfer-targets-sip-...;1 (Local without /n), whose ;2 does "
+              "Dial(SIP/1002,20); SIP/1002 rings 3 s and ANSWERS; 1.5 s after that answer the agent's SIP/1001 is "
+              "hung up (AMI Hangup), which completes the transfer: BridgeMerge of the consultation bridge into the "
+              "customer's, Local/1006...;1 moves into the customer's bridge, AttendedTransfer (Result: Success, "
+              "DestType: Bridge), SIP/1001 hangs up (cause 16); the customer and SIP/1002 talk until SIP/1002 sends "
+              "BYE 8 s after answering, then every leg hangs up. The Local/1006 pair is NOT optimized away (the lab's "
+              "sipp phones send no RTP, and Asterisk only optimizes a Local pair when a voice frame crosses it). "
+              "One Linkedid (SIP/1001's) on every channel throughout")
+    def _(s):
+        s.login()
+        s.action("Originate", Channel="SIP/1001", Context="customers-xfer", Exten="18009991234", Priority="1",
+                 Async="true", Timeout="20000", CallerID='"Attended" <18009991234>', ActionID="at-1")
+        wait_until(s, lambda: event_seen(s, Event="DialEnd", DialStatus="ANSWER", Channel=channel_named(s, "SIP/1001-") or "-"), 10)
+        s.pump(2)
+        agent = channel_named(s, "SIP/1001-")
+        mark = len(s.buf)
+        s.action("Atxfer", Channel=agent, Exten="1006", Context="xfer-targets-sip", ActionID="at-xfer")
+        ok = wait_until(s, lambda: any(e.get("Event") == "Newstate" and e.get("Channel", "").startswith("SIP/1002-")
+                                       and e.get("ChannelStateDesc") == "Up" for e in events(s, mark)), 15)
+        print("target answered:", ok)
+        s.pump(1.5)
+        s.action("Hangup", Channel=agent, ActionID="at-hup-transferer")
+        finish(s, 30)
+
+    @scenario("pickup-group", "call A: Originate Local/1001@agents (its ;2 answers after 0.5 s and stays 20 s) into "
+              "[ring-sip-group] 18007770003, whose ;1 does Dial(SIP/1003/18007770003,25); SIP/1003 (sip.conf "
+              "callgroup=1) rings and never answers. Call B: Originate SIP/1001 (sip.conf pickupgroup=1; the sipp "
+              "phone answers after 0.5 s) into [phone-features] *8, which runs Pickup() with no argument (group "
+              "pickup, like a phone dialing *8): SIP/1003 is cancelled and SIP/1001 is bridged to A's "
+              "Local/1001@agents-...;1: the Pickup event, then B's only channel SIP/1001 moves to A's Linkedid. "
+              "6 s later SIP/1001 is hung up (AMI Hangup, the phone hangs up); A's Dial returns and its Local pair "
+              "hangs up")
+    def _(s):
+        s.login()
+        s.action("Originate", Channel="Local/1001@agents", Context="ring-sip-group", Exten="18007770003", Priority="1",
+                 Async="true", Timeout="20000", CallerID='"Ringing" <3125550002>', ActionID="pg-1")
+        wait_until(s, lambda: any(e.get("Event") == "Newstate" and e.get("Channel", "").startswith("SIP/1003-")
+                                  and e.get("ChannelStateDesc") == "Ringing" for e in events(s)), 8)
+        s.pump(1)
+        mark = len(s.buf)
+        s.action("Originate", Channel="SIP/1001", Context="phone-features", Exten="*8", Priority="1",
+                 Async="true", Timeout="10000", CallerID='"Picker" <1001>', ActionID="pg-2")
+        wait_until(s, lambda: event_seen(s, mark, Event="Pickup"), 8)
+        s.pump(6)
+        picker = channel_named(s, "SIP/1001-", mark)
+        s.action("Hangup", Channel=picker, ActionID="pg-hup")
+        finish(s, 30)
+
+    @scenario("call-forward", "agent SIP/1001 is originated into [customers-fwd] 18004441234, which does "
+              "Set(_FORWARD_CONTEXT=pstn) and Dial(SIP/carrier-forward/18004441234,15); the far end (sipp) answers "
+              "the INVITE with 302 Moved Temporarily, Contact <sip:18005550199@127.0.0.1>; chan_sip (promiscredir "
+              "off) hands Dial the number 18005550199 and Dial follows the forward to a new channel "
+              "Local/18005550199@pstn (DialEnd of SIP/carrier-forward with Forward, then DialBegin of the Local "
+              "channel), which rings 1 s, answers, talks 3 s and hangs up (cause 16); SIP/1001 then hangs up")
+    def _(s):
+        s.login()
+        s.action("Originate", Channel="SIP/1001", Context="customers-fwd", Exten="18004441234", Priority="1",
+                 Async="true", Timeout="20000", CallerID='"Forward" <18004441234>', ActionID="fw-1")
+        s.pump(2)
+        finish(s, 25)
+
+    @scenario("queue-member-answers", "the customer: Originate Local/18009991234@pstn (its ;2 answers and would stay "
+              "30 s) into [queue-in] support, where ;1 does Answer() and Queue(support,r,,,30); queues.conf queue "
+              "support: strategy linear, timeout 3, retry 1, members Local/2003@queue-agents (rings, never answers) "
+              "then Local/2001@queue-agents (rings 1 s, answers, talks 8 s, hangs up). 2003 rings 3 s "
+              "(AgentRingNoAnswer), then 2001 is called, answers: AgentConnect, QueueCallerLeave; the member hangs "
+              "up after 8 s: AgentComplete; the customer's Queue() returns and its Local pair hangs up")
+    def _(s):
+        s.login()
+        s.action("Originate", Channel="Local/18009991234@pstn", Context="queue-in", Exten="support", Priority="1",
+                 Async="true", Timeout="20000", CallerID='"Customer" <18009991234>', ActionID="q-1")
+        s.pump(3)
+        finish(s, 40)
+
+    @scenario("local-optimization", "agent SIP/1001 is originated into [local-opt] 18005551234, which does "
+              "Dial(Local/18005551234@local-opt-out,15) (no /n); the Local ;2 does Dial(SIP/carrier-answer/"
+              "18005551234,15), which rings 1 s and answers; once both halves are bridged Asterisk optimizes the "
+              "Local pair away (LocalOptimizationBegin/End): SIP/carrier-answer is swapped into SIP/1001's bridge "
+              "and the two Local channels hang up; the carrier sends BYE after 3 s and SIP/1001 hangs up")
+    def _(s):
+        s.login()
+        s.action("Originate", Channel="SIP/1001", Context="local-opt", Exten="18005551234", Priority="1",
+                 Async="true", Timeout="20000", CallerID='"LocalOpt" <18005551234>', ActionID="lo-1")
+        s.pump(2)
+        finish(s, 25)
+
