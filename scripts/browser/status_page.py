@@ -63,6 +63,8 @@ def main():
     parser.add_argument("--chromium", default="/usr/bin/chromium")
     parser.add_argument("--chromedriver", default="/usr/bin/chromedriver")
     args = parser.parse_args()
+    # `timeout` (browser-test.sh) sends SIGTERM: unwind, so Chromium and the simulator are stopped.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     simulators = []
     simulator_log = open(args.simulator_log, "ab")
