@@ -98,6 +98,15 @@ final class ClickToCallRegistry: Sendable {
         state.withLockedValue { $0.calls[callID]?.origin }
     }
 
+    /// `update` with what its click-to-call request said, for the updates that become webhooks.
+    func withOrigin(_ update: CallUpdate) -> CallUpdate {
+        switch update {
+        case .answered(let record): .answered(withOrigin(record))
+        case .completed(let record): .completed(withOrigin(record))
+        case .started, .progressed, .originateTimedOut, .outage, .userEvent: update
+        }
+    }
+
     /// `record` with what its click-to-call request said, when it is one this API placed.
     func withOrigin(_ record: CallRecord) -> CallRecord {
         guard record.clickToCall == nil, let callID = record.callID, let origin = origin(callID) else { return record }

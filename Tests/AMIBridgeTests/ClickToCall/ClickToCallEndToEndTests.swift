@@ -19,13 +19,7 @@ struct ClickToCallEndToEndTests {
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("amibridge-c2c-\(UUID())").path
         defer { try? FileManager.default.removeItem(atPath: state) }
         let key = try APIKeyStore(stateDirectory: state).create(name: "crm")
-        // An agent whose phone is SIP/1001 in ViciDial's tables: the SIP recordings' agent leg.
-        let driver = try ViciDialTestDriver()
-        let agent = ViciDialTestDriver.user()
-        let phoneLogin = "p" + String(agent.dropFirst())
-        try await driver.insertUser(agent, phoneLogin: phoneLogin)
-        // (extension, server_ip) is unique in `phones`: a server address of this test's own.
-        try await driver.insertPhone(login: phoneLogin, extension: "1001", serverIP: "10.\(Int.random(in: 1...254)).\(Int.random(in: 1...254)).\(Int.random(in: 1...254))")
+        let agent = try await Self.agentOnSIP1001(try ViciDialTestDriver())
         let database = [
             "VICIDIAL_DB_SOCKET": try TestDatabase.variable("AMIBRIDGE_DB_SOCKET"), "VICIDIAL_DB_USER": try TestDatabase.variable("AMIBRIDGE_DB_USER"),
             "VICIDIAL_DB_PASSWORD": try TestDatabase.variable("AMIBRIDGE_DB_PASSWORD"), "VICIDIAL_DB_NAME": try TestDatabase.variable("AMIBRIDGE_DB_NAME"),
@@ -90,6 +84,18 @@ struct ClickToCallEndToEndTests {
             #expect(daemon.process.terminationStatus == 0)
             #expect(ClickToCallRequestTests.originates(server).count == cases.count + 1)
         }
+    }
+}
+
+extension ClickToCallEndToEndTests {
+    /// A new ViciDial user whose phone is SIP/1001 in ViciDial's tables: the SIP recordings' agent leg.
+    static func agentOnSIP1001(_ driver: ViciDialTestDriver) async throws -> String {
+        let agent = ViciDialTestDriver.user()
+        let phoneLogin = "p" + String(agent.dropFirst())
+        try await driver.insertUser(agent, phoneLogin: phoneLogin)
+        // (extension, server_ip) is unique in `phones`: a server address of this test's own.
+        try await driver.insertPhone(login: phoneLogin, extension: "1001", serverIP: "10.\(Int.random(in: 1...254)).\(Int.random(in: 1...254)).\(Int.random(in: 1...254))")
+        return agent
     }
 }
 

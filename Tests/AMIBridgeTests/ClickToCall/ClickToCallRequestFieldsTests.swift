@@ -23,10 +23,7 @@ struct ClickToCallRequestFieldsTests {
         let key = try APIKeyStore(stateDirectory: state).create(name: "crm")
 
         let driver = try ViciDialTestDriver()
-        let agent = ViciDialTestDriver.user()
-        let phoneLogin = "p" + String(agent.dropFirst())
-        try await driver.insertUser(agent, phoneLogin: phoneLogin)
-        try await driver.insertPhone(login: phoneLogin, extension: "1001", serverIP: "10.\(Int.random(in: 1...254)).\(Int.random(in: 1...254)).\(Int.random(in: 1...254))")
+        let agent = try await ClickToCallEndToEndTests.agentOnSIP1001(driver)
         let (campaign, rowCampaign) = (ViciDialTestDriver.campaign(), ViciDialTestDriver.campaign())
         let rowAgent = ViciDialTestDriver.user()
         let (heldLead, joinedLead) = (try await driver.insertLead(), try await driver.insertLead())

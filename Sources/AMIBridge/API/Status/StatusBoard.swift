@@ -74,7 +74,8 @@ final class StatusBoard: Sendable {
                     let key = record.key
                     if calls.live[key] != nil || calls.live.count < Self.capacity { calls.live[key] = Call(record) }
                 case .completed(let record):
-                    if completedCallsAreHeld, calls.live[record.key] != nil {
+                    // A click-to-call without a lead_id is not held: no ViciDial row will come.
+                    if completedCallsAreHeld, record.clickToCall?.expectsViciDialRow ?? true, calls.live[record.key] != nil {
                         calls.live[record.key]?.ended = true
                     } else {
                         calls.live.removeValue(forKey: record.key)

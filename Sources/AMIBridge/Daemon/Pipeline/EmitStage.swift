@@ -38,6 +38,8 @@ struct EmitStage: Service {
     }
 
     func handle(_ batch: [CallUpdate]) async {
+        // A click-to-call carries its request's fields from here on, on disk with it while held.
+        let batch = batch.map(clickToCall.withOrigin)
         let now = clock.epochSeconds
         var events: [WebhookEvent] = []
         var holds: [HeldCall] = []
@@ -52,10 +54,8 @@ struct EmitStage: Service {
             case .started, .progressed:
                 break
             case .answered(let call):
-                events.append(.callAnswered(clickToCall.withOrigin(call)))
+                events.append(.callAnswered(call))
             case .completed(let call):
-                // A click-to-call carries its request's fields from here on, on disk with it while held.
-                let call = clickToCall.withOrigin(call)
                 recentUniqueids.insert(call.uniqueids)
                 if call.callID != nil, let outcome = call.outcome, outcome != .answered {
                     events.append(.click2callFailed(call, reason: outcome.rawValue))
