@@ -113,12 +113,14 @@ def finish(s, timeout, aid="bye"):
 
     @scenario("pickup-group", "call A: Originate Local/1001@agents (its ;2 answers after 0.5 s and stays 20 s) into "
               "[ring-sip-group] 18007770003, whose ;1 does Dial(SIP/1003/18007770003,25); SIP/1003 (sip.conf "
-              "callgroup=1) rings and never answers. Call B: Originate SIP/1001 (sip.conf pickupgroup=1; the sipp "
-              "phone answers after 0.5 s) into [phone-features] *8, which runs Pickup() with no argument (group "
-              "pickup, like a phone dialing *8): SIP/1003 is cancelled and SIP/1001 is bridged to A's "
-              "Local/1001@agents-...;1: the Pickup event, then B's only channel SIP/1001 moves to A's Linkedid. "
-              "6 s later SIP/1001 is hung up (AMI Hangup, the phone hangs up); A's Dial returns and its Local pair "
-              "hangs up")
+              "callgroup=1) rings and never answers. Call B, 1.5 s later: Originate SIP/1001 (sip.conf "
+              "pickupgroup=1; the sipp phone answers after 0.5 s) into [phone-features] *8, which runs Pickup() "
+              "with no argument (group pickup, like a phone dialing *8). Pickup event: Channel SIP/1001 (B's "
+              "Linkedid), TargetChannel SIP/1003 (A's Linkedid). SIP/1003 hangs up with cause 26 (its Hangup shows "
+              "Context phone-features, Exten *8); A's Local ;1 gets a DialEnd ANSWER whose DestChannel is the "
+              "picker SIP/1001 (still B's Linkedid), both enter a new bridge, and from the next event on (a VarSet) "
+              "SIP/1001 carries A's Linkedid: call B has no channel of its own left. 6 s later SIP/1001 is hung up "
+              "(AMI Hangup, the phone hangs up) in A's Linkedid; A's Dial returns and its Local pair hangs up")
     def _(s):
         s.login()
         s.action("Originate", Channel="Local/1001@agents", Context="ring-sip-group", Exten="18007770003", Priority="1",
@@ -135,12 +137,14 @@ def finish(s, timeout, aid="bye"):
         s.action("Hangup", Channel=picker, ActionID="pg-hup")
         finish(s, 30)
 
-    @scenario("call-forward", "agent SIP/1001 is originated into [customers-fwd] 18004441234, which does "
-              "Set(_FORWARD_CONTEXT=pstn) and Dial(SIP/carrier-forward/18004441234,15); the far end (sipp) answers "
-              "the INVITE with 302 Moved Temporarily, Contact <sip:18005550199@127.0.0.1>; chan_sip (promiscredir "
-              "off) hands Dial the number 18005550199 and Dial follows the forward to a new channel "
-              "Local/18005550199@pstn (DialEnd of SIP/carrier-forward with Forward, then DialBegin of the Local "
-              "channel), which rings 1 s, answers, talks 3 s and hangs up (cause 16); SIP/1001 then hangs up")
+    @scenario("call-forward", "agent SIP/1001 is originated into [customers-fwd] 18004441234, which does Set(_FORWARD_CONTEXT=pstn) "
+              "and Dial(SIP/carrier-forward/18004441234,15); the far end (sipp) answers the INVITE with 302 Moved "
+              "Temporarily, Contact <sip:18005550199@127.0.0.1>; chan_sip (promiscredir off) hands Dial the number "
+              "18005550199 and Dial follows the forward: a new Local/18005550199@pstn pair is created (Newchannel, "
+              "LocalBridge), then DialEnd of SIP/carrier-forward with DialStatus CANCEL and Forward: 18005550199, "
+              "then DialBegin of SIP/1001 to Local/18005550199@pstn-...;1, and SIP/carrier-forward hangs up (cause "
+              "16, state Down). The forwarded-to side rings 1 s, answers (DialEnd ANSWER), talks 3 s and hangs up "
+              "(cause 16); SIP/1001 then hangs up. One Linkedid (SIP/1001's) on every channel")
     def _(s):
         s.login()
         s.action("Originate", Channel="SIP/1001", Context="customers-fwd", Exten="18004441234", Priority="1",
@@ -148,12 +152,15 @@ def finish(s, timeout, aid="bye"):
         s.pump(2)
         finish(s, 25)
 
-    @scenario("queue-member-answers", "the customer: Originate Local/18009991234@pstn (its ;2 answers and would stay "
-              "30 s) into [queue-in] support, where ;1 does Answer() and Queue(support,r,,,30); queues.conf queue "
-              "support: strategy linear, timeout 3, retry 1, members Local/2003@queue-agents (rings, never answers) "
-              "then Local/2001@queue-agents (rings 1 s, answers, talks 8 s, hangs up). 2003 rings 3 s "
-              "(AgentRingNoAnswer), then 2001 is called, answers: AgentConnect, QueueCallerLeave; the member hangs "
-              "up after 8 s: AgentComplete; the customer's Queue() returns and its Local pair hangs up")
+    @scenario("queue-member-answers", "the customer: Originate Local/18009991234@pstn (its ;2 answers and would stay 30 s) into [queue-in] "
+              "support, where ;1 does Answer() and Queue(support,r,,,30); queues.conf queue support: strategy "
+              "linear, timeout 3, retry 1, members Local/2003@queue-agents (NeverAnswers: rings, never answers) "
+              "then Local/2001@queue-agents (Answers: rings 1 s, answers, talks 8 s, hangs up). QueueCallerJoin; "
+              "AgentCalled for 2003, after 3 s AgentRingNoAnswer and its Local pair hangs up; 1 s later AgentCalled "
+              "for 2001, which answers: DialEnd ANSWER, QueueCallerLeave, AgentConnect, both enter a bridge; the "
+              "member hangs up after 8 s: AgentComplete (Reason: agent), then the customer's Queue() returns and "
+              "its Local pair hangs up. No Linkedid changes: Queue creates the member channels with the caller as "
+              "requestor, so they carry the caller's Linkedid from their Newchannel on")
     def _(s):
         s.login()
         s.action("Originate", Channel="Local/18009991234@pstn", Context="queue-in", Exten="support", Priority="1",
@@ -162,10 +169,15 @@ def finish(s, timeout, aid="bye"):
         finish(s, 40)
 
     @scenario("local-optimization", "agent SIP/1001 is originated into [local-opt] 18005551234, which does "
-              "Dial(Local/18005551234@local-opt-out,15) (no /n); the Local ;2 does Dial(SIP/carrier-answer/"
-              "18005551234,15), which rings 1 s and answers; once both halves are bridged Asterisk optimizes the "
-              "Local pair away (LocalOptimizationBegin/End): SIP/carrier-answer is swapped into SIP/1001's bridge "
-              "and the two Local channels hang up; the carrier sends BYE after 3 s and SIP/1001 hangs up")
+              "Dial(Local/18005551234@local-opt-out,15) (no /n); the Local ;2 does "
+              "Dial(SIP/carrier-media/18005551234,15), a sipp trunk that rings 1 s, answers with PCMA and sends "
+              "audio (RTP), then BYE after 4 s. Both halves get bridged (;2 with SIP/carrier-media, ;1 with "
+              "SIP/1001), and with the first voice frame Asterisk optimizes the pair away: LocalOptimizationBegin "
+              "(SourceChannel SIP/carrier-media), BridgeLeave of SIP/carrier-media from ;2's bridge and of ;1 from "
+              "SIP/1001's bridge, BridgeEnter of SIP/carrier-media into SIP/1001's bridge, LocalOptimizationEnd "
+              "(note: it says Success: No although the swap happened; Asterisk 20's bridge.c reports res == 1 while "
+              "a completed move-swap sets res = -1), then both Local channels hang up (cause 16). SIP/carrier-media "
+              "and SIP/1001 talk until the BYE; both hang up. One Linkedid (SIP/1001's) on every channel")
     def _(s):
         s.login()
         s.action("Originate", Channel="SIP/1001", Context="local-opt", Exten="18005551234", Priority="1",
