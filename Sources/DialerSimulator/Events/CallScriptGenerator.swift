@@ -55,10 +55,7 @@ public struct CallScriptGenerator: Sendable {
         w.emit("DialBegin", agent.fields(prefix: "Dest") + "DialString: \(dialString)\r\n", change: .set(agent))
 
         if call.outcome == .agentBusy {
-            w.emit("DialEnd", agent.fields(prefix: "Dest") + "DialStatus: BUSY\r\n")
-            w.hangup(&agent, cause: 17, text: "User busy")
-            w.originateResponse(call, success: false, reason: 5, channel: device, uniqueid: nil)
-            w.deviceState(device, "NOT_INUSE")
+            w.agentFailed(&agent, call, device: device, status: "BUSY", cause: 17, text: "User busy", reason: 5)
             return finish(&script, w)
         }
         agent.state = .ringing
@@ -67,10 +64,7 @@ public struct CallScriptGenerator: Sendable {
         w.deviceState(device, "NOT_INUSE")
         w.advance(to: call.startedAt + call.agentRingSeconds)
         if call.outcome == .agentNoAnswer {
-            w.emit("DialEnd", agent.fields(prefix: "Dest") + "DialStatus: NOANSWER\r\n")
-            w.hangup(&agent, cause: 19, text: "User alerting, no answer")
-            w.originateResponse(call, success: false, reason: 3, channel: device, uniqueid: nil)
-            w.deviceState(device, "NOT_INUSE")
+            w.agentFailed(&agent, call, device: device, status: "NOANSWER", cause: 19, text: "User alerting, no answer", reason: 3)
             return finish(&script, w)
         }
 

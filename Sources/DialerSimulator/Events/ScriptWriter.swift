@@ -91,6 +91,15 @@ struct ScriptWriter {
             + "Uniqueid: \(uniqueid ?? "<unknown>")\r\nCallerIDNum: \(call.callerIDNumber)\r\nCallerIDName: \(call.callerIDName)\r\n")
     }
 
+    /// The agent's phone never answered (busy, or ringing until the Originate's timeout): its
+    /// channel goes, and the Originate fails with Asterisk's `Reason` (5 busy, 3 no answer).
+    mutating func agentFailed(_ agent: inout SimulatedChannel, _ call: SimulatedCall, device: String, status: String, cause: Int, text: String, reason: Int) {
+        emit("DialEnd", agent.fields(prefix: "Dest") + "DialStatus: \(status)\r\n")
+        hangup(&agent, cause: cause, text: text)
+        originateResponse(call, success: false, reason: reason, channel: device, uniqueid: nil)
+        deviceState(device, "NOT_INUSE")
+    }
+
     /// The CDR record `cdr_manager` writes as the originating leg ends.
     mutating func cdr(_ call: SimulatedCall, agent: SimulatedChannel, customer: SimulatedChannel, answeredAt: Double?, disposition: String) {
         let billable = answeredAt.map { Int(time - $0) } ?? 0

@@ -337,13 +337,13 @@ extension SimulatorState {
         for event in w.events { timeline.add(.event(event), at: event.at, call: sequence) }
         let endedAt = w.time
         let answeredAt = live.script.customerAnsweredAt.flatMap { $0 <= now ? $0 : nil }
-        if configuration.writesRows, let answeredAt, let uniqueid = live.script.customerUniqueid {
-            // What ViciDial writes when the agent ends the call from the agent screen.
+        if configuration.writesRows, answeredAt != nil {
+            // What ViciDial writes when the agent ends the call from the agent screen: the
+            // hangup update and what follows it (the answer's rows are already written).
             var script = live.script
             script.endedAt = endedAt
             script.hungUpFirst = .agent
-            _ = uniqueid
-            let rows = ViciDialRowPlan.writes(for: script, serverIP: configuration.serverIP).filter { $0.at >= answeredAt && $0.at >= endedAt }
+            let rows = ViciDialRowPlan.writes(for: script, serverIP: configuration.serverIP).filter { $0.at >= endedAt }
             for (time, write) in rows { timeline.add(.row(write), at: time, call: sequence) }
         }
         let freeAt = endedAt + (answeredAt != nil ? (live.call.dispositionDelaySeconds ?? 5) + 0.2 : 0.5)
