@@ -185,3 +185,33 @@ def finish(s, timeout, aid="bye"):
         s.pump(2)
         finish(s, 25)
 
+    @scenario("pickup-group-picker-older", "like pickup-group, but the picker's call is the OLDER one. Call B first: Originate SIP/1001 "
+              "(sip.conf pickupgroup=1, answers after 0.5 s) into [phone-features] idle (Answer, Wait(30)): "
+              "Linkedid B. 1.5 s later call A: Originate Local/1001@agents into [ring-sip-group] 18007770004, whose "
+              ";1 does Dial(SIP/1003/18007770004,25); SIP/1003 (callgroup=1) rings: Linkedid A, newer than B. 1 s "
+              "later AMI Redirect sends SIP/1001 to [phone-features] *8 = Pickup() (group pickup). Pickup event "
+              "(Channel SIP/1001 in B, TargetChannel SIP/1003 in A); SIP/1003 hangs up (cause 26); A's ;1 gets "
+              "DialEnd ANSWER with DestChannel SIP/1001 (DestLinkedid B); SIP/1001 and A's ;1 enter a new bridge, "
+              "and A's ;1 takes B's Linkedid (already on its own BridgeEnter), because the oldest Linkedid in a "
+              "bridge wins. A's ;2 is not in that bridge and keeps A's Linkedid: call A is now split over two "
+              "Linkedids. 5 s later SIP/1001 is hung up (AMI Hangup); A's ;1 hangs up in B's Linkedid, A's ;2 in "
+              "A's")
+    def _(s):
+        s.login()
+        s.action("Originate", Channel="SIP/1001", Context="phone-features", Exten="idle", Priority="1",
+                 Async="true", Timeout="10000", CallerID='"Busy phone" <1001>', ActionID="po-b")
+        wait_until(s, lambda: event_seen(s, Event="OriginateResponse", ActionID="po-b"), 5)
+        s.pump(1.5)
+        picker = channel_named(s, "SIP/1001-")
+        s.action("Originate", Channel="Local/1001@agents", Context="ring-sip-group", Exten="18007770004", Priority="1",
+                 Async="true", Timeout="20000", CallerID='"Ringing" <3125550003>', ActionID="po-a")
+        wait_until(s, lambda: any(e.get("Event") == "Newstate" and e.get("Channel", "").startswith("SIP/1003-")
+                                  and e.get("ChannelStateDesc") == "Ringing" for e in events(s)), 8)
+        s.pump(1)
+        mark = len(s.buf)
+        s.action("Redirect", Channel=picker, Context="phone-features", Exten="*8", Priority="1", ActionID="po-redirect")
+        wait_until(s, lambda: event_seen(s, mark, Event="Pickup"), 5)
+        s.pump(5)
+        s.action("Hangup", Channel=picker, ActionID="po-hup")
+        finish(s, 30)
+
