@@ -8,18 +8,20 @@
 # scripts/test.sh does), a webhook receiver that answers 400 until told to accept
 # (scripts/browser/receiver.py), the daemon with an API key, and then scripts/browser/status_page.py
 # (Selenium, in a venv under .build, driving Debian's chromium and chromium-driver), which starts
-# `amibridge simulate` once the page is open and checks: no console error after load, a call the
-# simulator placed shows within seconds, refused webhooks become dead letters, and "Retry" on one
-# (with the key typed into the page) gets it delivered. Saves a screenshot of the page to PNG
+# `amibridge simulate` (writing its ViciDial rows to the same MariaDB) once the page is open and
+# checks: no console error after load, a call the simulator placed shows within seconds, refused
+# webhooks become dead letters, and "Retry" on one (with the key typed into the page) gets it
+# delivered. Saves a screenshot of the page to PNG
 # (default .build/status-page.png; `--screenshot docs/status-page.png` refreshes the README's).
 # Ends with one summary line; every process it started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
 readonly SELENIUM_VERSION=4.40.0
-# What the simulator plays once the page is open: the recorded burst of 20 click-to-calls today;
-# e.g. BROWSER_TEST_SIMULATE="--rate 2 --talk 5-15" for generated traffic.
-simulate_args=${BROWSER_TEST_SIMULATE:---capture burst-20-calls}
+# What the simulator plays once the page is open: generated ViciDial traffic (2 calls/s, a fixed
+# seed), its rows written to the test's MariaDB; BROWSER_TEST_SIMULATE="--capture burst-20-calls"
+# replays the recorded burst instead.
+simulate_args=${BROWSER_TEST_SIMULATE:---rate 2 --talk 4-10 --seed 42}
 log() { printf 'browser-test: %s\n' "$*" >&2; }
 screenshot=.build/status-page.png
 case "${1:-}" in
@@ -120,6 +122,8 @@ done
 base=http://127.0.0.1:$port
 log "daemon on $base, receiver on $receiver_port (refusing), AMI port $ami_port (simulator not started yet)"
 
+# The simulator writes ViciDial's rows as ViciDial would, as the database's root.
+export SIMULATE_DB_SOCKET=$AMIBRIDGE_DB_SOCKET SIMULATE_DB_USER=$AMIBRIDGE_DB_ROOT_USER SIMULATE_DB_NAME=$AMIBRIDGE_DB_NAME
 result=$(timeout 120 "$venv/bin/python" scripts/browser/status_page.py --base "$base" --key "$key" \
     --receiver-log "$work/receiver.jsonl" --accept-file "$work/accept" \
     --simulate "$bin simulate --port $ami_port $simulate_args" --simulator-pid-file "$work/simulator.pids" \

@@ -167,8 +167,12 @@ def main():
         wait_for("the delivery on the page", lambda: any(
             d["delivery_id"] == delivery_id and d["result"] == "delivered" for d in status()["recent_deliveries"]), 10)
 
-        # 5. The page as it stands (calls waiting for their row, dead letters, the retried one
-        #    delivered), for the README's screenshot.
+        # 5. The page as it stands, for the README's screenshot: best with a call waiting for its
+        #    disposition too (generated traffic with rows), if one comes within a few seconds.
+        deadline = time.monotonic() + 12
+        while time.monotonic() < deadline and status()["calls_waiting"]["disposition"] == 0:
+            time.sleep(0.5)
+        time.sleep(1.2)
         errors = console_errors()
         if errors:
             fail(f"console errors: {errors}")

@@ -36,7 +36,13 @@ final class StatusBoard: Sendable {
             callID = record.callID
         }
 
-        /// A held call known only by its key (resumed at start, or evicted from the board).
+        /// A held call from what the outbox stores of it; by its key alone if that cannot be read.
+        init(decoding hold: HeldCall) {
+            let record = hold.kind == .disposition ? hold.decoded(as: EnrichedCall.self)?.call : hold.decoded(as: CallRecord.self)
+            self = record.map(Call.init) ?? Call(key: hold.callKey)
+        }
+
+        /// A held call known only by its key.
         init(key: String) {
             let slash = key.lastIndex(of: "/")
             server = slash.map { String(key[..<$0]) } ?? key
@@ -94,7 +100,9 @@ final class StatusBoard: Sendable {
         guard !holds.isEmpty || !releases.isEmpty else { return }
         calls.withLockedValue { calls in
             for hold in holds {
-                let call = calls.live.removeValue(forKey: hold.callKey) ?? calls.held[hold.callKey] ?? Call(key: hold.callKey)
+                // A call the board never saw live (one an outage sweep found in ViciDial's tables):
+                // its details from the stored payload, decoded on this rare path only.
+                let call = calls.live.removeValue(forKey: hold.callKey) ?? calls.held[hold.callKey] ?? Call(decoding: hold)
                 Self.hold(call, hold, since: now, in: &calls)
             }
             for release in releases where calls.held[release.callKey]?.waitingFor == release.kind {
@@ -107,10 +115,7 @@ final class StatusBoard: Sendable {
     /// decode them too). Their wait began before this process; `since` is unknown.
     func resumed(_ holds: [HeldCall]) {
         calls.withLockedValue { calls in
-            for hold in holds {
-                let record = hold.kind == .disposition ? hold.decoded(as: EnrichedCall.self)?.call : hold.decoded(as: CallRecord.self)
-                Self.hold(record.map(Call.init) ?? Call(key: hold.callKey), hold, since: nil, in: &calls)
-            }
+            for hold in holds { Self.hold(Call(decoding: hold), hold, since: nil, in: &calls) }
         }
     }
 

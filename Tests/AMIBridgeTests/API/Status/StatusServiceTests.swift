@@ -100,4 +100,15 @@ struct StatusServiceTests {
         #expect(waiting.calls.allSatisfy { $0.since == nil })
         #expect(waiting.calls.last?.waitingFor == .disposition)
     }
+
+    @Test("a held call the board never saw live (found by an outage sweep) shows with its stored details")
+    func sweptCall() {
+        let board = StatusBoard(completedCallsAreHeld: true)
+        let swept = StatusRoutesTests.call(linkedid: "1700000000.9")
+        board.stored(holding: [.waitingForDisposition(EnrichedCall(call: swept, vicidial: nil), deadline: 1_700_001_000)], releasing: [], at: 1_700_000_100)
+        let call = board.snapshot.held[swept.key]
+        #expect(call?.phoneNumber == "18005551234")
+        #expect(call?.waitingFor == .disposition)
+        #expect(call?.waitingSince == 1_700_000_100)
+    }
 }
