@@ -215,3 +215,36 @@ def finish(s, timeout, aid="bye"):
         s.action("Hangup", Channel=picker, ActionID="po-hup")
         finish(s, 30)
 
+    @scenario("queue-agent-older-linkedid", "a queue whose member is an app_agent_pool agent logged in BEFORE the call, so the member side has "
+              "the older Linkedid. First the agent: Originate SIP/1001 into [agent-login] 1001 = Answer(), "
+              "AgentLogin(1001,s) (agents.conf 1001, ackcall=no): AgentLogin event, SIP/1001 waits in the agent "
+              "holding bridge, Linkedid G. 2 s later the customer: Originate Local/18009991234@pstn (its ;2 answers "
+              "and would stay 30 s) into [queue-in] sales = Answer(), Queue(sales,r,,,30): Linkedid C. queues.conf "
+              "sales: ringall, one member Local/1001@agent-request (state_interface Agent:1001), whose ;2 runs "
+              "AgentRequest(1001). QueueCallerJoin; AgentCalled (DestChannel Local/1001@agent-request-...;1); the "
+              "member's ;2 enters a new bridge, SIP/1001 leaves the holding bridge and joins it, and the member's "
+              ";2 takes the agent's older Linkedid G (first seen on its VarSet/Newstate right after SIP/1001's "
+              "BridgeEnter); DialEnd ANSWER, QueueCallerLeave, AgentConnect, the member's ;1 and the customer's ;1 "
+              "enter a bridge, both keep C. 6 s later the customer hangs up (AMI Hangup of "
+              "Local/18009991234@pstn-...;2): AgentComplete (Reason: caller), the customer's pair and the member's "
+              ";1 hang up in C, the member's ;2 hangs up in G, SIP/1001 goes back to the holding bridge. 3 s later "
+              "SIP/1001 is hung up (AMI Hangup): AgentLogoff, Hangup in G. The queue call is split over two "
+              "Linkedids: caller side C, agent side G")
+    def _(s):
+        s.login()
+        s.action("Originate", Channel="SIP/1001", Context="agent-login", Exten="1001", Priority="1",
+                 Async="true", Timeout="10000", CallerID='"Agent 1001" <1001>', ActionID="qa-login")
+        wait_until(s, lambda: event_seen(s, Event="AgentLogin"), 5)
+        s.pump(2)
+        agent = channel_named(s, "SIP/1001-")
+        s.action("Originate", Channel="Local/18009991234@pstn", Context="queue-in", Exten="sales", Priority="1",
+                 Async="true", Timeout="20000", CallerID='"Customer" <18009991234>', ActionID="qa-caller")
+        wait_until(s, lambda: event_seen(s, Event="AgentConnect"), 10)
+        s.pump(6)
+        customer = channel_named(s, "Local/18009991234@pstn-")
+        s.action("Hangup", Channel=customer.replace(";1", ";2"), ActionID="qa-customer-hangs-up")
+        wait_until(s, lambda: event_seen(s, Event="AgentComplete"), 5)
+        s.pump(3)
+        s.action("Hangup", Channel=agent, ActionID="qa-agent-logs-off")
+        finish(s, 20)
+
