@@ -248,3 +248,33 @@ def finish(s, timeout, aid="bye"):
         s.action("Hangup", Channel=agent, ActionID="qa-agent-logs-off")
         finish(s, 20)
 
+    @scenario("transfer-attended-media", "as transfer-attended, but the target phone sends audio, as real phones do. Agent SIP/1001 is "
+              "originated into [customers-xfer] and dials customer 18009991234 "
+              "(Dial(Local/18009991234@pstn,15,Tt)); 2 s into the talk AMI Atxfer(Channel: SIP/1001-..., Exten "
+              "1007, Context xfer-targets-sip): SIP/1001 moves to a consultation bridge with a new "
+              "Local/1007@xfer-targets-sip-...;1 (no /n), whose ;2 does Dial(SIP/1007,20); SIP/1007 (sipp) rings 3 "
+              "s, answers with PCMA and plays RTP (sipp's g711a.pcap). During the consultation no optimization "
+              "happens although audio flows. 1.5 s after the answer SIP/1001 is hung up (AMI Hangup): BridgeMerge, "
+              "Local/1007...;1 moves into the customer's bridge, AttendedTransfer (Result: Success, DestType: "
+              "Bridge, TransferTargetChannel Local/1007...;1), SIP/1001 hangs up. A moment later (0.1 to 0.3 s) the "
+              "Local pair is optimized away: LocalOptimizationBegin (SourceChannel SIP/1007), SIP/1007 leaves the "
+              ";2 bridge and enters the customer's bridge in place of ;1, LocalOptimizationEnd (Success: No, see "
+              "local-optimization), both Local/1007 halves hang up. The customer and SIP/1007 talk until SIP/1007 "
+              "sends BYE 8 s after answering; then the customer's pair hangs up. One Linkedid (SIP/1001's) "
+              "throughout")
+    def _(s):
+        s.login()
+        s.action("Originate", Channel="SIP/1001", Context="customers-xfer", Exten="18009991234", Priority="1",
+                 Async="true", Timeout="20000", CallerID='"Attended" <18009991234>', ActionID="am-1")
+        wait_until(s, lambda: event_seen(s, Event="DialEnd", DialStatus="ANSWER", Channel=channel_named(s, "SIP/1001-") or "-"), 10)
+        s.pump(2)
+        agent = channel_named(s, "SIP/1001-")
+        mark = len(s.buf)
+        s.action("Atxfer", Channel=agent, Exten="1007", Context="xfer-targets-sip", ActionID="am-xfer")
+        ok = wait_until(s, lambda: any(e.get("Event") == "Newstate" and e.get("Channel", "").startswith("SIP/1007-")
+                                       and e.get("ChannelStateDesc") == "Up" for e in events(s, mark)), 15)
+        print("target answered:", ok)
+        s.pump(1.5)
+        s.action("Hangup", Channel=agent, ActionID="am-hup-transferer")
+        finish(s, 30)
+
