@@ -1,3 +1,4 @@
+@testable import AMIBridge
 import AMITestSupport
 import Foundation
 import MariaDB
@@ -10,7 +11,8 @@ import ViciDialTestSupport
 /// `php -S` and storing through PDO into the private MariaDB, behind an endpoint with
 /// `wait_for_disposition: true`: every call lands as exactly one row with its disposition and the
 /// agent's notes (or none when the wait ends first), nothing is dead-lettered, and a plain
-/// endpoint beside it still gets `call_complete` and `disposition_set` apart.
+/// endpoint beside it still gets `call_complete` and `disposition_set` apart. The tutorial's own
+/// `click2call.sh` (no lead_id, campaign SALES) lands as a row too, with the agent it asked for.
 @Suite("The tutorial's webhook receiver with wait_for_disposition")
 struct WebhookReceiverTutorialTests {
     static let calls = 4
@@ -68,14 +70,22 @@ struct WebhookReceiverTutorialTests {
         let secret = "tutorial-\(UUID())"
         let state = NSTemporaryDirectory() + "amibridge-tutorial-" + UUID().uuidString
         defer { try? FileManager.default.removeItem(atPath: state) }
+        try FileManager.default.createDirectory(atPath: state, withIntermediateDirectories: true)
+        let key = try APIKeyStore(stateDirectory: state).create(name: "crm")
+        let clickToCallAgent = try await ClickToCallEndToEndTests.agentOnSIP1001(driver)
+        let answered = try AMICapture.load("asterisk-20", "sip-originate-answered")
+        let customer = try #require(try ClickToCallOutcomeTests.recordedOriginate(answered)["Exten"])
         let (receiver, receiverPort) = try await ProcessUnderTest.receiver(secret: secret)
         defer { receiver.process.terminate() }
 
+        // dialer1 answers the click-to-call's Originate as recorded; dialer2 carries the dialer's calls.
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.answeringOriginates(from: [answered])) { dialer1 in
         try await FakeAMIServer.withServer(behavior: FakeAMIServer.asterisk { session in
             if session.index == 0 { try await session.write(traffic) }
         }) { server in
-            let environment = try RestartResumesHeldCallsTests.environment(amiPort: server.port, state: state, receiverPort: receiverPort, secret: secret)
+            let environment = try RestartResumesHeldCallsTests.environment(amiPort: dialer1.port, state: state, receiverPort: receiverPort, secret: secret)
                 .merging([
+                    "AMI_EXTRA_SERVERS": "dialer2", "AMI_DIALER2_PORT": String(server.port), "CLICK_TO_CALL_CONTEXT": "customers",
                     "WEBHOOKS_ENDPOINTS": "crm,tutorial",
                     "WEBHOOKS_TUTORIAL_URL": "http://127.0.0.1:\(php.port)/webhook_receiver.php",
                     "WEBHOOKS_TUTORIAL_EVENTS": "call_complete",
@@ -88,24 +98,42 @@ struct WebhookReceiverTutorialTests {
             defer { daemon.process.terminate() }
             let apiPort = try await daemon.apiPort()
 
+            // The tutorial's click-to-call: no lead_id, so its one call_complete comes at the hangup.
+            let work = state + "/tutorial"
+            try FileManager.default.createDirectory(atPath: work, withIntermediateDirectories: true)
+            let script = try TutorialScriptsTests.script("click2call.sh", host: "http://127.0.0.1:\(apiPort)", key: key.text, in: work)
+            let placed = try await TutorialScriptsTests.run(["bash", script, clickToCallAgent, customer], in: work)
+            #expect(placed.output.hasSuffix("Call placed"), "\(placed.output)")
+            let callID = try #require(placed.output.firstMatch(of: /call_id=([0-9a-f-]+)/)?.1).description
+
             // Every call joined (the plain endpoint has its call_complete): now the agent disposes.
             for linkedid in linkedids {
                 _ = try #require(try await receiver.output.first { $0.contains("POST call_complete") && $0.contains(linkedid) }, "\(linkedid)")
             }
-            #expect(php.requests.isEmpty, "the waiting endpoint got nothing before the dispositions: \(php.requests)")
+            _ = try await php.requests(1)
+            #expect(php.requests.count == 1, "the waiting endpoint got only the click-to-call before the dispositions: \(php.requests)")
             for (index, lead) in leads.prefix(Self.disposed).enumerated() {
                 try await driver.dispose(leadID: lead, user: agent, status: "SALE", comments: "note \(index)")
             }
 
             // One request per call reaches the receiver: three with a disposition, one after its wait.
-            let answered = try await php.requests(Self.calls)
-            #expect(answered.allSatisfy { $0 == 200 }, "receiver answers: \(answered)")
+            let statuses = try await php.requests(Self.calls + 1)
+            #expect(statuses.allSatisfy { $0 == 200 }, "receiver answers: \(statuses)")
             let rows = try await driver.root.query(
                 "SELECT event, uniqueid, phone_number, agent_user, campaign_id, lead_id, disposition, notes FROM \(crm).webhook_events ORDER BY id"
             )
-            #expect(rows.count == Self.calls)
+            #expect(rows.count == Self.calls + 1)
             var byUniqueid: [String: MariaDBRow] = [:]
             for row in rows { byUniqueid[try row.string("uniqueid") ?? ""] = row }
+            let clickToCall = try #require(rows.first, "the click-to-call's row")
+            #expect(try clickToCall.string("event") == "call_complete")
+            #expect(try clickToCall.string("agent_user") == clickToCallAgent)
+            #expect(try clickToCall.string("campaign_id") == "SALES")
+            #expect(try clickToCall.string("phone_number") == customer)
+            #expect(try clickToCall.string("disposition") == nil)
+            let clickToCallEvents = receiver.output.lines.filter { $0.contains(callID) }
+            #expect(clickToCallEvents.filter { $0.contains("POST call_complete") }.count == 1, "\(clickToCallEvents)")
+            #expect(clickToCallEvents.filter { $0.contains("POST disposition_set") }.isEmpty, "\(clickToCallEvents)")
             for (index, (linkedid, lead)) in zip(linkedids, leads).enumerated() {
                 let row = try #require(byUniqueid[linkedid], "no row for call \(index)")
                 #expect(try row.string("event") == "call_complete")
@@ -132,8 +160,9 @@ struct WebhookReceiverTutorialTests {
             for endpoint in ["tutorial", "crm"] {
                 #expect(DaemonMetricsTests.value(#"amibridge_outbox_dead_letters{endpoint="\#(endpoint)"}"#, in: metrics) == 0, "\(endpoint)")
             }
-            #expect(DaemonMetricsTests.value(#"amibridge_webhook_deliveries_total{endpoint="tutorial",result="delivered"}"#, in: metrics) == Double(Self.calls))
+            #expect(DaemonMetricsTests.value(#"amibridge_webhook_deliveries_total{endpoint="tutorial",result="delivered"}"#, in: metrics) == Double(Self.calls + 1))
             await daemon.stop()
+        }
         }
         _ = try await driver.root.execute("DROP USER '\(crm)'@'localhost'")
         _ = try await driver.root.execute("DROP DATABASE \(crm)")
