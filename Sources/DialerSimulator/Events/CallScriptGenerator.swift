@@ -283,7 +283,7 @@ struct SimulatedBridge {
 
     /// `BridgeUniqueid: ...` and its siblings; `prefix` `OrigBridge` for a transfer's.
     func fields(prefix: String) -> String {
-        "\(prefix)Uniqueid: \(id)\r\n\(prefix)Type: basic\r\n\(prefix)Technology: simple_bridge\r\n\(prefix)Creator: <unknown>\r\n"
+        "\(prefix)Uniqueid: \(id)\r\n\(prefix)Type: basic\r\n\(prefix)Technology: native_rtp\r\n\(prefix)Creator: <unknown>\r\n"
             + "\(prefix)Name: <unknown>\r\n\(prefix)NumChannels: \(channels)\r\n\(prefix)VideoSourceMode: none\r\n"
     }
 }

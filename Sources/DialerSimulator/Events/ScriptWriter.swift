@@ -81,6 +81,8 @@ struct ScriptWriter {
         varSet(channel, "RTPAUDIOQOSLOSS" + suffix,
                "  minrxlost=000.000000;  maxrxlost=000.000000;  avgrxlost=000.000000;  stdevrxlost=000.000000;  mintxlost=000.000000;  maxtxlost=000.000000;  avgtxlost=000.000000;  stdevtxlost=000.000000;")
         varSet(channel, "RTPAUDIOQOSRTT" + suffix, "     minrtt=000.000000;     maxrtt=000.000000;     avgrtt=000.000000;     stdevrtt=000.000000;")
+        varSet(channel, "RTPAUDIOQOSMES" + suffix,
+               "   minrxmes=000.000000;   maxrxmes=000.000000;   avgrxmes=000.000000;   stdevrxmes=000.000000;   mintxmes=000.000000;   maxtxmes=000.000000;   avgtxmes=000.000000;   stdevtxmes=000.000000;")
     }
 
     /// The Originate's outcome; a generated call's has no ActionID (ViciDial's own session sent it).

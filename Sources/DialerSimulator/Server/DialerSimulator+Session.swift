@@ -22,14 +22,19 @@ extension DialerSimulator {
                 let (id, stream) = feed.subscribe()
                 defer { feed.unsubscribe(id) }
                 let writer = session.outboundWriter
+                // `Events: off` stops this client's stream until `Events` turns it on again.
+                let eventsOn = NIOLockedValueBox(true)
                 try await withThrowingTaskGroup(of: Void.self) { group in
                     group.addTask {
-                        for await chunk in stream { try await writer.write(chunk) }
+                        for await chunk in stream where eventsOn.withLockedValue({ $0 }) { try await writer.write(chunk) }
                         // Cut off as too slow (or the simulator stops): the client reconnects.
                         writer.finish()
                     }
                     defer { group.cancelAll() }
                     while let action = try await session.nextAction() {
+                        if action["Action"]?.lowercased() == "events" {
+                            eventsOn.withLockedValue { $0 = action["EventMask"]?.lowercased() != "off" }
+                        }
                         guard try await answer(action, session: session) else { return }
                     }
                 }

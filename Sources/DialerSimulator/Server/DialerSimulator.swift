@@ -26,8 +26,9 @@ public final class DialerSimulator: Sendable {
         /// The manager.conf user clients must log in as.
         public var username = "bridge"
         public var secret = "s3cret-AMI"
-        /// Events queued for one client before it is cut off as too slow.
-        public var clientQueueLimit = 50_000
+        /// Writes (one per tick with events) queued for one client before it is cut off as too
+        /// slow: 5,000 ticks of 20 ms, so about 100 s behind.
+        public var clientQueueLimit = 5_000
         /// The longest the stream waits between two looks at the timeline.
         public var tick: Duration = .milliseconds(20)
         /// At the end, how long queued rows (the agents' logouts) may take to be written.

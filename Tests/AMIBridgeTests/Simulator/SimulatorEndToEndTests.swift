@@ -101,4 +101,29 @@ struct SimulatorEndToEndTests {
         #expect(progress.hasPrefix("amibridge simulate: "))
         #expect(!progress.contains("{"))
     }
+
+    @Test("--calls: the run places that many calls, says so in readable lines, and exits 0 by itself")
+    func limitedRun() async throws {
+        let run = try await ProcessUnderTest.run(
+            ["simulate", "--port", "0", "--agents", "3", "--rate", "20", "--calls", "3", "--mix", "answered=3,customer_busy=1", "--talk", "0-0.2", "--dispo-delay", "0-0.2", "--seed", "9",
+             "--progress-interval", "60"],
+            environment: [:]
+        )
+        #expect(run.status == 0)
+        #expect(run.lines.first?.contains("AMI on 127.0.0.1:") == true)
+        #expect(run.lines.first?.contains("no database") == true)
+        let last = try #require(run.lines.last)
+        #expect(last.contains("3 calls placed"))
+        #expect(last.hasSuffix("(done)"))
+        #expect(run.lines.allSatisfy { $0.hasPrefix("amibridge simulate: ") && !$0.contains("{") })
+    }
+
+    @Test("a bad --mix is a one-line error naming the flag and the outcomes")
+    func badMix() async throws {
+        let run = try await ProcessUnderTest.run(["simulate", "--port", "0", "--mix", "answered=60,hung=5"], environment: [:])
+        #expect(run.status != 0)
+        let message = run.errors.joined(separator: "\n")
+        #expect(message.contains("--mix: 'hung=5'"))
+        #expect(message.contains("customer_no_answer"))
+    }
 }
