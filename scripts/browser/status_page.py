@@ -27,6 +27,7 @@ import urllib.request
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
+from selenium.common.exceptions import StaleElementReferenceException
 from selenium.webdriver.common.by import By
 
 
@@ -145,12 +146,20 @@ def main():
         if driver.find_element(By.ID, "api-key").get_attribute("value"):
             fail("the key stays in the input after it was taken")
         open(args.accept_file, "w").close()
-        button = driver.find_element(By.CSS_SELECTOR, "#dead button")
-        delivery_id = int(button.get_attribute("data-delivery-id"))
+        delivery_id = int(driver.find_element(By.CSS_SELECTOR, "#dead button").get_attribute("data-delivery-id"))
         letter = next((d for d in dead["letters"] if d["delivery_id"] == delivery_id), None) or \
             next(d for d in status()["dead_letters"]["letters"] if d["delivery_id"] == delivery_id)
         retried = time.monotonic()
-        button.click()
+        # The list is redrawn when its dead letters change (new ones may still come): find the
+        # button again if it was replaced under us.
+        for attempt in range(5):
+            try:
+                driver.find_element(By.CSS_SELECTOR, f'#dead button[data-delivery-id="{delivery_id}"]').click()
+                break
+            except StaleElementReferenceException:
+                if attempt == 4:
+                    raise
+                time.sleep(0.1)
         message = wait_for("the retry's answer on the page",
                            lambda: driver.find_element(By.ID, "message").text or None, 10)
         if "queued again" not in message:

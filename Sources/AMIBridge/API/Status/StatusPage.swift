@@ -36,6 +36,16 @@ enum StatusPage {
     'use strict';
     const keyStore = 'amibridge.apiKey';
     let lastSnapshot = null;
+    // What each list was last drawn from: a list whose data did not change is left as it is, so a
+    // Retry button is not replaced under the pointer every second.
+    const drawn = {};
+
+    function unchanged(id, data) {
+      const key = JSON.stringify(data);
+      if (drawn[id] === key) return true;
+      drawn[id] = key;
+      return false;
+    }
 
     function el(tag, text, className) {
       const node = document.createElement(tag);
@@ -109,18 +119,18 @@ enum StatusPage {
           c.since === null ? 'since start' : duration(now - c.since), duration(c.deadline - now)]),
         'No call waiting.');
 
-      table('endpoints', [{label: 'endpoint'}, {label: 'owed', num: true}, {label: 'pending', num: true}, {label: 'in flight', num: true}, {label: 'waiting to retry', num: true}, {label: 'dead', num: true}],
+      if (!unchanged('endpoints', status.endpoints)) table('endpoints', [{label: 'endpoint'}, {label: 'owed', num: true}, {label: 'pending', num: true}, {label: 'in flight', num: true}, {label: 'waiting to retry', num: true}, {label: 'dead', num: true}],
         status.endpoints.map(e => [e.name, e.owed, e.pending, e.in_flight, e.waiting_to_retry, el('span', String(e.dead), e.dead > 0 ? 'bad' : '')]),
         'No webhook endpoint.');
 
-      table('deliveries', [{label: 'at'}, {label: 'endpoint'}, {label: 'event'}, {label: 'result'}, {label: 'status', num: true}, {label: 'request ms', num: true}, {label: 'latency ms', num: true}, {label: 'error'}],
+      if (!unchanged('deliveries', status.recent_deliveries)) table('deliveries', [{label: 'at'}, {label: 'endpoint'}, {label: 'event'}, {label: 'result'}, {label: 'status', num: true}, {label: 'request ms', num: true}, {label: 'latency ms', num: true}, {label: 'error'}],
         status.recent_deliveries.map(d => [clock(d.at), d.endpoint, d.event,
           el('span', d.result, d.result === 'delivered' ? 'ok' : d.result === 'dead' ? 'bad' : 'warn'),
           d.status, d.request_ms, d.latency_ms, d.error]),
         'No delivery yet.');
 
       document.getElementById('dead-count').textContent = String(status.dead_letters.count);
-      table('dead', [{label: 'delivery'}, {label: 'endpoint'}, {label: 'event'}, {label: 'call'}, {label: 'attempts', num: true}, {label: 'created'}, {label: 'last status', num: true}, {label: 'last error'}, {label: ''}],
+      if (!unchanged('dead', status.dead_letters.letters)) table('dead', [{label: 'delivery'}, {label: 'endpoint'}, {label: 'event'}, {label: 'call'}, {label: 'attempts', num: true}, {label: 'created'}, {label: 'last status', num: true}, {label: 'last error'}, {label: ''}],
         status.dead_letters.letters.map(d => {
           const button = el('button', 'Retry');
           button.type = 'button';
