@@ -61,11 +61,16 @@ struct ClickToCallOriginTests {
         #expect(read.clickToCall == nil && read.callID == "c2c-1")
     }
 
-    @Test("only a request with a lead_id waits for a ViciDial row")
+    @Test("only a request with a lead_id waits for a ViciDial row; the status page does not keep the others as awaiting one")
     func rowWait() {
         #expect(Self.origin.expectsViciDialRow)
         var withoutLead = Self.origin
         withoutLead.leadID = nil
         #expect(!withoutLead.expectsViciDialRow)
+        for (origin, kept) in [(Self.origin, true), (withoutLead, false)] {
+            let board = StatusBoard(completedCallsAreHeld: true)
+            board.apply([.started(Self.call(origin: origin)), .completed(Self.call(origin: origin))])
+            #expect((board.snapshot.live["dialer1/1700000000.1"] != nil) == kept, "lead_id \(origin.leadID.map(String.init) ?? "none")")
+        }
     }
 }
