@@ -6,7 +6,7 @@
 With the daemon running (its AMI server not up yet, its webhook receiver refusing):
   1. the page loads and draws its first snapshot with no console error;
   2. the simulator starts; a call it places shows within seconds, in "Calls in progress" or,
-     once it has ended, in "Calls waiting" (for its ViciDial row);
+     once it has ended, in "Calls waiting" (for its ViciDial row), its number masked;
   3. its webhooks are refused (400) and become dead letters, which the page lists;
   4. with the API key typed into the page and the receiver accepting, "Retry" on a dead letter
      leads to that delivery reaching the receiver with a 200;
@@ -133,6 +133,11 @@ def main():
             fail(f"the page's call {linkedid!r} is none of the daemon's calls {sorted(known)}")
         where = "in-progress" if section == "calls" else "waiting"
         log(f"a call the simulator placed showed ({where}) {shown_after:.1f} s after it started: {' | '.join(row)}")
+        # log.mask_phone_numbers is on: every number on the page keeps its last 4 digits only.
+        numbers = [cell.text for cell in driver.find_elements(By.CSS_SELECTOR, "#calls tbody td:nth-child(5), #waiting tbody td:nth-child(5)")]
+        unmasked = [number for number in numbers if sum(c.isdigit() for c in number) > 4]
+        if unmasked:
+            fail(f"unmasked numbers on the page: {unmasked}")
 
         # 3. The refused webhooks become dead letters on the page.
         wait_for("dead letters on the page", lambda: driver.find_elements(By.CSS_SELECTOR, "#dead button"), 40)
