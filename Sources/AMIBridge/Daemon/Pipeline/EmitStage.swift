@@ -15,6 +15,7 @@ struct EmitStage: Service {
     let updates: StageQueue<CallUpdate>
     let outbox: PipelineOutbox
     /// Nil without a ViciDial database: completed calls go out at once, with the call's own fields.
+    /// So does a click-to-call without a lead_id: no row will come (``ClickToCallOrigin/expectsViciDialRow``).
     let join: ViciDialJoinStage?
     let clickToCall: ClickToCallRegistry
     let hangups: StageQueue<ClickToCallRegistry.DeferredHangup>
