@@ -21,26 +21,26 @@ public struct OriginateRequest: Sendable, Hashable {
     public var channel: String
     public var context: String
     public var exten: String
-    /// `Variable:` lines as `name=value` pairs, in order.
-    public var variables: [(name: String, value: String)]
+    /// A channel variable the Originate sets (`Variable: name=value`).
+    public struct Variable: Sendable, Hashable {
+        public var name: String
+        public var value: String
 
-    public init(actionID: String?, channel: String, context: String, exten: String, variables: [(name: String, value: String)] = []) {
+        public init(_ name: String, _ value: String) {
+            self.name = name
+            self.value = value
+        }
+    }
+
+    /// `Variable:` lines, in order.
+    public var variables: [Variable]
+
+    public init(actionID: String?, channel: String, context: String, exten: String, variables: [Variable] = []) {
         self.actionID = actionID
         self.channel = channel
         self.context = context
         self.exten = exten
         self.variables = variables
-    }
-
-    public static func == (lhs: OriginateRequest, rhs: OriginateRequest) -> Bool {
-        lhs.actionID == rhs.actionID && lhs.channel == rhs.channel && lhs.context == rhs.context && lhs.exten == rhs.exten
-            && lhs.variables.map(\.name) == rhs.variables.map(\.name) && lhs.variables.map(\.value) == rhs.variables.map(\.value)
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(actionID)
-        hasher.combine(channel)
-        hasher.combine(exten)
     }
 }
 

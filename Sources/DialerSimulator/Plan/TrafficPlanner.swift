@@ -5,7 +5,7 @@ import Foundation
 public struct TrafficPlanner: Sendable {
     /// What the generated traffic looks like. Defaults suit a demo: a call or two per second on
     /// ten agents, calls lasting seconds rather than minutes, so webhooks arrive while you watch.
-    public struct Configuration: Sendable, Hashable {
+    public struct Configuration: Sendable {
         /// Agents logged in (users `<agentPrefix>001`..., phones `SIP/<firstExtension + n>`). Default 10.
         public var agents: Int = 10
         public var agentPrefix: String = "agent"
@@ -37,17 +37,6 @@ public struct TrafficPlanner: Sendable {
         public var dispositions: [(status: String, weight: Int)] = [("SALE", 2), ("NI", 4), ("CALLBK", 2), ("A", 1), ("DNC", 1)]
 
         public init() {}
-
-        public static func == (lhs: Configuration, rhs: Configuration) -> Bool {
-            lhs.agents == rhs.agents && lhs.agentPrefix == rhs.agentPrefix && lhs.callsPerSecond == rhs.callsPerSecond
-                && lhs.mix == rhs.mix && lhs.seed == rhs.seed && lhs.campaignID == rhs.campaignID && lhs.firstLeadID == rhs.firstLeadID
-        }
-
-        public func hash(into hasher: inout Hasher) {
-            hasher.combine(agents)
-            hasher.combine(seed)
-            hasher.combine(campaignID)
-        }
 
         /// The logged-in agents.
         public var agentList: [SimulatedAgent] {

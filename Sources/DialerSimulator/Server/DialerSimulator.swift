@@ -115,11 +115,6 @@ public final class DialerSimulator: Sendable {
         state.withLockedValue { $0.startTraffic(at: Date().timeIntervalSince1970) }
     }
 
-    /// Waits until generation is over and every call has ended (a `--calls`/`--duration` run).
-    public func waitUntilFinished() async throws {
-        while !isFinished { try await Task.sleep(for: .milliseconds(100)) }
-    }
-
     /// The stream: whatever is due goes to every client and the row writer, then it sleeps until
     /// the next due time or one tick (an Originate's first events wait at most that long).
     private func stream() async throws {

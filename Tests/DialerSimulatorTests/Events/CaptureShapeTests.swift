@@ -43,7 +43,7 @@ import Testing
             let recorded = Self.firstOfEachKind(try Self.messages(String(decoding: capture.receivedBytes, as: UTF8.self)))
             var planner = TrafficPlanner(configuration: .init())
             let request = OriginateRequest(actionID: "sip-1", channel: "SIP/1001", context: "customers-sip", exten: "18005554242",
-                                           variables: [("CRM_CALL_ID", "c2c-1")])
+                                           variables: [.init("CRM_CALL_ID", "c2c-1")])
             let call = planner.call(for: request, agent: SimulatedAgent(user: "agent001", phoneExtension: "1001"),
                                     callerID: ("M5251411420000004242", "3125551212"), at: 1_795_618_109, outcome: outcome)
             var generator = CallScriptGenerator()
