@@ -927,7 +927,7 @@ enum OpenAPIDocument {
         ],
         "operationId": "retryDeadLetter",
         "summary": "Send a dead letter again",
-        "description": "Puts one dead letter (a delivery the dispatcher gave up on, listed in `GET /status.json` under `dead_letters`) back in the outbox as pending, with a fresh attempt count and age, and wakes the dispatcher: the same as `amibridge outbox retry --id`. Its `event_id` is unchanged, so a receiver that saw it before can tell.",
+        "description": "Puts one dead letter (a delivery the dispatcher gave up on, listed in `GET /status.json` under `dead_letters`) back in the outbox as pending, with a fresh attempt count and age, and wakes the dispatcher: the same as `amibridge outbox retry DELIVERY_ID`. Its `event_id` is unchanged, so a receiver that saw it before can tell.",
         "parameters": [
           {
             "name": "delivery_id",

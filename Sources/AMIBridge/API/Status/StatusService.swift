@@ -112,7 +112,7 @@ final class StatusService: Sendable {
         }
     }
 
-    /// Sends dead letter `id` again now (as `amibridge outbox retry --id`). False when no dead
+    /// Sends dead letter `id` again now (as `amibridge outbox retry ID`). False when no dead
     /// letter has that id (never was, delivered since, or already retried).
     func retryDeadLetter(_ id: Int64) async throws -> Bool {
         guard let retryOutbox else { return false }
