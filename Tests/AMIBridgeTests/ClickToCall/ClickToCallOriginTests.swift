@@ -50,10 +50,12 @@ struct ClickToCallOriginTests {
         #expect(event.recipients == .notWaitingForDisposition, "a joined call waits for its disposition next")
     }
 
-    @Test("kept in the held call's JSON; a call held before this field existed reads back without it")
+    @Test("kept in both held calls' JSON (row and disposition wait); a call held before this field existed reads back without it")
     func heldRoundTrip() throws {
         let held = HeldCall.waitingForRow(Self.call(origin: Self.origin), deadline: 1)
         #expect(held.decoded(as: CallRecord.self)?.clickToCall == Self.origin)
+        let joined = EnrichedCall(call: Self.call(origin: Self.origin), vicidial: ViciDialCallData(rowID: .outbound(uniqueid: "1700000000.1"), uniqueid: "1700000000.1", leadID: 4242))
+        #expect(HeldCall.waitingForDisposition(joined, deadline: 1).decoded(as: EnrichedCall.self)?.call.clickToCall == Self.origin)
         var old = try #require(try JSONSerialization.jsonObject(with: Data(held.payload)) as? [String: Any])
         old["clickToCall"] = nil
         let legacy = HeldCall(kind: held.kind, callKey: held.callKey, payload: Array(try JSONSerialization.data(withJSONObject: old)), deadline: 1)
