@@ -48,21 +48,32 @@ public struct AMICapture: Sendable {
         if let path = ProcessInfo.processInfo.environment["AMIBRIDGE_CAPTURES"] {
             return URL(fileURLWithPath: path)
         }
-        let packageRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         return packageRoot.deletingLastPathComponent().appendingPathComponent("shared/ami-captures")
     }
 
-    /// Loads `folder/name.jsonl`, e.g. `load("asterisk-20", "originate-answered")`.
-    public static func load(_ folder: String, _ name: String) throws -> AMICapture {
-        try AMICapture(contentsOf: directory.appendingPathComponent(folder).appendingPathComponent("\(name).jsonl"))
+    /// The project's own captures (`Tests/Fixtures/ami-captures`: call shapes recorded from the
+    /// Asterisk lab for this project), read before the shared ones.
+    public static var projectDirectory: URL {
+        packageRoot.appendingPathComponent("Tests/Fixtures/ami-captures")
     }
 
-    /// The names of every capture in a folder, sorted.
+    static var packageRoot: URL {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    }
+
+    /// Loads `folder/name.jsonl`, e.g. `load("asterisk-20", "originate-answered")`, from the
+    /// project's captures, else the shared ones.
+    public static func load(_ folder: String, _ name: String) throws -> AMICapture {
+        let own = projectDirectory.appendingPathComponent(folder).appendingPathComponent("\(name).jsonl")
+        if FileManager.default.fileExists(atPath: own.path) { return try AMICapture(contentsOf: own) }
+        return try AMICapture(contentsOf: directory.appendingPathComponent(folder).appendingPathComponent("\(name).jsonl"))
+    }
+
+    /// The names of every capture in a folder, the project's and the shared ones, sorted.
     public static func names(in folder: String) throws -> [String] {
-        try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent(folder).path)
-            .filter { $0.hasSuffix(".jsonl") }
-            .map { String($0.dropLast(".jsonl".count)) }
-            .sorted()
+        let own = (try? FileManager.default.contentsOfDirectory(atPath: projectDirectory.appendingPathComponent(folder).path)) ?? []
+        let shared = try FileManager.default.contentsOfDirectory(atPath: directory.appendingPathComponent(folder).path)
+        return Set((own + shared).filter { $0.hasSuffix(".jsonl") }.map { String($0.dropLast(".jsonl".count)) }).sorted()
     }
 }
 

@@ -38,6 +38,19 @@ public struct CallLeg: Sendable, Hashable, Codable {
     public var dialedBy: String?
     /// This leg is the channel an `Originate` created (a DialBegin without a caller).
     public var isOriginated = false
+    /// The channel left this call for another (its Linkedid changed: a pickup, a transfer, a
+    /// queue member): that call's Linkedid, and when. The leg counts as ended here then.
+    public var movedTo: String?
+    public var movedAt: Double?
+    /// This ringing channel was picked up: the uniqueid of the channel that answered in its place
+    /// (which is then the dialed party, not this one).
+    public var pickedUpBy: String?
+    /// This dialed channel forwarded the call (SIP 302) to this number; the leg Dial() created
+    /// for it is the party the call reached.
+    public var forwardedTo: String?
+
+    /// When the leg ended for this call: its hangup, or its move to another call.
+    public var endedAt: Double? { hungUpAt ?? movedAt }
 
     public init(
         uniqueid: String, channel: String, createdAt: Double, ringingAt: Double? = nil, answeredAt: Double? = nil,
@@ -111,6 +124,8 @@ public struct CallRecord: Sendable, Hashable, Codable {
     public var closedByTimeout = false
     /// Completed from the database after an AMI outage, not from its own events.
     public var reconstructed = false
+    /// Set when the call was transferred, picked up, or its channels moved on to another call.
+    public var transfer: CallTransfer?
 
     public init(
         server: String, linkedid: String, legs: [CallLeg], callID: String? = nil, agentLeg: CallLeg? = nil,
@@ -143,6 +158,21 @@ public struct CallRecord: Sendable, Hashable, Codable {
     }
 
     public var uniqueids: [String] { legs.map(\.uniqueid) }
+}
+
+/// How a call changed shape: a transfer (blind, attended, blonde), a pickup, or channels moving
+/// on to another call (Asterisk 13+ gives a channel the Linkedid of the call it joins).
+public struct CallTransfer: Sendable, Hashable, Codable {
+    /// Where the call was transferred, when known: a blind transfer's extension, the number an
+    /// attended transfer's consultation dialed.
+    public var target: String?
+    /// The Linkedid of the call this call's channels moved on to; its `call_complete` follows.
+    public var continuedIn: String?
+
+    public init(target: String? = nil, continuedIn: String? = nil) {
+        self.target = target
+        self.continuedIn = continuedIn
+    }
 }
 
 /// What the tracker tells its consumer.

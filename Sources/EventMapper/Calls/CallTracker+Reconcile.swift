@@ -21,6 +21,7 @@ extension CallTracker {
             guard let call = slots[slot] else { continue }
             if !call.legs.contains(where: { live[$0.uniqueid] != nil }) {
                 guard var ended = remove(slot) else { continue }
+                completedKeys.insert(ended.key)
                 if let actionID = ended.originateActionID { removeOriginate(actionID) }
                 ended.announced = true
                 var record = record(ended)
@@ -29,7 +30,7 @@ extension CallTracker {
                 updates.append(.completed(record))
                 continue
             }
-            for index in call.legs.indices where live[call.legs[index].uniqueid] == nil && call.legs[index].hungUpAt == nil {
+            for index in call.legs.indices where live[call.legs[index].uniqueid] == nil && call.legs[index].endedAt == nil {
                 slots[slot]!.legs[index].hungUpAt = time
             }
             slots[slot]!.lastEventAt = time

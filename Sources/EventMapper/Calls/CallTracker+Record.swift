@@ -11,7 +11,8 @@ extension CallTracker {
         record.callerCode = call.callerCode
         record.originateReason = call.originateResult?.reason
         record.answeredAt = customer?.answeredAt
-        let ended = call.legs.allSatisfy { $0.hungUpAt != nil } ? call.legs.compactMap(\.hungUpAt).max() : nil
+        record.transfer = call.transfer
+        let ended = call.legs.allSatisfy { $0.endedAt != nil } ? call.legs.compactMap(\.endedAt).max() : nil
         record.endedAt = ended
 
         if let customer {
@@ -19,8 +20,12 @@ extension CallTracker {
             let ringEnd = customer.answeredAt ?? customer.dialStatusAt ?? customer.hungUpAt
             record.ringSeconds = ringEnd.map { Self.seconds($0 - ringStart) }
             if let answered = customer.answeredAt {
-                // Talk ends when the first party leaves after the answer.
-                let firstHangup = call.legs.compactMap(\.hungUpAt).filter { $0 >= answered }.min()
+                // Talk ends when the first party leaves after the answer: a phone or trunk channel,
+                // not a Local channel that Asterisk optimized away (when the call has parties).
+                // A channel that gave its place away (picked up, forwarded) is not a party either.
+                let stayed = call.legs.filter { $0.pickedUpBy == nil && $0.forwardedTo == nil }
+                let parties = stayed.contains { !$0.isLocal } ? stayed.filter { !$0.isLocal } : stayed
+                let firstHangup = parties.compactMap(\.endedAt).filter { $0 >= answered }.min()
                 record.talkSeconds = firstHangup.map { Self.seconds($0 - answered) }
             }
             let side = Self.customerSide(of: call.legs, customer: customerIndex!)
@@ -38,20 +43,29 @@ extension CallTracker {
     }
 
     /// The customer: a leg created by a Dial() (not by the Originate), preferring a real trunk
-    /// channel over a Local one.
+    /// channel over a Local one; a ringing channel that was picked up gave its place to the picker.
     static func customerLeg(of legs: [CallLeg]) -> CallLeg? {
         customerLegIndex(of: legs).map { legs[$0] }
     }
 
     /// Where ``customerLeg(of:)`` is among the legs; looked at on every event of a call, so it
-    /// makes nothing.
+    /// makes nothing. Of several dialed legs (a queue's members, a ring group) the one that
+    /// answered; legs that gave their place away (picked up, forwarded) are not the customer.
     static func customerLegIndex(of legs: [CallLeg]) -> Int? {
         var firstLocal: Int?
-        for index in legs.indices where legs[index].dialedBy != nil {
-            if !legs[index].isLocal { return index }
-            if firstLocal == nil { firstLocal = index }
+        var first: Int?
+        var answeredLocal: Int?
+        for index in legs.indices where legs[index].dialedBy != nil && legs[index].pickedUpBy == nil && legs[index].forwardedTo == nil {
+            let answered = legs[index].answeredAt != nil
+            if !legs[index].isLocal {
+                if answered { return index }
+                if first == nil { first = index }
+            } else {
+                if answered, answeredLocal == nil { answeredLocal = index }
+                if firstLocal == nil { firstLocal = index }
+            }
         }
-        return firstLocal
+        return first ?? answeredLocal ?? firstLocal
     }
 
     /// The agent: the channel the Originate created, else the call's first channel.

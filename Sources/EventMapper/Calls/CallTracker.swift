@@ -4,7 +4,10 @@ import AMIProtocol
 /// input carries its time), so tests replay recordings with their recorded timing.
 ///
 /// A call is every channel sharing a Linkedid; on Asterisk 11, which has none, the channels joined
-/// by Dial, Bridge, LocalBridge and Transfer relations. A call starts on its first progress event,
+/// by Dial, Bridge, LocalBridge and Transfer relations. On Asterisk 13+ a channel's Linkedid
+/// changes when it joins another call's bridge (pickups, transfers, queue members): the channel
+/// then moves to that call, and a call whose channels have all hung up or moved on completes
+/// (with ``CallTransfer/continuedIn``). Every Linkedid completes exactly once. A call starts on its first progress event,
 /// is answered when its customer leg answers, and completes when its last channel hangs up (for a
 /// click-to-call, once the Originate's outcome is known too). Finished calls are released; a call
 /// that goes silent for `idleTimeout` is closed and reported as such.
@@ -69,6 +72,7 @@ public struct CallTracker: Sendable {
         var userEventCount = 0
         /// Every leg hung up; waiting until this time for the OriginateResponse.
         var awaitingOriginateUntil: Double?
+        var transfer: CallTransfer?
     }
 
     /// Where a channel's leg is: its call's slot and its index among the call's legs.
@@ -93,6 +97,9 @@ public struct CallTracker: Sendable {
     /// event's `Timestamp:`, so an Asterisk clock that is off (or a replayed recording) cannot
     /// close live calls early: ``tick(now:)`` compares with this host's clock.
     private var arrival: Double = 0
+    /// Keys of calls completed lately: a channel that says it moved to one of these does not
+    /// bring that call back (its `call_complete` went out; a Linkedid completes once).
+    var completedKeys = RecentKeys(capacity: 10_000)
 
     public init(configuration: Configuration) {
         self.configuration = configuration
@@ -139,7 +146,17 @@ public struct CallTracker: Sendable {
         if kind == .varSet, !fields.value(ChannelEvent.Field.variable.rawValue, equals: configuration.callIDVariable) { return [] }
         guard let event = ChannelEvent(kind, fields: fields, message: message, withChannelName: false) else { return [] }
         let eventTime = fields[.timestamp].flatMap(EventTimestamp.seconds).flatMap(Self.plausibleTime) ?? time
-        return apply(event, at: eventTime, receivedAt: time)
+        // A channel whose Linkedid is no longer its call's has joined another call: move it first,
+        // so the event applies where the channel now is.
+        var moves: [CallUpdate] = []
+        if kind != .newchannel, let linkedid = fields[.linkedid], let uniqueid = fields[.uniqueid] {
+            follow(uniqueid, to: linkedid, at: eventTime, receivedAt: time, into: &moves)
+        }
+        if let linkedid = fields[.destLinkedid], let uniqueid = fields[.destUniqueid] {
+            follow(uniqueid, to: linkedid, at: eventTime, receivedAt: time, into: &moves)
+        }
+        let updates = apply(event, at: eventTime, receivedAt: time)
+        return moves.isEmpty ? updates : moves + updates
     }
 
     /// A `Timestamp:` that cannot be a time (not finite, before 1970, or past 10^11 s: the year
@@ -179,10 +196,18 @@ public struct CallTracker: Sendable {
                 if let dialString, leg.dialString == nil { leg.dialString = dialString }
             }
             announce(address.slot, into: &updates)
-        case .dialEnd(let caller, let destination, let status):
+        case .dialEnd(let caller, let destination, let status, let forward):
             let target = destination ?? caller
             guard let target, let address = touch(target) else { break }
             modifyCall(address.slot) { call in
+                if let forward, destination != nil {
+                    // The destination forwarded the call: Dial() dials `forward` next, and that
+                    // new leg is the party the call reaches.
+                    call.legs[address.leg].forwardedTo = forward
+                    var transfer = call.transfer ?? CallTransfer()
+                    transfer.target = forward
+                    call.transfer = transfer
+                }
                 // Asterisk 11 names only the caller: the status belongs to what the caller dialed.
                 let indices = destination != nil ? [address.leg] : call.legs.indices.filter { call.legs[$0].dialedBy == caller }
                 for index in indices where call.legs[index].dialStatus == nil {
@@ -246,10 +271,95 @@ public struct CallTracker: Sendable {
                 server: configuration.server, name: name, linkedid: key ?? linkedid, callID: callID,
                 fields: values, sequence: sequence
             ))
+        case .pickup(let picker, let target, _):
+            pickedUp(target: target, by: picker, at: time)
+        case .transferred(let parties, let destination):
+            let legs = legOfChannel
+            guard let slot = parties.lazy.compactMap({ legs[$0]?.slot }).first else { break }
+            slots[slot]!.lastEventAt = arrival
+            modifyCall(slot) { call in
+                var transfer = call.transfer ?? CallTransfer()
+                transfer.target = destination ?? transfer.target ?? Self.consultedNumber(in: call.legs)
+                call.transfer = transfer
+            }
         case .cdr, .coreShowChannel, .other:
             break
         }
         return updates
+    }
+
+    /// An attended transfer's target: the number of the newest leg outside the customer's side
+    /// (the consultation call: what its Dial() dialed, else a Local channel's extension).
+    static func consultedNumber(in legs: [CallLeg]) -> String? {
+        guard let customer = customerLegIndex(of: legs) else { return nil }
+        let side = customerSide(of: legs, customer: customer)
+        for index in legs.indices.reversed() where !side[index] && index > customer {
+            if let number = dialedNumber(legs[index].dialString) ?? localExtension(legs[index].channel) { return number }
+        }
+        return nil
+    }
+
+    /// `Local/1005@xfer-targets-0000000a;1` → `1005`.
+    static func localExtension(_ channel: String) -> String? {
+        guard channel.hasPrefix("Local/"), let at = channel.firstIndex(of: "@") else { return nil }
+        let exten = channel[channel.index(channel.startIndex, offsetBy: 6)..<at]
+        return !exten.isEmpty && exten.allSatisfy(\.isNumber) ? String(exten) : nil
+    }
+
+    // MARK: - Channels moving between calls
+
+    /// Moves the channel `uniqueid` into the call keyed `linkedid` when it is in another one.
+    /// The call it leaves keeps the leg as history (ended at the move) and completes once every
+    /// leg has hung up or moved on; the call it joins is created if this bridge does not follow
+    /// it yet, unless it completed already (then the channel stays: a Linkedid completes once).
+    mutating func follow(_ uniqueid: String, to linkedid: String, at time: Double, receivedAt: Double, into updates: inout [CallUpdate]) {
+        arrival = receivedAt
+        guard let address = legOfChannel[uniqueid], slots[address.slot]!.key != linkedid, !linkedid.isEmpty,
+              !completedKeys.contains(linkedid) else { return }
+        let existing = slotOfCall[linkedid]
+        // Never back to a call the channel left: a Linkedid only moves on (an event written just
+        // before the change can still carry the old one).
+        if let existing, slots[existing]!.legs.contains(where: { $0.uniqueid == uniqueid && $0.movedTo != nil }) { return }
+        let target = existing ?? insert(TrackedCall(key: linkedid, legs: [], startedAt: time, lastEventAt: arrival))
+        move(address, to: target, linkedid: linkedid, at: time, into: &updates)
+    }
+
+    private mutating func move(_ address: LegAddress, to target: Int, linkedid: String, at time: Double, into updates: inout [CallUpdate]) {
+        var leg = slots[address.slot]!.legs[address.leg]
+        modifyCall(address.slot) { call in
+            call.legs[address.leg].movedTo = linkedid
+            call.legs[address.leg].movedAt = time
+            var transfer = call.transfer ?? CallTransfer()
+            transfer.continuedIn = linkedid
+            call.transfer = transfer
+        }
+        leg.movedTo = nil
+        leg.movedAt = nil
+        // A picker takes the place of the ringing channel it picked up: the party the call dialed.
+        if let ringing = slots[target]!.legs.first(where: { $0.pickedUpBy == leg.uniqueid }) {
+            leg.dialedBy = leg.dialedBy ?? ringing.dialedBy
+            leg.dialString = leg.dialString ?? ringing.dialString
+        }
+        let arrival = self.arrival
+        legOfChannel[leg.uniqueid] = modifyCall(target) { call in
+            call.legs.append(leg)
+            call.lastEventAt = arrival
+            if call.transfer == nil { call.transfer = CallTransfer() }
+            return LegAddress(slot: target, leg: call.legs.count - 1)
+        }
+        announce(target, into: &updates)
+        completeIfOver(address.slot, at: time, into: &updates)
+    }
+
+    /// `Pickup`: the picker answers in the ringing channel's place, which hangs up next and is
+    /// no longer the party the call dialed. The picker moves into the call with its next event
+    /// that carries the new Linkedid (the Pickup event's own fields still say the old one).
+    private mutating func pickedUp(target: String, by picker: String, at time: Double) {
+        guard let ringing = legOfChannel[target] else { return }
+        modifyLeg(ringing) { $0.pickedUpBy = picker }
+        modifyCall(ringing.slot) { call in
+            if call.transfer == nil { call.transfer = CallTransfer() }
+        }
     }
 
     /// Time passes: closes silent calls, gives up waiting for OriginateResponses.
@@ -295,13 +405,14 @@ public struct CallTracker: Sendable {
         return slot
     }
 
-    /// Takes a call out of the table, with its channels and its claim on an Originate.
+    /// Takes a call out of the table, with its channels (not those that moved on to another
+    /// call) and its claim on an Originate.
     mutating func remove(_ slot: Int) -> TrackedCall? {
         guard let call = slots[slot] else { return nil }
         slots[slot] = nil
         freeSlots.append(slot)
         slotOfCall[call.key] = nil
-        for leg in call.legs { legOfChannel[leg.uniqueid] = nil }
+        for leg in call.legs where legOfChannel[leg.uniqueid]?.slot == slot { legOfChannel[leg.uniqueid] = nil }
         if let actionID = call.originateActionID { claimedOriginates.remove(actionID) }
         return call
     }
@@ -350,7 +461,7 @@ public struct CallTracker: Sendable {
     /// The live channel with this name (names change with Rename; uniqueids do not).
     private func uniqueid(ofChannel name: String) -> String? {
         for case let call? in slots {
-            if let leg = call.legs.last(where: { $0.channel == name && $0.hungUpAt == nil }) { return leg.uniqueid }
+            if let leg = call.legs.last(where: { $0.channel == name && $0.endedAt == nil }) { return leg.uniqueid }
         }
         return nil
     }
@@ -462,7 +573,7 @@ public struct CallTracker: Sendable {
     }
 
     private mutating func completeIfOver(_ slot: Int, at time: Double, into updates: inout [CallUpdate]) {
-        guard let call = slots[slot], call.legs.allSatisfy({ $0.hungUpAt != nil }) else { return }
+        guard let call = slots[slot], call.legs.allSatisfy({ $0.endedAt != nil }) else { return }
         let expectsResponse = call.originateActionID.map { originates[$0] != nil } ?? false
             || (call.callID != nil && originates.values.contains { $0.callID == call.callID })
         if expectsResponse, call.originateResult == nil {
@@ -474,11 +585,35 @@ public struct CallTracker: Sendable {
 
     private mutating func complete(_ slot: Int, at time: Double, closedByTimeout: Bool = false, into updates: inout [CallUpdate]) {
         guard let call = remove(slot) else { return }
+        completedKeys.insert(call.key)
         if let actionID = call.originateActionID { originates[actionID] = nil }
         var record = record(call)
         record.closedByTimeout = closedByTimeout
-        record.endedAt = closedByTimeout ? call.lastEventAt : (call.legs.compactMap(\.hungUpAt).max() ?? time)
+        record.endedAt = closedByTimeout ? call.lastEventAt : (call.legs.compactMap(\.endedAt).max() ?? time)
         if !call.announced { updates.append(.started(record)) }
         updates.append(.completed(record))
+    }
+}
+
+/// A bounded set of the keys inserted last: the oldest is forgotten when it is full.
+struct RecentKeys: Sendable {
+    private var members: Set<String> = []
+    private var order: [String] = []
+    private var next = 0
+    let capacity: Int
+
+    init(capacity: Int) { self.capacity = capacity }
+
+    func contains(_ key: String) -> Bool { members.contains(key) }
+
+    mutating func insert(_ key: String) {
+        guard members.insert(key).inserted else { return }
+        if order.count < capacity {
+            order.append(key)
+        } else {
+            members.remove(order[next])
+            order[next] = key
+            next = (next + 1) % capacity
+        }
     }
 }

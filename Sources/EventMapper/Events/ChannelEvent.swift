@@ -12,8 +12,9 @@ public enum ChannelEvent: Sendable, Equatable {
     /// A dial attempt: `caller` is nil for the originated leg of an `Originate` (Asterisk 13+).
     case dialBegin(caller: String?, destination: String, dialString: String?)
     /// A dial outcome. Asterisk 11 names only the caller; the status then applies to every
-    /// destination that caller dialed.
-    case dialEnd(caller: String?, destination: String?, status: String)
+    /// destination that caller dialed. `forward`: the number the destination forwarded the call
+    /// to (a SIP 302), which Dial() then dials as a new destination.
+    case dialEnd(caller: String?, destination: String?, status: String, forward: String? = nil)
     /// Two channels joined: Asterisk 11 `Bridge` Link, `LocalBridge`, `Masquerade`, `Transfer`.
     case linked(String, String)
     /// Asterisk 11 `Masquerade`: names only, resolved to uniqueids by the tracker at that moment.
@@ -28,6 +29,13 @@ public enum ChannelEvent: Sendable, Equatable {
     case variableSet(uniqueid: String, name: String, value: String)
     case rename(uniqueid: String, newName: String)
     case userEvent(name: String, uniqueid: String?, linkedid: String?, fields: [AMIField])
+    /// `Pickup` (Asterisk 13+): `picker` answered the ringing channel `target` in its place, and
+    /// moves into the target's call (`targetLinkedid`).
+    case pickup(picker: String, target: String, targetLinkedid: String?)
+    /// A successful `BlindTransfer` or `AttendedTransfer` (Asterisk 13+) among the channels
+    /// `parties` (transferer, transferee, second transferer); `destination` is a blind
+    /// transfer's extension, or an attended transfer's target extension when Asterisk names it.
+    case transferred(parties: [String], destination: String?)
     /// A CDR record (`cdr_manager`): the tracker keeps its own times and ignores it.
     case cdr(uniqueid: String?, disposition: String?, billableSeconds: Int?)
     /// An item of a `CoreShowChannels` list, used when reconciling after a reconnect.
@@ -67,6 +75,7 @@ extension ChannelEvent {
         case bridge, localBridge, transfer, masquerade, bridgeEnter, bridgeLeave
         case hangupRequest, softHangupRequest, hangup
         case originateResponse, varSet, rename, userEvent, cdr, coreShowChannel
+        case pickup, attendedTransfer, blindTransfer
 
         var eventName: String {
             switch self {
@@ -92,6 +101,9 @@ extension ChannelEvent {
             case .userEvent: "UserEvent"
             case .cdr: "Cdr"
             case .coreShowChannel: "CoreShowChannel"
+            case .pickup: "Pickup"
+            case .attendedTransfer: "AttendedTransfer"
+            case .blindTransfer: "BlindTransfer"
             }
         }
 
@@ -108,21 +120,24 @@ extension ChannelEvent {
             switch self {
             case .newchannel, .newstate, .newCallerid, .newConnectedLine: Field.snapshot
             case .coreShowChannel: Field.snapshot + [.duration]
-            case .dialBegin: [.destUniqueid, .uniqueid, .dialString]
-            case .dialEnd: [.dialStatus, .uniqueid, .destUniqueid]
+            case .dialBegin: [.destUniqueid, .uniqueid, .dialString, .linkedid, .destLinkedid]
+            case .dialEnd: [.dialStatus, .uniqueid, .destUniqueid, .linkedid, .destLinkedid, .forward]
             case .dial: [.subEvent, .uniqueid, .destUniqueid, .dialString, .dialStatus]
             case .bridge: [.bridgestate, .uniqueid1, .uniqueid2]
             case .localBridge: [.uniqueid1, .localOneUniqueid, .uniqueid2, .localTwoUniqueid]
             case .transfer: [.uniqueid, .targetUniqueid]
             case .masquerade: [.clone, .original]
-            case .bridgeEnter, .bridgeLeave: [.uniqueid, .bridgeUniqueid]
-            case .hangupRequest, .softHangupRequest: [.uniqueid]
-            case .hangup: [.uniqueid, .channel, .cause, .causeText]
+            case .bridgeEnter, .bridgeLeave: [.uniqueid, .bridgeUniqueid, .linkedid]
+            case .hangupRequest, .softHangupRequest: [.uniqueid, .linkedid]
+            case .hangup: [.uniqueid, .channel, .cause, .causeText, .linkedid]
             case .originateResponse: [.actionID, .response, .reason, .uniqueid, .channel]
             case .varSet: [.uniqueid, .variable, .value]
             case .rename: [.uniqueid, .newname]
             case .userEvent: [.userEvent, .uniqueid, .linkedid]
             case .cdr: [.uniqueid, .disposition, .billableSeconds]
+            case .pickup: [.uniqueid, .targetUniqueid, .targetLinkedid]
+            case .attendedTransfer: [.result, .origTransfererUniqueid, .secondTransfererUniqueid, .transfereeUniqueid, .transferTargetExten]
+            case .blindTransfer: [.result, .transfererUniqueid, .transfereeUniqueid, .transferExtension]
             }
         }
 
@@ -147,6 +162,8 @@ extension ChannelEvent {
         case cause, causeText, actionID, response, reason
         case variable, value, newname, userEvent
         case disposition, billableSeconds, duration
+        case destLinkedid, targetLinkedid, result, transfererUniqueid, transfereeUniqueid
+        case origTransfererUniqueid, secondTransfererUniqueid, transferExtension, transferTargetExten, forward
 
         var headerName: String {
             switch self {
@@ -184,6 +201,16 @@ extension ChannelEvent {
             case .disposition: "Disposition"
             case .billableSeconds: "BillableSeconds"
             case .duration: "Duration"
+            case .destLinkedid: "DestLinkedid"
+            case .targetLinkedid: "TargetLinkedid"
+            case .result: "Result"
+            case .transfererUniqueid: "TransfererUniqueid"
+            case .transfereeUniqueid: "TransfereeUniqueid"
+            case .origTransfererUniqueid: "OrigTransfererUniqueid"
+            case .secondTransfererUniqueid: "SecondTransfererUniqueid"
+            case .transferExtension: "Extension"
+            case .transferTargetExten: "TransferTargetExten"
+            case .forward: "Forward"
             }
         }
 
@@ -216,7 +243,7 @@ extension ChannelEvent {
             self = .dialBegin(caller: fields[.uniqueid], destination: destination, dialString: fields[.dialString])
         case .dialEnd:
             guard let status = fields[.dialStatus] else { return nil }
-            self = .dialEnd(caller: fields[.uniqueid], destination: fields[.destUniqueid], status: status)
+            self = .dialEnd(caller: fields[.uniqueid], destination: fields[.destUniqueid], status: status, forward: ChannelSnapshot.known(fields[.forward]))
         case .dial:
             // Asterisk 1.8-11.
             let subEvent = fields[.subEvent]?.lowercased()
@@ -273,6 +300,16 @@ extension ChannelEvent {
         case .coreShowChannel:
             guard let snapshot = ChannelSnapshot(fields) else { return nil }
             self = .coreShowChannel(snapshot, seconds: fields[.duration].flatMap(CallTracker.parseDuration))
+        case .pickup:
+            guard let picker = fields[.uniqueid], let target = fields[.targetUniqueid] else { return nil }
+            self = .pickup(picker: picker, target: target, targetLinkedid: fields[.targetLinkedid])
+        case .attendedTransfer, .blindTransfer:
+            guard fields[.result]?.lowercased() == "success" else { return nil }
+            let parties = [fields[.transfererUniqueid], fields[.origTransfererUniqueid], fields[.transfereeUniqueid], fields[.secondTransfererUniqueid]]
+            // A blind transfer names its extension; an attended one its target's when the target
+            // is a channel (Asterisk 20: TransferTargetExten), else the tracker finds the number.
+            let destination = kind == .blindTransfer ? fields[.transferExtension] : fields[.transferTargetExten]
+            self = .transferred(parties: parties.compactMap { $0 }, destination: ChannelSnapshot.known(destination))
         }
     }
 }

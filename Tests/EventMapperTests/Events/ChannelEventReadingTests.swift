@@ -67,7 +67,22 @@ struct ChannelEventReadingTests {
                     reference.originateSent(actionID: actionID, callID: callID, channel: channel, at: time)
                 case .message(let message, let time):
                     let received = fast.receive(message, at: time)
-                    let applied = reference.apply(ChannelEvent(message), at: message["Timestamp"].flatMap(Double.init) ?? time, receivedAt: time)
+                    // A channel whose Linkedid changed moves first (read here header by header).
+                    let eventTime = message["Timestamp"].flatMap(Double.init) ?? time
+                    var applied: [CallUpdate] = []
+                    // The events that carry a channel's Linkedid the tracker reads (not Newchannel, which
+                    // makes the channel; not VarSet, Cdr or CoreShowChannel, which it reads without it).
+                    let carriers: Set<String> = ["Newstate", "NewCallerid", "NewConnectedLine", "DialBegin", "DialEnd", "BridgeEnter",
+                                                 "BridgeLeave", "HangupRequest", "SoftHangupRequest", "Hangup", "UserEvent"]
+                    if carriers.contains(message.eventName ?? "") {
+                        if message.eventName != "Newchannel", let linkedid = message["Linkedid"], let uniqueid = message["Uniqueid"] {
+                            reference.follow(uniqueid, to: linkedid, at: eventTime, receivedAt: time, into: &applied)
+                        }
+                        if let linkedid = message["DestLinkedid"], let uniqueid = message["DestUniqueid"] {
+                            reference.follow(uniqueid, to: linkedid, at: eventTime, receivedAt: time, into: &applied)
+                        }
+                    }
+                    applied += reference.apply(ChannelEvent(message), at: eventTime, receivedAt: time)
                     if received != applied { differing.append("\(name): \(message.eventName ?? "-") at \(time)") }
                     updates += received.count
                 }
@@ -105,7 +120,7 @@ struct ChannelEventReadingTests {
             return .dialBegin(caller: message["Uniqueid"], destination: destination, dialString: message["DialString"])
         case "DialEnd":
             guard let status = message["DialStatus"] else { return .other(name) }
-            return .dialEnd(caller: message["Uniqueid"], destination: message["DestUniqueid"], status: status)
+            return .dialEnd(caller: message["Uniqueid"], destination: message["DestUniqueid"], status: status, forward: known(message["Forward"]))
         case "Dial":
             // Asterisk 1.8-11.
             let subEvent = message["SubEvent"]?.lowercased()
@@ -171,6 +186,13 @@ struct ChannelEventReadingTests {
             return .cdr(uniqueid: message["UniqueID"], disposition: message["Disposition"], billableSeconds: message["BillableSeconds"].flatMap { Int($0) })
         case "CoreShowChannel":
             return snapshot(message).map { .coreShowChannel($0, seconds: message["Duration"].flatMap(CallTracker.parseDuration)) } ?? .other(name)
+        case "Pickup":
+            guard let picker = message["Uniqueid"], let target = message["TargetUniqueid"] else { return .other(name) }
+            return .pickup(picker: picker, target: target, targetLinkedid: message["TargetLinkedid"])
+        case "AttendedTransfer", "BlindTransfer":
+            guard message["Result"]?.lowercased() == "success" else { return .other(name) }
+            let parties = ["TransfererUniqueid", "OrigTransfererUniqueid", "TransfereeUniqueid", "SecondTransfererUniqueid"].compactMap { message[$0] }
+            return .transferred(parties: parties, destination: known(message[name == "BlindTransfer" ? "Extension" : "TransferTargetExten"]))
         default:
             return .other(name)
         }
