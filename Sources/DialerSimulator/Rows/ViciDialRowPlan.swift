@@ -22,22 +22,27 @@ public enum ViciDialRowPlan {
         }
         guard call.leadID > 0, let uniqueid = script.customerUniqueid else { return writes }
         let manual = call.callerIDName.first == "M" || call.originate != nil
+        var row = CallLogRow(uniqueid: uniqueid, leadID: call.leadID, listID: call.listID, campaignID: call.campaignID, phoneNumber: call.phoneNumber,
+                             callerCode: call.callerIDName, user: user, status: "INCALL", startEpoch: call.startedAt, endEpoch: nil)
         guard let answeredAt = script.customerAnsweredAt else {
             // The sweep logs the unanswered attempt; the lead gets the same status.
             let sweep = script.endedAt + (call.dispositionDelaySeconds ?? 3)
-            writes.append((sweep, .insertCallLog(uniqueid: uniqueid, leadID: call.leadID, listID: call.listID, campaignID: call.campaignID,
-                                                 phoneNumber: call.phoneNumber, user: manual ? user : "VDAD", status: call.disposition,
-                                                 startEpoch: call.startedAt, endEpoch: script.endedAt)))
+            row.user = manual ? user : "VDAD"
+            row.status = call.disposition
+            row.endEpoch = script.endedAt
+            writes.append((sweep, .insertCallLog(row)))
             if call.ownsLead { writes.append((sweep, .leadDialed(leadID: call.leadID, status: call.disposition, at: sweep))) }
             return writes
         }
         let callerCode = call.callerIDName
         if manual, let ringing = script.customerRingingAt {
-            writes.append((ringing, .insertCallLog(uniqueid: uniqueid, leadID: call.leadID, listID: call.listID, campaignID: call.campaignID,
-                                                   phoneNumber: call.phoneNumber, user: user, status: "INCALL", startEpoch: ringing, endEpoch: nil)))
+            row.startEpoch = ringing
+            writes.append((ringing, .insertCallLog(row)))
         } else {
-            writes.append((answeredAt, .insertCallLog(uniqueid: uniqueid, leadID: call.leadID, listID: call.listID, campaignID: call.campaignID,
-                                                      phoneNumber: call.phoneNumber, user: "VDAD", status: "QUEUE", startEpoch: answeredAt, endEpoch: nil)))
+            row.user = "VDAD"
+            row.status = "QUEUE"
+            row.startEpoch = answeredAt
+            writes.append((answeredAt, .insertCallLog(row)))
             writes.append((answeredAt + 0.2, .agentTakesCall(uniqueid: uniqueid, user: user)))
         }
         writes.append((answeredAt + 0.2, .liveAgent(user: user, status: "INCALL", leadID: call.leadID, uniqueid: uniqueid, callerCode: callerCode,

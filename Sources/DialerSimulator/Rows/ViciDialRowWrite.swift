@@ -12,8 +12,7 @@ public enum ViciDialRowWrite: Sendable, Hashable {
     case leadDialed(leadID: Int, status: String, at: Double)
     /// `vicidial_log` INSERT: at the answer (auto-dial, QUEUE/VDAD), at ringing (manual dial,
     /// INCALL with the agent) or by the sweep of an unanswered attempt (its final status, 0 s).
-    case insertCallLog(uniqueid: String, leadID: Int, listID: Int, campaignID: String, phoneNumber: String, user: String,
-                       status: String, startEpoch: Double, endEpoch: Double?)
+    case insertCallLog(CallLogRow)
     /// The agent takes the answered call: QUEUE/VDAD becomes INCALL with the agent's user.
     case agentTakesCall(uniqueid: String, user: String)
     /// The hangup: end_epoch, length_in_sec, term_reason; INCALL becomes DISPO.
@@ -29,4 +28,35 @@ public enum ViciDialRowWrite: Sendable, Hashable {
     case recordingEnded(vicidialID: String, at: Double)
     /// `vicidial_live_agents`: the agent's state (READY, INCALL with the call, PAUSED in the dispo screen).
     case liveAgent(user: String, status: String, leadID: Int, uniqueid: String, callerCode: String, channel: String, at: Double)
+}
+
+/// A new `vicidial_log` row (with its `vicidial_log_extended` twin, which maps the caller code to
+/// the uniqueid).
+public struct CallLogRow: Sendable, Hashable {
+    /// The customer (trunk) channel's uniqueid.
+    public var uniqueid: String
+    public var leadID: Int
+    public var listID: Int
+    public var campaignID: String
+    public var phoneNumber: String
+    public var callerCode: String
+    public var user: String
+    public var status: String
+    public var startEpoch: Double
+    /// Set for the sweep's row of an unanswered attempt; nil until the hangup otherwise.
+    public var endEpoch: Double?
+
+    public init(uniqueid: String, leadID: Int, listID: Int, campaignID: String, phoneNumber: String, callerCode: String, user: String,
+                status: String, startEpoch: Double, endEpoch: Double?) {
+        self.uniqueid = uniqueid
+        self.leadID = leadID
+        self.listID = listID
+        self.campaignID = campaignID
+        self.phoneNumber = phoneNumber
+        self.callerCode = callerCode
+        self.user = user
+        self.status = status
+        self.startEpoch = startEpoch
+        self.endEpoch = endEpoch
+    }
 }

@@ -19,14 +19,17 @@ public final class ViciDialRowWriter: Sendable {
     }
 
     private let database: MariaDBClient
+    /// The dialer's address, for the rows that carry one.
+    private let serverIP: String
     private let logger: Logger
     private let stream: AsyncStream<ViciDialRowWrite>
     private let continuation: AsyncStream<ViciDialRowWrite>.Continuation
     private let state = NIOLockedValueBox((counts: Counts(), down: false))
 
     /// - Parameter queueLimit: writes held while the database is slow; more are dropped.
-    public init(database: MariaDBClient, queueLimit: Int = 100_000, logger: Logger) {
+    public init(database: MariaDBClient, serverIP: String, queueLimit: Int = 100_000, logger: Logger) {
         self.database = database
+        self.serverIP = serverIP
         self.logger = logger
         (stream, continuation) = AsyncStream.makeStream(of: ViciDialRowWrite.self, bufferingPolicy: .bufferingOldest(queueLimit))
     }
@@ -47,7 +50,7 @@ public final class ViciDialRowWriter: Sendable {
     public func run() async {
         for await write in stream {
             do {
-                for (sql, parameters) in Self.statements(for: write) {
+                for (sql, parameters) in Self.statements(for: write, serverIP: serverIP) {
                     _ = try await database.execute(sql, parameters)
                 }
                 let wasDown = state.withLockedValue { state in
@@ -70,7 +73,7 @@ public final class ViciDialRowWriter: Sendable {
     }
 
     /// The prepared statements (SQL with `?` and its values) of one write.
-    static func statements(for write: ViciDialRowWrite) -> [(String, [MariaDBValue])] {
+    static func statements(for write: ViciDialRowWrite, serverIP: String) -> [(String, [MariaDBValue])] {
         switch write {
         case .agentLogin(let agent, let campaign, let serverIP, let time):
             let login = "sim\(agent.phoneExtension)"
@@ -102,15 +105,23 @@ public final class ViciDialRowWriter: Sendable {
                      UPDATE vicidial_list SET status = ?, called_count = called_count + IF(? = 'INCALL', 1, 0),
                             called_since_last_reset = 'Y', last_local_call_time = FROM_UNIXTIME(?) WHERE lead_id = ?
                      """, [.string(status), .string(status), .int(Int64(time)), .int(Int64(leadID))])]
-        case .insertCallLog(let uniqueid, let leadID, let listID, let campaign, let phone, let user, let status, let start, let end):
+        case .insertCallLog(let row):
             // length_in_sec stays 0: the hangup update sets it, and the sweep's rows have none.
-            return [("""
-                     INSERT IGNORE INTO vicidial_log (uniqueid, lead_id, list_id, campaign_id, call_date, start_epoch, end_epoch, length_in_sec,
-                                                      status, phone_code, phone_number, user, processed, user_group, term_reason, alt_dial, called_count)
-                     VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?, ?, ?, '1', ?, ?, 'N', 'AGENTS', 'NONE', 'MAIN', 1)
-                     """,
-                     [.string(uniqueid), .int(Int64(leadID)), .int(Int64(listID)), .string(campaign), .int(Int64(start)), .int(Int64(start)),
-                      end.map { .int(Int64($0)) } ?? .null, .int(0), .string(status), .string(phone), .string(user)])]
+            return [
+                ("""
+                 INSERT IGNORE INTO vicidial_log (uniqueid, lead_id, list_id, campaign_id, call_date, start_epoch, end_epoch, length_in_sec,
+                                                  status, phone_code, phone_number, user, processed, user_group, term_reason, alt_dial, called_count)
+                 VALUES (?, ?, ?, ?, FROM_UNIXTIME(?), ?, ?, 0, ?, '1', ?, ?, 'N', 'AGENTS', 'NONE', 'MAIN', 1)
+                 """,
+                 [.string(row.uniqueid), .int(Int64(row.leadID)), .int(Int64(row.listID)), .string(row.campaignID), .int(Int64(row.startEpoch)),
+                  .int(Int64(row.startEpoch)), row.endEpoch.map { .int(Int64($0)) } ?? .null, .string(row.status), .string(row.phoneNumber),
+                  .string(row.user)]),
+                ("""
+                 INSERT IGNORE INTO vicidial_log_extended (uniqueid, server_ip, call_date, lead_id, caller_code, custom_call_id)
+                 VALUES (?, ?, FROM_UNIXTIME(?), ?, ?, '')
+                 """,
+                 [.string(row.uniqueid), .string(serverIP), .int(Int64(row.startEpoch)), .int(Int64(row.leadID)), .string(row.callerCode)]),
+            ]
         case .agentTakesCall(let uniqueid, let user):
             return [("UPDATE vicidial_log SET status = 'INCALL', user = ? WHERE uniqueid = ?", [.string(user), .string(uniqueid)])]
         case .callEnded(let uniqueid, let end, let termReason):

@@ -79,7 +79,7 @@ public final class DialerSimulator: Sendable {
         let now = Date().timeIntervalSince1970
         let state = NIOLockedValueBox(SimulatorState(configuration: stateConfiguration, now: now))
         let feed = EventFeed(queueLimit: configuration.clientQueueLimit)
-        let rows = database.map { ViciDialRowWriter(database: MariaDBClient(configuration: $0), logger: logger) }
+        let rows = database.map { ViciDialRowWriter(database: MariaDBClient(configuration: $0), serverIP: configuration.state.serverIP, logger: logger) }
         let context = SessionContext(configuration: configuration, state: state, feed: feed)
         return try await FakeAMIServer.withServer(port: configuration.port, behavior: context.behavior) { server in
             let simulator = DialerSimulator(configuration: configuration, port: server.port, state: state, feed: feed, rows: rows,

@@ -34,8 +34,9 @@ import Testing
         #expect(lead.at < script.call.startedAt)
         let insert = try #require(writes.first { if case .insertCallLog = $0.write { true } else { false } })
         #expect(insert.at == answeredAt)
-        #expect(insert.write == .insertCallLog(uniqueid: uniqueid, leadID: leadID, listID: script.call.listID, campaignID: script.call.campaignID,
-                                               phoneNumber: script.call.phoneNumber, user: "VDAD", status: "QUEUE", startEpoch: answeredAt, endEpoch: nil))
+        #expect(insert.write == .insertCallLog(CallLogRow(
+            uniqueid: uniqueid, leadID: leadID, listID: script.call.listID, campaignID: script.call.campaignID, phoneNumber: script.call.phoneNumber,
+            callerCode: script.call.callerIDName, user: "VDAD", status: "QUEUE", startEpoch: answeredAt, endEpoch: nil)))
         #expect(writes.contains { $0.write == .agentTakesCall(uniqueid: uniqueid, user: script.call.agent.user) && $0.at < script.endedAt })
         #expect(writes.contains { $0.write == .callEnded(uniqueid: uniqueid, endEpoch: script.endedAt, termReason: "CALLER") && $0.at == script.endedAt })
         let delay = try #require(script.call.dispositionDelaySeconds)
@@ -62,11 +63,11 @@ import Testing
             let writes = Self.writes(script)
             let insert = try #require(writes.first { if case .insertCallLog = $0.write { true } else { false } })
             #expect(insert.at > script.endedAt)
-            guard case .insertCallLog(let uniqueid, _, _, _, _, _, let rowStatus, let start, let end) = insert.write else { continue }
-            #expect(uniqueid == script.customerUniqueid)
-            #expect(rowStatus == status)
-            #expect(start == script.call.startedAt)
-            #expect(end == script.endedAt)
+            guard case .insertCallLog(let row) = insert.write else { continue }
+            #expect(row.uniqueid == script.customerUniqueid)
+            #expect(row.status == status)
+            #expect(row.startEpoch == script.call.startedAt)
+            #expect(row.endEpoch == script.endedAt)
             #expect(!writes.contains { if case .callEnded = $0.write { true } else { false } })
         }
         #expect(Self.writes(Self.script(.agentBusy)).allSatisfy { if case .insertCallLog = $0.write { false } else { true } })
@@ -80,11 +81,12 @@ import Testing
         let ringing = try #require(script.customerRingingAt)
         let insert = try #require(writes.first { if case .insertCallLog = $0.write { true } else { false } })
         #expect(insert.at == ringing)
-        guard case .insertCallLog(_, let leadID, _, _, let phone, let user, let status, _, _) = insert.write else { return }
-        #expect(leadID == 4242)
-        #expect(phone == "18005554242")
-        #expect(user == script.call.agent.user)
-        #expect(status == "INCALL")
+        guard case .insertCallLog(let row) = insert.write else { return }
+        #expect(row.leadID == 4242)
+        #expect(row.phoneNumber == "18005554242")
+        #expect(row.user == script.call.agent.user)
+        #expect(row.status == "INCALL")
+        #expect(row.callerCode == "M5251411420000004242")
         #expect(!writes.contains { if case .insertLead = $0.write { true } else { false } })
     }
 }

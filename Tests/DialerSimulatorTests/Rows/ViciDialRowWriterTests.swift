@@ -39,14 +39,14 @@ import ViciDialTestSupport
     static func withCalls(
         _ configuration: DialerSimulator.Configuration,
         database: MariaDBConnection.Configuration,
-        _ body: @escaping @Sendable (DialerSimulator, inout AMIEventStream.AsyncIterator, inout CallTracker) async throws -> Void
+        _ body: @escaping @Sendable (DialerSimulator, SimulatorClient, inout AMIEventStream.AsyncIterator, inout CallTracker) async throws -> Void
     ) async throws {
         try await withDeadline(.seconds(90)) {
             try await DialerSimulator.withSimulator(configuration: configuration, database: database) { simulator in
-                try await SimulatorClient(port: simulator.port).run { _, iterator in
+                try await SimulatorClient(port: simulator.port).run { client, iterator in
                     simulator.startTraffic()
                     var tracker = CallTracker(configuration: .init(server: "sim"))
-                    try await body(simulator, &iterator, &tracker)
+                    try await body(simulator, client, &iterator, &tracker)
                 }
             }
         }
@@ -57,7 +57,7 @@ import ViciDialTestSupport
         let configuration = Self.configuration(mix: OutcomeMix(weights: [.answered: 1]), calls: 1, talk: 3...3)
         let root = MariaDBClient(configuration: try TestDatabase.rootConfiguration())
         let repository = try ViciDialTestDriver.repository()
-        try await Self.withCalls(configuration, database: try TestDatabase.rootConfiguration()) { _, iterator, tracker in
+        try await Self.withCalls(configuration, database: try TestDatabase.rootConfiguration()) { _, _, iterator, tracker in
             // The customer answers: the row is there while the call is still up.
             let (events, _) = try await SimulatorClient.follow(&iterator, tracker: &tracker) { _, events in
                 events.contains { $0.name == "DialEnd" && $0.message["DialStatus"] == "ANSWER" && $0.message["DestChannel"]?.hasPrefix("SIP/carrier") == true }
@@ -127,7 +127,7 @@ import ViciDialTestSupport
         let configuration = Self.configuration(mix: OutcomeMix(weights: [.customerBusy: 1]), calls: 1, talk: 1...1)
         let root = MariaDBClient(configuration: try TestDatabase.rootConfiguration())
         let repository = try ViciDialTestDriver.repository()
-        try await Self.withCalls(configuration, database: try TestDatabase.rootConfiguration()) { _, iterator, tracker in
+        try await Self.withCalls(configuration, database: try TestDatabase.rootConfiguration()) { _, _, iterator, tracker in
             let (_, completed) = try await SimulatorClient.follow(&iterator, tracker: &tracker) { completed, _ in completed.count == 1 }
             let call = try #require(completed.first)
             #expect(call.outcome == .customerBusy)
@@ -152,11 +152,40 @@ import ViciDialTestSupport
         let settings = configuration
         let nowhere = MariaDBConnection.Configuration(endpoint: .unixSocket(path: "/tmp/amibridge-no-such-\(UUID().uuidString.prefix(8)).sock"),
                                               username: "root", password: "", database: "asterisk", connectTimeout: .seconds(1))
-        try await Self.withCalls(settings, database: nowhere) { simulator, iterator, tracker in
+        try await Self.withCalls(settings, database: nowhere) { simulator, _, iterator, tracker in
             let (_, completed) = try await SimulatorClient.follow(&iterator, tracker: &tracker) { completed, _ in completed.count == 4 }
             #expect(completed.count == 4)
             let counts = try await Self.eventually("a failed write") { simulator.rowCounts.flatMap { $0.failed > 0 ? $0 : nil } }
             #expect(counts.written == 0)
+        }
+    }
+
+    @Test("Hangup of an answered call (the agent ends it): the hangup update says AGENT, the disposition still follows")
+    func hangupActionRows() async throws {
+        let configuration = Self.configuration(mix: OutcomeMix(weights: [.answered: 1]), calls: 1, talk: 600...600)
+        let root = MariaDBClient(configuration: try TestDatabase.rootConfiguration())
+        try await Self.withCalls(configuration, database: try TestDatabase.rootConfiguration()) { _, client, iterator, tracker in
+            let (events, _) = try await SimulatorClient.follow(&iterator, tracker: &tracker) { _, events in
+                events.filter { $0.name == "BridgeEnter" }.count == 2
+            }
+            let agentChannel = try #require(events.first { $0.name == "Newchannel" }?.message["Channel"])
+            let uniqueid = try #require(events.last { $0.name == "Newchannel" }?.message["Uniqueid"])
+            _ = try await Self.eventually("the answer's row") {
+                try await root.query("SELECT 1 AS found FROM vicidial_log WHERE uniqueid = ? AND status = 'INCALL'", [.string(uniqueid)]).first
+            }
+            #expect(try await client.client.send(.hangup(channel: agentChannel)).isSuccess)
+            let (_, completed) = try await SimulatorClient.follow(&iterator, tracker: &tracker) { completed, _ in completed.count == 1 }
+            #expect(completed.first?.hungUpFirst == .agent)
+            let ended = try await Self.eventually("the hangup update") {
+                try await root.query("SELECT term_reason, length_in_sec FROM vicidial_log WHERE uniqueid = ? AND end_epoch IS NOT NULL", [.string(uniqueid)]).first
+            }
+            #expect(try ended.string("term_reason") == "AGENT")
+            #expect((try ended.int("length_in_sec") ?? 600) < 60)
+            let extended = try await root.query("SELECT caller_code FROM vicidial_log_extended WHERE uniqueid = ?", [.string(uniqueid)])
+            #expect(try extended.first?.string("caller_code")?.hasPrefix("V") == true)
+            _ = try await Self.eventually("the disposition") {
+                try await root.query("SELECT status FROM vicidial_log WHERE uniqueid = ? AND status NOT IN ('QUEUE', 'INCALL', 'DISPO')", [.string(uniqueid)]).first
+            }
         }
     }
 }
