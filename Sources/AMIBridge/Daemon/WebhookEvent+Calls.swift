@@ -113,6 +113,11 @@ extension WebhookEvent {
         server = call.server
         click2callID = call.callID
         reconstructed = call.reconstructed
+        if let transfer = call.transfer {
+            transferred = true
+            transferTarget = transfer.target
+            continuedIn = transfer.continuedIn
+        }
         if let outcome = call.outcome { extra["outcome"] = outcome.rawValue }
         if let side = call.hungUpFirst { extra["hung_up_first"] = side.rawValue }
         if let code = call.callerCode { extra["call_id"] = code.code }

@@ -27,6 +27,7 @@ extension WebhookEvent {
         "event", "event_id", "occurred_at", "uniqueid", "linkedid", "calldate", "phone_number", "agent_user",
         "campaign_id", "lead_id", "list_id", "disposition", "call_duration", "ring_duration", "hangup_cause",
         "hangup_cause_text", "term_reason", "recording_filename", "notes", "server", "click2call_id", "reconstructed",
+        "transferred", "transfer_target", "continued_in",
     ]
 
     /// The body's fields in order: the standard keys, then ``extra`` sorted by key.
@@ -54,6 +55,9 @@ extension WebhookEvent {
             ("server", FieldValue(self.server)),
             ("click2call_id", FieldValue(self.click2callID)),
             ("reconstructed", .bool(self.reconstructed)),
+            ("transferred", .bool(self.transferred)),
+            ("transfer_target", FieldValue(self.transferTarget)),
+            ("continued_in", FieldValue(self.continuedIn)),
         ]
         for (key, value) in self.sortedExtra {
             fields.append((key, .string(value)))
@@ -97,6 +101,9 @@ extension WebhookEvent {
         out.field("server", self.server)
         out.field("click2call_id", self.click2callID)
         out.field("reconstructed", self.reconstructed)
+        out.field("transferred", self.transferred)
+        out.field("transfer_target", self.transferTarget)
+        out.field("continued_in", self.continuedIn)
         for (key, value) in self.sortedExtra {
             out.extraField(key, value)
         }

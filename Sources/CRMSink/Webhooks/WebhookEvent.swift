@@ -60,6 +60,13 @@ public struct WebhookEvent: Sendable, Hashable {
     public var click2callID: String?
     /// True when the call ended while AMI was disconnected and was completed from the database.
     public var reconstructed: Bool
+    /// The call was transferred, picked up, forwarded, or its channels moved on to another call.
+    public var transferred: Bool = false
+    /// Where it was transferred or forwarded, when known (an extension or a number).
+    public var transferTarget: String?
+    /// The Linkedid of the call this call's channels moved on to (a pickup, a queue agent): that
+    /// call's own `call_complete` carries the rest of the conversation.
+    public var continuedIn: String?
     /// Routing only, not in the body.
     public var recipients: Recipients = .all
     /// Further fields: a `user_event`'s own fields, lead columns for `vicidial-template` URLs

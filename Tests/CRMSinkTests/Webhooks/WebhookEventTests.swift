@@ -18,7 +18,7 @@ import Testing
         #expect(text.hasPrefix(#"{"event":"user_event","event_id":"8a3f3e0c-4f43-4f7b-9c1b-6b2b6e2f0a11","occurred_at":"2026-01-15T14:32:00Z","uniqueid":null,"#))
         #expect(text.contains(#""lead_id":42,"#))
         #expect(text.contains(#""notes":"tab\there \\ \u0001","#))
-        #expect(text.hasSuffix(#""click2call_id":null,"reconstructed":true,"alpha":"a\"b","zeta":"1"}"#))
+        #expect(text.hasSuffix(#""click2call_id":null,"reconstructed":true,"transferred":false,"transfer_target":null,"continued_in":null,"alpha":"a\"b","zeta":"1"}"#))
 
         let json = try #require(try JSONSerialization.jsonObject(with: Data(event.jsonBody())) as? [String: Any])
         #expect(Set(json.keys) == Set(WebhookEvent.standardKeys + ["alpha", "zeta"]))
