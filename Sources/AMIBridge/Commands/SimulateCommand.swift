@@ -66,6 +66,9 @@ struct SimulateCommand: AsyncParsableCommand {
     @Option(help: "Prefix of the agents' user names (at most 17 characters).")
     var agentPrefix: String = "agent"
 
+    @Option(help: "Phone extension of the first agent (the next ones count up): SIP/<extension>.")
+    var firstExtension: Int = 1001
+
     @Option(help: "Seconds of talk per answered call, as MIN-MAX.")
     var talk: String = "3-12"
 
@@ -157,6 +160,7 @@ struct SimulateCommand: AsyncParsableCommand {
         var traffic = TrafficPlanner.Configuration()
         traffic.agents = agents
         traffic.agentPrefix = agentPrefix
+        traffic.firstExtension = firstExtension
         traffic.callsPerSecond = rate
         traffic.mix = try OutcomeMix(parsing: mix)
         traffic.seed = seed
@@ -213,7 +217,8 @@ struct SimulateCommand: AsyncParsableCommand {
     static func progress(_ simulator: DialerSimulator) -> String {
         let stats = simulator.statistics
         let outcomes = SimulatedOutcome.allCases.compactMap { outcome in stats.outcomes[outcome].map { "\(outcome.rawValue) \($0)" } }
-        var line = "amibridge simulate: \(stats.placed) calls placed, \(stats.originates) originates (\(outcomes.joined(separator: ", "))); "
+        var line = "amibridge simulate: \(stats.placed) calls placed, \(stats.originates) originates"
+            + (outcomes.isEmpty ? "; " : " (\(outcomes.joined(separator: ", "))); ")
             + "\(stats.liveCalls) live, \(stats.completed) ended, \(simulator.loggedInClients) clients"
         if stats.skippedNoAgent > 0 { line += ", \(stats.skippedNoAgent) skipped (no free agent)" }
         if let rows = simulator.rowCounts {

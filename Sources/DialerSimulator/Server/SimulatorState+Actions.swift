@@ -37,11 +37,14 @@ extension SimulatorState {
         return String(afterTech.prefix { $0 != "@" && $0 != "/" })
     }
 
-    /// `"Name" <3125551212>`, `Name <3125551212>` or a bare number.
+    /// `"Name" <3125551212>`, `Name <3125551212>`, `"Name"` or a bare number.
     static func callerID(_ text: String?) -> (name: String?, number: String?) {
         guard let text, !text.isEmpty else { return (nil, nil) }
         guard let open = text.lastIndex(of: "<"), let close = text.lastIndex(of: ">"), open < close else {
-            return text.allSatisfy(\.isNumber) ? (nil, text) : (text, nil)
+            // `"Name"` alone (a CRM without a caller ID number) or a bare number.
+            let bare = text.trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))
+            guard !bare.isEmpty else { return (nil, nil) }
+            return bare.allSatisfy(\.isNumber) ? (nil, bare) : (bare, nil)
         }
         let number = String(text[text.index(after: open)..<close])
         let name = text[..<open].trimmingCharacters(in: .whitespaces).trimmingCharacters(in: CharacterSet(charactersIn: "\""))

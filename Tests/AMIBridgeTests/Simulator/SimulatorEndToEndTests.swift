@@ -1,3 +1,4 @@
+@testable import AMIBridge
 import AMITestSupport
 import Foundation
 import Testing
@@ -100,6 +101,60 @@ struct SimulatorEndToEndTests {
         let progress = try await simulator.line(containing: "rows:").line
         #expect(progress.hasPrefix("amibridge simulate: "))
         #expect(!progress.contains("{"))
+    }
+
+    @Test("click-to-call against the simulator: POST /v1/calls rings the agent's simulated phone; call_complete carries the call id, agent and lead; disposition_set follows")
+    func clickToCall() async throws {
+        let fixture = try Self.simulator(extraArguments: ["--rate", "0", "--agents", "2", "--first-extension", String(Int.random(in: 20_000...90_000))])
+        let simulator = fixture.process
+        defer { Task { await simulator.stop() } }
+        let port = try await Self.amiPort(simulator)
+        // The agents are logged in (their vicidial_users, phones and live rows written).
+        var index = -1
+        while true {
+            let found = try await simulator.line(containing: "written", after: index)
+            index = found.index
+            if !found.line.contains("rows: 0 written") { break }
+        }
+        let secret = "sim-c2c-\(UUID())"
+        let state = FileManager.default.temporaryDirectory.appendingPathComponent("amibridge-sim-c2c-\(UUID())").path
+        defer { try? FileManager.default.removeItem(atPath: state) }
+        let key = try APIKeyStore(stateDirectory: state).create(name: "crm")
+        let (receiver, hooksPort) = try await ProcessUnderTest.receiver(secret: secret)
+        defer { Task { await receiver.stop() } }
+        let daemon = try ProcessUnderTest(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: [
+            "AMI_PORT": String(port), "AMI_USERNAME": "bridge", "AMI_SECRET": "s3cret-AMI", "AMI_AUTH": "plain",
+            "VICIDIAL_DB_SOCKET": try TestDatabase.variable("AMIBRIDGE_DB_SOCKET"),
+            "VICIDIAL_DB_USER": try TestDatabase.variable("AMIBRIDGE_DB_USER"),
+            "VICIDIAL_DB_PASSWORD": try TestDatabase.variable("AMIBRIDGE_DB_PASSWORD"),
+            "VICIDIAL_DB_NAME": try TestDatabase.variable("AMIBRIDGE_DB_NAME"),
+            "VICIDIAL_ROW_POLL_SECONDS": "1", "VICIDIAL_ROW_WAIT_SECONDS": "30", "VICIDIAL_DISPO_POLL_SECONDS": "1",
+            "STATE_DIR": state, "API_LISTEN": "127.0.0.1:0", "WEBHOOKS_ENDPOINTS": "crm",
+            "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(hooksPort)/hooks", "WEBHOOKS_CRM_SECRET": secret,
+        ])
+        defer { Task { await daemon.stop() } }
+        let apiPort = try await daemon.apiPort()
+        try await daemon.line(containing: "AMI logged in")
+        let api = APIClient(base: "http://127.0.0.1:\(apiPort)", key: key.text)
+        let phone = TestDatabase.uniquePhoneNumber()
+        let leadID = try await ViciDialTestDriver().insertLead(phone: phone)
+        let agent = fixture.prefix + "001"
+
+        try await withDeadline(.seconds(90)) {
+            let placed = try await api.send("POST", "/v1/calls", #"{"agent_user":"\#(agent)","phone_number":"\#(phone)","lead_id":\#(leadID)}"#)
+            #expect(placed.status == 202, "\(placed.json)")
+            let callID = try #require(placed.json["call_id"] as? String)
+            let complete = try await receiver.line(containing: "POST call_complete")
+            let body = try Self.body(complete.line)
+            #expect(body["click2call_id"] as? String == callID)
+            #expect(body["agent_user"] as? String == agent)
+            #expect(body["lead_id"] as? Int == Int(leadID))
+            #expect(body["phone_number"] as? String == phone)
+            let status = try await api.finalStatus(callID)
+            #expect(status["status"] as? String == "completed", "\(status)")
+            let disposition = try await receiver.line(containing: "POST disposition_set")
+            #expect(try Self.body(disposition.line)["lead_id"] as? Int == Int(leadID))
+        }
     }
 
     @Test("--calls: the run places that many calls, says so in readable lines, and exits 0 by itself")
