@@ -95,8 +95,21 @@ extension WebhookEvent {
         )
         event.extra = fields.filter { $0.key != "Event" && $0.key != "Privilege" && $0.key != "UserEvent" }
         event.extra["user_event"] = name
+        // The channel the dialplan ran on; the call's Linkedid when the event names none.
+        event.uniqueid = fields["Uniqueid"]
+        event.linkedid = fields["Linkedid"] ?? linkedid
+        event.variables = fields.filter { !userEventChannelFields.contains($0.key) }
         return event
     }
+
+    /// What Asterisk puts in every `UserEvent` besides the dialplan's own headers, spelled as
+    /// Asterisk spells them: the event's name and class, and the channel snapshot. A dialplan
+    /// header spelled otherwise (`event: lead_note`) is the dialplan's and is kept.
+    static let userEventChannelFields: Set<String> = [
+        "Event", "Privilege", "UserEvent", "Timestamp", "Channel", "ChannelState", "ChannelStateDesc",
+        "CallerIDNum", "CallerIDName", "ConnectedLineNum", "ConnectedLineName", "Language", "AccountCode",
+        "Context", "Exten", "Priority", "Uniqueid", "Linkedid",
+    ]
 
     private mutating func fill(from call: CallRecord) {
         // Room for the fields below at once, instead of growing the dictionary twice per event.

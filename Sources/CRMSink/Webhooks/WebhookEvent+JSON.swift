@@ -30,7 +30,8 @@ extension WebhookEvent {
         "transferred", "transfer_target", "continued_in",
     ]
 
-    /// The body's fields in order: the standard keys, then ``extra`` sorted by key.
+    /// The body's fields in order: the standard keys, then ``extra`` sorted by key (a
+    /// `user_event`'s ``variables`` object is in the JSON body only, after the standard keys).
     public var fields: [(key: String, value: FieldValue)] {
         var fields: [(key: String, value: FieldValue)] = [
             ("event", .string(self.name.rawValue)),
@@ -104,6 +105,9 @@ extension WebhookEvent {
         out.field("transferred", self.transferred)
         out.field("transfer_target", self.transferTarget)
         out.field("continued_in", self.continuedIn)
+        if let variables = self.variables {
+            out.object("variables", variables.sorted { $0.key < $1.key })
+        }
         for (key, value) in self.sortedExtra {
             out.extraField(key, value)
         }
@@ -145,6 +149,19 @@ struct JSONObjectWriter {
     mutating func field(_ key: StaticString, _ value: Bool) {
         self.key(key)
         self.out += (value ? "true" : "false").utf8
+    }
+
+    /// `"key":{"name":"value",...}`, in the order given.
+    mutating func object(_ key: StaticString, _ members: [(key: String, value: String)]) {
+        self.key(key)
+        self.out.append(UInt8(ascii: "{"))
+        for (index, member) in members.enumerated() {
+            if index > 0 { self.out.append(UInt8(ascii: ",")) }
+            JSONText.appendString(member.key, to: &self.out)
+            self.out.append(UInt8(ascii: ":"))
+            JSONText.appendString(member.value, to: &self.out)
+        }
+        self.out.append(UInt8(ascii: "}"))
     }
 
     mutating func extraField(_ key: String, _ value: String) {

@@ -67,6 +67,10 @@ public struct WebhookEvent: Sendable, Hashable {
     /// The Linkedid of the call this call's channels moved on to (a pickup, a queue agent): that
     /// call's own `call_complete` carries the rest of the conversation.
     public var continuedIn: String?
+    /// A `user_event`'s dialplan variables (every header the dialplan gave the `UserEvent`, not
+    /// Asterisk's channel fields), as the `variables` object of the body; nil for other events.
+    /// Never merged into the top level, so a variable named like a standard key is kept too.
+    public var variables: [String: String]?
     /// Routing only, not in the body.
     public var recipients: Recipients = .all
     /// Further fields: a `user_event`'s own fields, lead columns for `vicidial-template` URLs
