@@ -15,7 +15,7 @@ struct SimulatorEndToEndTests {
         let process = try ProcessUnderTest([
             "simulate", "--port", "0", "--agents", "3", "--rate", "1", "--mix", "answered=1", "--talk", "1-2", "--dispo-delay", "1-2",
             "--never-dispose-percent", "0", "--campaign", campaign, "--agent-prefix", prefix,
-            "--first-lead-id", String(Int.random(in: 2_000_000_000...4_000_000_000)), "--seed", "5", "--progress-interval", "1",
+            "--first-lead-id", String(Int.random(in: 2_000_000_000...3_000_000_000)), "--seed", "5", "--progress-interval", "1",
         ] + extraArguments, environment: [
             "SIMULATE_DB_SOCKET": try TestDatabase.variable("AMIBRIDGE_DB_SOCKET"),
             "SIMULATE_DB_USER": try TestDatabase.variable("AMIBRIDGE_DB_ROOT_USER"),

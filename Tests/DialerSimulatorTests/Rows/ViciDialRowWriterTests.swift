@@ -17,7 +17,7 @@ import ViciDialTestSupport
         configuration.state.traffic.agentPrefix = "s" + String(Int.random(in: 100_000...999_999))
         configuration.state.traffic.firstExtension = Int.random(in: 20_000...90_000)
         configuration.state.traffic.campaignID = "S" + String(Int.random(in: 1_000_000...9_999_999))
-        configuration.state.traffic.firstLeadID = Int.random(in: 2_000_000_000...4_000_000_000)
+        configuration.state.traffic.firstLeadID = Int.random(in: 2_000_000_000...3_000_000_000)
         configuration.state.traffic.neverDisposedPercent = 0
         configuration.state.traffic.dispositionDelay = 1.5...1.5
         configuration.state.trafficStartsPaused = true
