@@ -13,6 +13,7 @@ CREATE USER IF NOT EXISTS 'amibridge'@'localhost' IDENTIFIED BY 'CHANGE-ME';
 -- The call join and the disposition watcher.
 GRANT SELECT ON `asterisk`.`vicidial_log` TO 'amibridge'@'localhost';
 GRANT SELECT ON `asterisk`.`vicidial_closer_log` TO 'amibridge'@'localhost';
+GRANT SELECT ON `asterisk`.`vicidial_did_log` TO 'amibridge'@'localhost';
 GRANT SELECT ON `asterisk`.`vicidial_list` TO 'amibridge'@'localhost';
 GRANT SELECT ON `asterisk`.`recording_log` TO 'amibridge'@'localhost';
 GRANT SELECT ON `asterisk`.`vicidial_agent_log` TO 'amibridge'@'localhost';

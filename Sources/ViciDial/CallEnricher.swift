@@ -60,7 +60,8 @@ public actor CallEnricher {
         let found = departures.compactMap(\.row)
         guard !found.isEmpty else { return finish(departures, details: [:]) }
         do {
-            let detailed = try await repository.addDetails(to: found)
+            let callUniqueids = Dictionary(departures.compactMap { d in d.row.map { ($0.rowID, d.call.uniqueids) } }) { first, _ in first }
+            let detailed = try await repository.addDetails(to: found, callUniqueids: callUniqueids)
             lastError = nil
             return finish(departures, details: Dictionary(detailed.map { ($0.rowID, $0) }) { first, _ in first })
         } catch {

@@ -46,6 +46,12 @@ public struct ViciDialCallData: Sendable, Hashable, Codable {
     public var callDate: String?
     public var startEpoch: Int64?
     public var endEpoch: Int64?
+    /// Inbound: seconds the call waited in the in-group's queue before an agent took it
+    /// (`vicidial_closer_log.queue_seconds`, two decimals). Nil for outbound rows.
+    public var queueSeconds: Double?
+    /// Inbound: the DID the call came in on (`vicidial_did_log`, by uniqueid); nil when ViciDial
+    /// logged none (a call that reached the in-group another way) or for outbound rows.
+    public var did: ViciDialDID?
     /// Set by lookups after the row: nil when there is no such lead (or it was not read).
     public var lead: ViciDialLead?
     public var recording: ViciDialRecording?
@@ -54,6 +60,16 @@ public struct ViciDialCallData: Sendable, Hashable, Codable {
     public var agentTalkSeconds: Int64?
     /// What `status` means (sale, human answered...), campaign definition first.
     public var statusFlags: ViciDialStatusFlags?
+
+    /// ``user`` when it names an agent: nil for ViciDial's placeholders `VDAD` (an auto-dialed
+    /// call no agent has taken yet) and `VDCL` (an inbound call no agent took).
+    public var agentUser: String? { ViciDialCallData.agent(user) }
+
+    /// `user` unless it is empty or one of ViciDial's placeholders for "no agent".
+    public static func agent(_ user: String?) -> String? {
+        guard let user, !user.isEmpty, user != "VDAD", user != "VDCL" else { return nil }
+        return user
+    }
 
     public var isInbound: Bool {
         if case .inbound = rowID { return true }
@@ -74,6 +90,22 @@ public struct ViciDialCallData: Sendable, Hashable, Codable {
         self.rowID = rowID
         self.uniqueid = uniqueid
         self.leadID = leadID
+    }
+}
+
+/// The DID an inbound call was routed by: its `vicidial_did_log` row.
+public struct ViciDialDID: Sendable, Hashable, Codable {
+    /// `extension`: the number the caller dialed.
+    public var number: String
+    /// `did_id`: the DID's id in `vicidial_inbound_dids`.
+    public var didID: String?
+    /// `did_route`: where the DID sent the call (`IN_GROUP`, `EXTEN`, ...).
+    public var route: String?
+
+    public init(number: String, didID: String? = nil, route: String? = nil) {
+        self.number = number
+        self.didID = didID
+        self.route = route
     }
 }
 

@@ -1,16 +1,23 @@
 import MariaDB
 extension ViciDialRepository {
-    /// Adds lead, recording, agent talk time and status flags to rows found by
-    /// ``findCallRows(for:)``: four statements for any number of rows, each keyed by an IN list.
-    public func addDetails(to rows: [ViciDialCallData]) async throws -> [ViciDialCallData] {
+    /// Adds lead, recording, agent talk time, status flags and (inbound) the DID to rows found by
+    /// ``findCallRows(for:)``: at most five statements for any number of rows, each keyed by an IN
+    /// list. `callUniqueids` are the uniqueids of each row's call: an inbound row's DID is looked
+    /// up by them too, since `vicidial_closer_log.uniqueid` may be empty.
+    public func addDetails(to rows: [ViciDialCallData], callUniqueids: [ViciDialRowID: [String]] = [:]) async throws -> [ViciDialCallData] {
         guard !rows.isEmpty else { return [] }
         var result: [ViciDialCallData] = []
-        for batch in Self.batches(rows, maximumKeys: configuration.maximumKeysPerQuery, keys: { _ in 1 }) {
+        let inboundUniqueids = { (row: ViciDialCallData) in
+            ([row.uniqueid] + (callUniqueids[row.rowID] ?? [])).filter { !$0.isEmpty }
+        }
+        for batch in Self.batches(rows, maximumKeys: configuration.maximumKeysPerQuery, keys: { 1 + (callUniqueids[$0.rowID]?.count ?? 0) }) {
             let leads = try await leads(Set(batch.map(\.leadID)))
             let recordings = try await recordings(Set(batch.map(\.rowID.recordingKey)))
             let agentLogs = try await agentLogs(Set(batch.map(\.leadID)))
             let flags = try await statusFlags(Set(batch.compactMap(\.status)))
+            let dids = try await didLogs(Set(batch.filter(\.isInbound).flatMap(inboundUniqueids)))
             for var row in batch {
+                if row.isInbound { row.did = inboundUniqueids(row).lazy.compactMap { dids[$0] }.first }
                 row.lead = leads[row.leadID]
                 row.recording = recordings[row.rowID.recordingKey]
                 row.agentTalkSeconds = Self.agentTalkSeconds(of: row, in: agentLogs[row.leadID] ?? [], window: configuration.leadMatchWindow)
@@ -61,6 +68,23 @@ extension ViciDialRepository {
             leads[id] = lead
         }
         return leads
+    }
+
+    /// The DID each uniqueid came in on (`vicidial_did_log`; the newest row when a channel was
+    /// routed by DIDs twice).
+    private func didLogs(_ uniqueids: Set<String>) async throws -> [String: ViciDialDID] {
+        guard !uniqueids.isEmpty else { return [:] }
+        let sql = """
+            SELECT uniqueid, extension, did_id, did_route FROM vicidial_did_log
+            WHERE uniqueid IN (\(ViciDialSQL.placeholders(uniqueids.count)))
+            ORDER BY call_date
+            """
+        var dids: [String: ViciDialDID] = [:]
+        for row in try await database.query(sql, uniqueids.map { .string($0) }) {
+            guard let uniqueid = try row.string("uniqueid"), let number = try row.string("extension"), !number.isEmpty else { continue }
+            dids[uniqueid] = ViciDialDID(number: number, didID: try row.string("did_id"), route: try row.string("did_route"))
+        }
+        return dids
     }
 
     /// The first recording of each call (a call recorded in parts has several rows).

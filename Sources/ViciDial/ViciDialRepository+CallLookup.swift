@@ -40,9 +40,9 @@ extension ViciDialRepository {
         guard !conditions.isEmpty else { return [] }
         let condition = conditions.joined(separator: " OR ")
         let sql = """
-            SELECT 'outbound' AS source, NULL AS closecallid, \(Self.callColumns) FROM vicidial_log WHERE \(condition)
+            SELECT 'outbound' AS source, NULL AS closecallid, NULL AS queue_seconds, \(Self.callColumns) FROM vicidial_log WHERE \(condition)
             UNION ALL
-            SELECT 'inbound' AS source, closecallid, \(Self.callColumns) FROM vicidial_closer_log WHERE \(condition)
+            SELECT 'inbound' AS source, closecallid, queue_seconds, \(Self.callColumns) FROM vicidial_closer_log WHERE \(condition)
             """
         return try await database.query(sql, parameters + parameters).map(ViciDialCallData.init(callRow:))
     }
@@ -74,7 +74,7 @@ extension ViciDialRepository {
 }
 
 extension ViciDialCallData {
-    /// A row selected with `source`, `closecallid` and ``ViciDialRepository/callColumns``.
+    /// A row selected with `source`, `closecallid`, `queue_seconds` and ``ViciDialRepository/callColumns``.
     init(callRow row: MariaDBRow) throws {
         let uniqueid = try row.string("uniqueid") ?? ""
         let rowID: ViciDialRowID
@@ -96,5 +96,6 @@ extension ViciDialCallData {
         callDate = try row.string("call_date")
         startEpoch = try row.int("start_epoch")
         endEpoch = try row.int("end_epoch")
+        queueSeconds = try row.string("queue_seconds").flatMap(Double.init)
     }
 }

@@ -18,9 +18,9 @@ extension ViciDialRepository {
     ) async throws -> [EnrichedCall] {
         let condition = "(start_epoch BETWEEN ? AND ?) OR (end_epoch BETWEEN ? AND ?)"
         let sql = """
-            SELECT 'outbound' AS source, NULL AS closecallid, \(Self.callColumns) FROM vicidial_log WHERE \(condition)
+            SELECT 'outbound' AS source, NULL AS closecallid, NULL AS queue_seconds, \(Self.callColumns) FROM vicidial_log WHERE \(condition)
             UNION ALL
-            SELECT 'inbound' AS source, closecallid, \(Self.callColumns) FROM vicidial_closer_log WHERE \(condition)
+            SELECT 'inbound' AS source, closecallid, queue_seconds, \(Self.callColumns) FROM vicidial_closer_log WHERE \(condition)
             ORDER BY start_epoch
             """
         let range: [MariaDBValue] = [.int(Int64(from.rounded(.down))), .int(Int64(to.rounded(.up)))]

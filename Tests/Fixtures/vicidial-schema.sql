@@ -76,6 +76,25 @@ CREATE TABLE IF NOT EXISTS vicidial_closer_log (
     INDEX (uniqueid)
 ) ENGINE=MyISAM;
 
+-- One row per call routed by a DID (ViciDial's MySQL_AST_CREATE_tables.sql, schema 1540):
+-- written by the inbound DID route on the incoming channel, so `uniqueid` is the carrier leg's,
+-- the same as the call's vicidial_closer_log.uniqueid. `extension` is the number dialed (the DID).
+CREATE TABLE IF NOT EXISTS vicidial_did_log (
+    uniqueid VARCHAR(20) NOT NULL,
+    channel VARCHAR(100) NOT NULL,
+    server_ip VARCHAR(15) NOT NULL,
+    caller_id_number VARCHAR(18),
+    caller_id_name VARCHAR(20),
+    extension VARCHAR(100),
+    call_date DATETIME,
+    did_id VARCHAR(9) DEFAULT '',
+    did_route VARCHAR(20) DEFAULT '',
+    INDEX (uniqueid),
+    INDEX (caller_id_number),
+    INDEX (extension),
+    INDEX (call_date)
+) ENGINE=MyISAM;
+
 CREATE TABLE IF NOT EXISTS vicidial_list (
     lead_id INT(9) UNSIGNED NOT NULL AUTO_INCREMENT PRIMARY KEY,
     entry_date DATETIME,

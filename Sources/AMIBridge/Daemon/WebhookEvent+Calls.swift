@@ -159,7 +159,7 @@ extension WebhookEvent {
         uniqueid = row.uniqueid.isEmpty ? uniqueid : row.uniqueid
         calldate = row.callDate ?? calldate
         phoneNumber = row.phoneNumber ?? phoneNumber
-        agentUser = row.user ?? agentUser
+        agentUser = row.agentUser ?? agentUser
         campaignID = row.campaignID ?? campaignID
         leadID = Int(row.leadID)
         listID = row.listID.map(Int.init) ?? listID
@@ -175,6 +175,7 @@ extension WebhookEvent {
         extra["recording_filename"] = row.recording?.filename ?? ""
         extra["recording_id"] = row.recording.map { String($0.recordingID) } ?? ""
         if let talk = row.agentTalkSeconds { extra["talk_time"] = String(talk) }
+        if let closeCallID = row.closeCallID { fill(inbound: row, closeCallID: closeCallID) }
         if let lead = row.lead {
             for (key, value) in [
                 ("vendor_lead_code", lead.vendorLeadCode), ("source_id", lead.sourceID), ("title", lead.title),
@@ -187,6 +188,19 @@ extension WebhookEvent {
                 extra[key] = value ?? ""
             }
         }
+    }
+
+    /// An inbound call's own keys (`vicidial_closer_log`): `campaign_id` is already the in-group.
+    /// Extra keys rather than standard ones, present on inbound calls only: an outbound call has
+    /// no DID or queue. Also under the names ViciDial's Dispo Call URL uses (`did_extension`, ...).
+    private mutating func fill(inbound row: ViciDialCallData, closeCallID: Int64) {
+        extra["closecallid"] = String(closeCallID)
+        extra["in_group"] = row.campaignID ?? ""
+        extra["queue_seconds"] = row.queueSeconds.map { String(format: "%.2f", $0) } ?? ""
+        extra["did"] = row.did?.number ?? ""
+        extra["did_extension"] = row.did?.number ?? ""
+        extra["did_id"] = row.did?.didID ?? ""
+        extra["did_route"] = row.did?.route ?? ""
     }
 
     /// `YYYY-MM-DD HH:MM:SS` in the server's time zone, as ViciDial writes `call_date`.
