@@ -1,9 +1,14 @@
 #!/usr/bin/env bash
-# The README's first command: installs what amibridge needs, builds it, starts a private MariaDB,
-# the built-in AMI simulator (recorded Asterisk 20 call traffic) and a webhook receiver, and runs
-# the daemon on the example configuration: the calls it follows are logged, and their webhooks
-# are printed by the receiver as they arrive ("signature ok  POST call_complete ..."). Ctrl-C
-# stops the daemon, then the receiver, the simulator and the database.
+# The README's first command: installs what amibridge needs, builds it, starts a private MariaDB
+# with ViciDial's tables, the built-in simulated ViciDial box (`amibridge simulate`: agents taking
+# generated calls, writing the rows ViciDial writes, dispositions some seconds after the hangup)
+# and a webhook receiver, and runs the daemon on the example configuration. The receiver prints one
+# line per webhook as it arrives: calls joined with their lead and agent, then their dispositions,
+# every signature checked. It also creates an API key and prints a ready click-to-call `curl`.
+# Runs until Ctrl-C, which stops the daemon, then the receiver, the simulator and the database.
+#
+# QUICKSTART_RATE (calls/s, default 1), QUICKSTART_AGENTS (default 10), AMI_PORT, RECEIVE_PORT,
+# API_PORT and LOG_LEVEL (the daemon's JSON log on stderr, default warning) change the demo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 
@@ -35,10 +40,17 @@ trap 'exit 143' TERM
 eval "$(scripts/mariadb.sh start "$work/db")"
 
 port=${AMI_PORT:-5038}
-"$bin" simulate --port "$port" &
-simulator_pid=$!
-# A stand-in CRM: prints each webhook with its signature checked.
 hooks_port=${RECEIVE_PORT:-8099}
+api_port=${API_PORT:-8088}
+state=$work/state
+mkdir -p "$state"
+
+# The simulated dialer writes ViciDial's rows as ViciDial does, as the database's root (its own
+# SIMULATE_DB_* settings: never the daemon's read-only user, never a production database).
+SIMULATE_DB_SOCKET=$AMIBRIDGE_DB_SOCKET SIMULATE_DB_USER=$AMIBRIDGE_DB_ROOT_USER SIMULATE_DB_NAME=$AMIBRIDGE_DB_NAME \
+    "$bin" simulate --port "$port" --rate "${QUICKSTART_RATE:-1}" --agents "${QUICKSTART_AGENTS:-10}" &
+simulator_pid=$!
+# A stand-in CRM: one readable line per webhook, signature checked.
 RECEIVE_SECRET=quickstart-secret "$bin" receive --port "$hooks_port" &
 receiver_pid=$!
 # Let both bind before the daemon's first connection attempt.
@@ -49,17 +61,24 @@ for listener in "$port" "$hooks_port"; do
     done
 done
 
-# The simulator replays sessions recorded with user `bridge` and a plain login; the daemon reads
-# the private MariaDB's ViciDial tables (empty here: the simulator writes no rows yet, so each
-# call_complete goes out after a short wait without lead fields).
+# An API key for the click-to-call example (only its hash is stored).
+key=$("$bin" keys create --state-dir "$state" --name quickstart 2>/dev/null)
+
+# The daemon reads the private MariaDB's ViciDial tables as its least-privilege user; its JSON log
+# goes to stderr at LOG_LEVEL (warning by default, so the receiver's lines are what you read).
 AMI_PORT=$port AMI_USERNAME=bridge AMI_SECRET=s3cret-AMI AMI_AUTH=plain \
 VICIDIAL_DB_SOCKET=$AMIBRIDGE_DB_SOCKET VICIDIAL_DB_USER=$AMIBRIDGE_DB_USER VICIDIAL_DB_PASSWORD=$AMIBRIDGE_DB_PASSWORD \
-VICIDIAL_DB_NAME=$AMIBRIDGE_DB_NAME VICIDIAL_ROW_WAIT_SECONDS=${VICIDIAL_ROW_WAIT_SECONDS:-5} \
-STATE_DIR=$work/state WEBHOOKS_ENDPOINTS=demo WEBHOOKS_DEMO_URL=http://127.0.0.1:$hooks_port/hooks \
+VICIDIAL_DB_NAME=$AMIBRIDGE_DB_NAME VICIDIAL_ROW_POLL_SECONDS=1 VICIDIAL_DISPO_POLL_SECONDS=1 \
+STATE_DIR=$state API_LISTEN=127.0.0.1:$api_port WEBHOOKS_ENDPOINTS=demo WEBHOOKS_DEMO_URL=http://127.0.0.1:$hooks_port/hooks \
 WEBHOOKS_DEMO_SECRET=quickstart-secret \
-LOG_LEVEL=${LOG_LEVEL:-info} \
-    "$bin" run --config Config/amibridge.example.yaml &
+LOG_LEVEL=${LOG_LEVEL:-warning} \
+    "$bin" run --config Config/amibridge.example.yaml >&2 &
 daemon_pid=$!
+
+echo "amibridge quickstart: the daemon follows a simulated ViciDial box (${QUICKSTART_RATE:-1} call/s, ${QUICKSTART_AGENTS:-10} agents); webhooks below, Ctrl-C stops everything."
+echo "  status page:    http://127.0.0.1:$api_port/"
+echo "  click-to-call:  curl -s -H 'Authorization: Bearer $key' -H 'Content-Type: application/json' -d '{\"agent_user\": \"agent001\", \"phone_number\": \"18005550142\"}' http://127.0.0.1:$api_port/v1/calls"
+
 # In the background and waited for, so Ctrl-C or a TERM to this script runs the cleanup at once
 # (a foreground child would make bash hold the signal until the child exits).
 status=0
