@@ -91,7 +91,7 @@ extension SimulatorState {
         let isRegex = pattern.count > 2 && pattern.hasPrefix("/") && pattern.hasSuffix("/")
         if isRegex {
             return "Response: Success\r\n\(id)EventList: start\r\nMessage: Channels hung up will follow\r\n\r\n"
-                + ended.map { "Event: ChannelHungup\r\n\(id)Channel: \($0)\r\n\r\n" }.joined()
+                + ended.map { "Event: ChannelHungup\r\nChannel: \($0)\r\n\(id)\r\n" }.joined()
                 + "Event: ChannelsHungupListComplete\r\n\(id)EventList: Complete\r\nListItems: \(ended.count)\r\n\r\n"
         }
         return ended.isEmpty ? "Response: Error\r\n\(id)Message: No such channel\r\n\r\n" : "Response: Success\r\n\(id)Message: Channel Hungup\r\n\r\n"

@@ -140,6 +140,10 @@ import Testing
                     let empty = try await session.client.send(.coreShowChannels)
                     #expect(empty.listItems.isEmpty)
                     #expect(try await session.client.send(.hangup(channel: agent)).isSuccess == false)
+                    // A regex Hangup answers with the list Asterisk 20 sends (here: nothing left to hang up).
+                    let regex = try await session.client.send(.hangup(channel: "/^SIP\\/1001-.*$/"))
+                    #expect(regex.isSuccess)
+                    #expect(regex.listComplete?["ListItems"] == "0")
                 }
             }
         }
