@@ -27,9 +27,11 @@ public final class FakeAMIServer: Sendable {
     public var connectionCount: Int { recorder.state.withLockedValue { $0.actions.count } }
 
     /// Runs a server for the duration of `body`. `port` 0 picks a free port; a fixed port lets a
-    /// test put a "restarted Asterisk" on the port the client knows.
+    /// test put a "restarted Asterisk" on the port the client knows. `recordingActions: false`
+    /// keeps no ``receivedActions`` (a server that runs for hours, such as `amibridge simulate`).
     public static func withServer<Result: Sendable>(
         port: Int = 0,
+        recordingActions: Bool = true,
         behavior: @escaping Behavior,
         _ body: @Sendable (FakeAMIServer) async throws -> Result
     ) async throws -> Result {
@@ -49,7 +51,7 @@ public final class FakeAMIServer: Sendable {
                     return (try NIOAsyncChannel(wrappingChannelSynchronously: channel, configuration: configuration), tally)
                 }
             }
-        let server = FakeAMIServer(port: serverChannel.channel.localAddress?.port ?? port, recorder: Recorder())
+        let server = FakeAMIServer(port: serverChannel.channel.localAddress?.port ?? port, recorder: Recorder(keepsActions: recordingActions))
         return try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 try await withThrowingDiscardingTaskGroup { connections in
@@ -83,6 +85,9 @@ public final class FakeAMIServer: Sendable {
         }
 
         let state = NIOLockedValueBox(State())
+        let keepsActions: Bool
+
+        init(keepsActions: Bool = true) { self.keepsActions = keepsActions }
 
         func newConnection() -> Int {
             state.withLockedValue { state in
@@ -93,6 +98,7 @@ public final class FakeAMIServer: Sendable {
         }
 
         func record(_ action: AMIMessage, connection: Int) {
+            guard keepsActions else { return }
             state.withLockedValue { $0.actions[connection].append(action) }
         }
     }

@@ -155,6 +155,7 @@ struct SimulateCommand: AsyncParsableCommand {
         let seed = seed ?? UInt64.random(in: 1...999_999)
         var configuration = DialerSimulator.Configuration()
         configuration.port = port
+        configuration.recordsActions = actionLog != nil
         configuration.username = username
         configuration.secret = secret ?? environment["SIMULATE_AMI_SECRET"] ?? "s3cret-AMI"
         var traffic = TrafficPlanner.Configuration()

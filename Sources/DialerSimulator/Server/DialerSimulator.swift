@@ -31,6 +31,9 @@ public final class DialerSimulator: Sendable {
         public var clientQueueLimit = 5_000
         /// The longest the stream waits between two looks at the timeline.
         public var tick: Duration = .milliseconds(20)
+        /// Keep every action each client sent (``DialerSimulator/receivedActions``, `--action-log`);
+        /// off by default, so hours of Pings and Originates do not pile up.
+        public var recordsActions = false
         /// At the end, how long queued rows (the agents' logouts) may take to be written.
         public var drainTimeout: Duration = .seconds(5)
 
@@ -61,7 +64,7 @@ public final class DialerSimulator: Sendable {
     public var rowCounts: ViciDialRowWriter.Counts? { rows?.counts }
     /// Clients receiving the event stream now.
     public var loggedInClients: Int { feed.subscriberCount }
-    /// Every action each connection sent (for `--action-log`).
+    /// Every action each connection sent (for `--action-log`), when ``Configuration/recordsActions``.
     public var receivedActions: [[AMIMessage]] { server.receivedActions }
     /// Generation is over and every call has ended.
     public var isFinished: Bool { state.withLockedValue { $0.isFinished } }
@@ -81,7 +84,7 @@ public final class DialerSimulator: Sendable {
         let feed = EventFeed(queueLimit: configuration.clientQueueLimit)
         let rows = database.map { ViciDialRowWriter(database: MariaDBClient(configuration: $0), serverIP: configuration.state.serverIP, logger: logger) }
         let context = SessionContext(configuration: configuration, state: state, feed: feed)
-        return try await FakeAMIServer.withServer(port: configuration.port, behavior: context.behavior) { server in
+        return try await FakeAMIServer.withServer(port: configuration.port, recordingActions: configuration.recordsActions, behavior: context.behavior) { server in
             let simulator = DialerSimulator(configuration: configuration, port: server.port, state: state, feed: feed, rows: rows,
                                             server: server)
             return try await withThrowingTaskGroup(of: Part.self) { group in
