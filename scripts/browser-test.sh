@@ -16,6 +16,7 @@
 # Ends with one summary line; every process it started is stopped on exit.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/daemon-api-port.sh
 
 readonly SELENIUM_VERSION=4.40.0
 # What the simulator plays once the page is open: generated ViciDial traffic (2 calls/s, a fixed
@@ -112,13 +113,7 @@ log:
 YAML
 AMI_SECRET=s3cret-AMI VICIDIAL_DB_PASSWORD=$AMIBRIDGE_DB_PASSWORD "$bin" run --config "$work/amibridge.yaml" >"$work/daemon.log" 2>&1 &
 pids+=($!)
-port=
-for _ in $(seq 300); do
-    port=$(sed -n 's/.*"HTTP API listening".*"port":"\([0-9]*\)".*/\1/p; s/.*"port":"\([0-9]*\)".*"HTTP API listening".*/\1/p' "$work/daemon.log" | head -n 1)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { log "the daemon did not start"; exit 1; }
+port=$(daemon_api_port "$work/daemon.log") || { log "the daemon did not start"; exit 1; }
 base=http://127.0.0.1:$port
 log "daemon on $base, receiver on $receiver_port (refusing), AMI port $ami_port (simulator not started yet)"
 

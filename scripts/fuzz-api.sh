@@ -19,6 +19,7 @@
 # phase (b) gets a third of it. Ends with one summary line; exits non-zero on any failure.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
+source scripts/lib/daemon-api-port.sh
 repo=$PWD
 
 readonly SCHEMATHESIS_VERSION=4.32.5
@@ -138,13 +139,7 @@ EOF
 AMI_SECRET=fuzz VICIDIAL_DB_PASSWORD=$AMIBRIDGE_DB_PASSWORD "$bin" run --config "$work/amibridge.yaml" >"$work/daemon.log" 2>&1 &
 daemon_pid=$!
 pids+=("$daemon_pid")
-port=
-for _ in $(seq 300); do
-    port=$(sed -n 's/.*"HTTP API listening".*"port":"\([0-9]*\)".*/\1/p; s/.*"port":"\([0-9]*\)".*"HTTP API listening".*/\1/p' "$work/daemon.log" | head -n 1)
-    [ -n "$port" ] && break
-    sleep 0.1
-done
-[ -n "$port" ] || { tail -n 20 "$work/daemon.log" >&2; log "the daemon did not start"; exit 1; }
+port=$(daemon_api_port "$work/daemon.log") || { tail -n 20 "$work/daemon.log" >&2; log "the daemon did not start"; exit 1; }
 base=http://127.0.0.1:$port
 for _ in $(seq 100); do curl -sf "$base/readyz" >/dev/null && break; sleep 0.2; done
 curl -sf "$base/readyz" >/dev/null || { curl -s "$base/readyz" >&2; log "the daemon is not ready"; exit 1; }
