@@ -110,8 +110,9 @@ public struct SimulatorState: Sendable {
         return output
     }
 
-    /// Generation is over (limit or duration reached) and every call has ended.
-    public var isFinished: Bool { !generating && calls.isEmpty }
+    /// Generation is over (limit or duration reached), every call has ended and every row due
+    /// after the calls (the last dispositions) is out.
+    public var isFinished: Bool { !generating && calls.isEmpty && timeline.count == 0 }
 
     private var generating: Bool {
         if paused { return true }
