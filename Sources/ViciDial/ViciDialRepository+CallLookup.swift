@@ -17,13 +17,27 @@ extension ViciDialRepository {
     }
 
     private func candidateRows(for calls: [CallRecord]) async throws -> [ViciDialCallData] {
+        guard let (condition, parameters) = callRowCondition(for: calls) else { return [] }
+        let sql = """
+            SELECT 'outbound' AS source, NULL AS closecallid, NULL AS queue_seconds, \(Self.callColumns) FROM vicidial_log WHERE \(condition)
+            UNION ALL
+            SELECT 'inbound' AS source, closecallid, queue_seconds, \(Self.callColumns) FROM vicidial_closer_log WHERE \(condition)
+            """
+        return try await database.query(sql, parameters + parameters).map(ViciDialCallData.init(callRow:))
+    }
+
+    /// The WHERE condition selecting the candidate log rows of `calls` (by uniqueid, and by
+    /// caller-code lead within the window), for `vicidial_log` and `vicidial_closer_log` alike;
+    /// nil when there is nothing to look for. `table` qualifies the columns when given.
+    func callRowCondition(for calls: [CallRecord], table: String? = nil) -> (String, [MariaDBValue])? {
+        let column = { (name: String) in table.map { "\($0).\(name)" } ?? name }
         let uniqueids = Array(Set(calls.flatMap(\.uniqueids)))
         let leadCalls = calls.filter { $0.callerCode != nil }
         let leadIDs = Array(Set(leadCalls.compactMap { $0.callerCode?.leadID }))
         var conditions: [String] = []
         var parameters: [MariaDBValue] = []
         if !uniqueids.isEmpty {
-            conditions.append("uniqueid IN (\(ViciDialSQL.placeholders(uniqueids.count)))")
+            conditions.append("\(column("uniqueid")) IN (\(ViciDialSQL.placeholders(uniqueids.count)))")
             parameters += uniqueids.map { .string($0) }
         }
         if !leadIDs.isEmpty {
@@ -33,18 +47,12 @@ extension ViciDialRepository {
             let from = leadCalls.map(\.startedAt).min()! - window
             let to = (leadCalls.map { $0.endedAt ?? $0.startedAt }.max() ?? 0) + window
             conditions.append(
-                "(lead_id IN (\(ViciDialSQL.placeholders(leadIDs.count))) AND start_epoch BETWEEN ? AND ?)"
+                "(\(column("lead_id")) IN (\(ViciDialSQL.placeholders(leadIDs.count))) AND \(column("start_epoch")) BETWEEN ? AND ?)"
             )
             parameters += leadIDs.map { .int(Int64($0)) } + [.int(Int64(from.rounded(.down))), .int(Int64(to.rounded(.up)))]
         }
-        guard !conditions.isEmpty else { return [] }
-        let condition = conditions.joined(separator: " OR ")
-        let sql = """
-            SELECT 'outbound' AS source, NULL AS closecallid, NULL AS queue_seconds, \(Self.callColumns) FROM vicidial_log WHERE \(condition)
-            UNION ALL
-            SELECT 'inbound' AS source, closecallid, queue_seconds, \(Self.callColumns) FROM vicidial_closer_log WHERE \(condition)
-            """
-        return try await database.query(sql, parameters + parameters).map(ViciDialCallData.init(callRow:))
+        guard !conditions.isEmpty else { return nil }
+        return (conditions.joined(separator: " OR "), parameters)
     }
 
     /// The columns `vicidial_log` and `vicidial_closer_log` share, as ``ViciDialCallData/init(callRow:)`` reads them.
