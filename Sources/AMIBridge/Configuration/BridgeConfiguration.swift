@@ -12,6 +12,8 @@ struct BridgeConfiguration: Sendable {
     var vicidialDatabase: MariaDBConnection.Configuration?
     var enrichment: CallEnrichmentQueue.Configuration
     var dispositions: DispositionQueue.Configuration
+    /// `vicidial.answer_wait_ms`: how long `call_answered` waits for agent and lead (0: not at all).
+    var answers = CallAnswerQueue.Configuration()
     /// Events waiting for the tracker before the overflow policy applies.
     var eventBufferCapacity: Int
     var logLevel: Logger.Level

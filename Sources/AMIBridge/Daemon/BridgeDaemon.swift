@@ -63,6 +63,7 @@ struct BridgeDaemon {
         var databasePool: MariaDBPool?
         var repository: ViciDialRepository?
         var join: ViciDialJoinStage?
+        var answers: AnswerJoinStage?
         var sweep: OutageSweepStage?
         let outages = StageQueue<OutageSweepStage.Outage>(capacity: 1_000)
         let recentUniqueids = RecentSet(capacity: 100_000)
@@ -81,6 +82,11 @@ struct BridgeDaemon {
                 dispositions: dispositions, outbox: pipelineOutbox, clock: clock, pollInterval: pollInterval, logger: vicidialLogger
             )
             join = joinStage
+            if configuration.answers.maximumWait > 0 {
+                answers = AnswerJoinStage(
+                    repository: vicidial, configuration: configuration.answers, outbox: pipelineOutbox, clock: clock, logger: vicidialLogger
+                )
+            }
             sweep = OutageSweepStage(
                 outages: outages, repository: vicidial, join: joinStage, outbox: pipelineOutbox,
                 recentUniqueids: recentUniqueids, clock: clock, logger: vicidialLogger
@@ -103,13 +109,23 @@ struct BridgeDaemon {
             }
         }
 
+        // Answered calls whose call_answered was not stored at the last stop: it goes out now (their
+        // wait has ended), or, with the answer wait on, after their wait resumes.
+        let heldAnswers = try outbox.heldCalls(.answer)
+        if let answers {
+            _ = await answers.resumeHeldCalls(heldAnswers)
+        } else if !heldAnswers.isEmpty {
+            let calls = heldAnswers.decoded(as: CallRecord.self, logger: logger).map(\.call)
+            await pipelineOutbox.store(calls.map { .callAnswered($0) }, releasing: calls.map { .answerWaitEnded($0) })
+        }
+
         // Bounded in calls, not bytes: a CallRecord with its legs is a few hundred bytes to a few KB.
         let updates = StageQueue<CallUpdate>(capacity: 10_000)
         let hangups = StageQueue<ClickToCallRegistry.DeferredHangup>(capacity: 10_000)
         let emit = EmitStage(
             updates: updates, outbox: pipelineOutbox, join: join, clickToCall: clickToCallRegistry, hangups: hangups,
             outages: sweep == nil ? nil : outages, recentUniqueids: recentUniqueids,
-            callLog: CallLog(logger: Logger(label: "amibridge.calls")), clock: clock, status: statusBoard
+            callLog: CallLog(logger: Logger(label: "amibridge.calls")), clock: clock, status: statusBoard, answers: answers
         )
         let tracker = CallTrackingService(
             events: events,
@@ -164,6 +180,8 @@ struct BridgeDaemon {
         // early return during shutdown as a failure).
         var stages: [any Service] = []
         if let join { stages += [join.dispositions, join] }
+        // Stopped after the emit stage: its last batches may still hand over answered calls.
+        if let answers { stages.append(answers) }
         stages.append(HangupStage(hangups: hangups, servers: clients, logger: clickToCallLogger))
         if let sweep { stages.append(sweep) }
         stages.append(emit)

@@ -12,6 +12,39 @@ extension WebhookEvent {
         return event
     }
 
+    /// After the answer's short wait for ViciDial (``AnswerJoinStage``): the screen pop, with the
+    /// agent and lead ViciDial knew by then, if any (same `event_id` either way).
+    static func callAnswered(_ departure: CallAnswerQueue.Departure) -> WebhookEvent {
+        var event = callAnswered(departure.call)
+        if let data = departure.data { event.fill(from: data) }
+        return event
+    }
+
+    /// What ViciDial knew at the answer; its values win over the caller code's and a
+    /// click-to-call request's, as the log row's do in `call_complete`.
+    private mutating func fill(from data: ViciDialAnswerData) {
+        agentUser = data.agentUser ?? agentUser
+        campaignID = data.campaignID ?? campaignID
+        leadID = data.leadID.map(Int.init) ?? leadID
+        listID = data.listID.map(Int.init) ?? listID
+        phoneNumber = data.phoneNumber ?? phoneNumber
+        if let user = agentUser { extra["user"] = user }
+        if let campaign = campaignID { extra["campaign"] = campaign }
+        if let lead = leadID { extra["lead_id"] = String(lead) }
+        if let list = listID { extra["list_id"] = String(list) }
+        extra["phone_number"] = phoneNumber ?? ""
+        for (key, value) in [
+            ("phone_code", data.phoneCode), ("first_name", data.firstName), ("last_name", data.lastName),
+            ("vendor_lead_code", data.vendorLeadCode),
+        ] {
+            if let value { extra[key] = value }
+        }
+        if let closeCallID = data.closeCallID {
+            extra["closecallid"] = String(closeCallID)
+            extra["in_group"] = data.campaignID ?? ""
+        }
+    }
+
     /// At the hangup (or the end of the row wait). A call joined with its row waits for its
     /// disposition next (in every stage that emits this), so endpoints with `wait_for_disposition`
     /// get its `call_complete` at the end of that wait instead (``callComplete(_:disposition:)``);

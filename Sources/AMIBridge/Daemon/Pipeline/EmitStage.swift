@@ -25,6 +25,10 @@ struct EmitStage: Service {
     let clock: any EpochClock
     /// Calls in progress for the status page.
     var status: StatusBoard?
+    /// Nil without a ViciDial database (or with `vicidial.answer_wait_ms: 0`): `call_answered`
+    /// goes out at the answer with the call's own fields. Otherwise an answered call is held (on
+    /// disk, in this batch's transaction) and waits there a moment for its agent and lead.
+    var answers: AnswerJoinStage? = nil
 
     /// Runs until the tracker stage finishes its queue (graceful shutdown: after the tracker has
     /// handed over everything it had), storing each batch before taking the next.
@@ -47,6 +51,19 @@ struct EmitStage: Service {
         var completed: [CallRecord] = []
         var deferredHangups: [ClickToCallRegistry.DeferredHangup] = []
         var missed: [OutageSweepStage.Outage] = []
+        var releases: [HeldCall.ID] = []
+        var waitingAnswers: [CallRecord] = []
+        if let answers {
+            // A call_answered still waiting for ViciDial goes out now, ahead of its call's completion.
+            let ending = Set(batch.compactMap { update -> CallKey? in
+                if case .completed(let call) = update { CallKey(call) } else { nil }
+            })
+            if !ending.isEmpty {
+                let departures = await answers.waits.callsEnding(ending)
+                events += departures.map(WebhookEvent.callAnswered)
+                releases += departures.map { .answerWaitEnded($0.call) }
+            }
+        }
         status?.apply(batch)
         for update in batch {
             callLog.record(update)
@@ -55,8 +72,17 @@ struct EmitStage: Service {
             case .started, .progressed:
                 break
             case .answered(let call):
-                events.append(.callAnswered(call))
+                if answers != nil {
+                    waitingAnswers.append(call)
+                } else {
+                    events.append(.callAnswered(call))
+                }
             case .completed(let call):
+                if let answered = waitingAnswers.first(where: { $0.key == call.key }) {
+                    // Answered and completed in this batch: no wait, call_answered first.
+                    waitingAnswers.removeAll { $0.key == call.key }
+                    events.append(.callAnswered(answered))
+                }
                 recentUniqueids.insert(call.uniqueids)
                 if call.callID != nil, let outcome = call.outcome, outcome != .answered {
                     events.append(.click2callFailed(call, reason: outcome.rawValue))
@@ -75,7 +101,11 @@ struct EmitStage: Service {
                 events.append(.userEvent(server: server, name: name, linkedid: linkedid, callID: callID, fields: fields, sequence: sequence))
             }
         }
-        await outbox.store(events, holding: holds)
+        if let answers {
+            holds += waitingAnswers.map { .waitingForAnswerData($0, deadline: now + answers.maximumWait) }
+        }
+        await outbox.store(events, holding: holds, releasing: releases)
+        if let answers, !waitingAnswers.isEmpty { await answers.waits.add(waitingAnswers, at: now) }
         if let join, !completed.isEmpty { await join.add(completed, at: now) }
         await hangups.send(deferredHangups)
         if let outages { await outages.send(missed) }

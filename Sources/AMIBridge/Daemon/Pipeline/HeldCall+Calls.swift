@@ -11,11 +11,17 @@ extension HeldCall.Kind {
     static let viciDialRow = HeldCall.Kind(rawValue: "vicidial_row")
     /// Joined, waiting for the agent's disposition (``DispositionStage``).
     static let disposition = HeldCall.Kind(rawValue: "disposition")
+    /// Answered, its `call_answered` waiting a moment for agent and lead (``AnswerJoinStage``).
+    static let answer = HeldCall.Kind(rawValue: "answer")
 }
 
 extension HeldCall {
     static func waitingForRow(_ call: CallRecord, deadline: Double) -> HeldCall {
         HeldCall(kind: .viciDialRow, callKey: call.key, payload: encoded(call), deadline: deadline)
+    }
+
+    static func waitingForAnswerData(_ call: CallRecord, deadline: Double) -> HeldCall {
+        HeldCall(kind: .answer, callKey: call.key, payload: encoded(call), deadline: deadline)
     }
 
     static func waitingForDisposition(_ call: EnrichedCall, deadline: Double) -> HeldCall {
@@ -41,6 +47,7 @@ extension HeldCall {
 extension HeldCall.ID {
     static func rowWaitEnded(_ call: CallRecord) -> HeldCall.ID { HeldCall.ID(kind: .viciDialRow, callKey: call.key) }
     static func dispositionWaitEnded(_ call: CallRecord) -> HeldCall.ID { HeldCall.ID(kind: .disposition, callKey: call.key) }
+    static func answerWaitEnded(_ call: CallRecord) -> HeldCall.ID { HeldCall.ID(kind: .answer, callKey: call.key) }
 }
 
 extension Array where Element == HeldCall {

@@ -29,7 +29,8 @@ struct PipelineOutbox: Sendable {
             do {
                 try await outbox.commit(batch)
                 if failures > 0 { logger.notice("outbox writable again", metadata: ["failed_attempts": "\(failures)"]) }
-                status?.stored(holding: holds, releasing: releases, at: clock.epochSeconds)
+                // A call waiting a moment for its answer's data is still in progress on the page.
+                status?.stored(holding: holds.filter { $0.kind != .answer }, releasing: releases.filter { $0.kind != .answer }, at: clock.epochSeconds)
                 stored(events)
                 return
             } catch {
