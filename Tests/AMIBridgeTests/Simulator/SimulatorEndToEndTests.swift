@@ -32,6 +32,22 @@ struct SimulatorEndToEndTests {
         return try #require(Int(line[range.upperBound...].prefix { $0.isNumber }))
     }
 
+    /// `amibridge run` on the example configuration, against the simulator and the private
+    /// MariaDB (the bridge's read-only user), polling rows and dispositions every second.
+    static func daemon(amiPort: Int, auth: String, state: String, hooksPort: Int, secret: String) throws -> ProcessUnderTest {
+        try ProcessUnderTest(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: [
+            "AMI_PORT": String(amiPort), "AMI_USERNAME": "bridge", "AMI_SECRET": "s3cret-AMI", "AMI_AUTH": auth,
+            "VICIDIAL_DB_SOCKET": try TestDatabase.variable("AMIBRIDGE_DB_SOCKET"),
+            "VICIDIAL_DB_USER": try TestDatabase.variable("AMIBRIDGE_DB_USER"),
+            "VICIDIAL_DB_PASSWORD": try TestDatabase.variable("AMIBRIDGE_DB_PASSWORD"),
+            "VICIDIAL_DB_NAME": try TestDatabase.variable("AMIBRIDGE_DB_NAME"),
+            "VICIDIAL_ROW_POLL_SECONDS": "1", "VICIDIAL_ROW_WAIT_SECONDS": "30", "VICIDIAL_DISPO_POLL_SECONDS": "1",
+            "STATE_DIR": state, "API_LISTEN": "127.0.0.1:0", "WEBHOOKS_ENDPOINTS": "crm",
+            "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(hooksPort)/hooks", "WEBHOOKS_CRM_SECRET": secret,
+            "WEBHOOKS_CRM_BACKOFF_INITIAL_MS": "50",
+        ])
+    }
+
     /// The JSON body of a `receive --json` line.
     static func body(_ line: String) throws -> [String: Any] {
         let json = try #require(line.firstIndex(of: "{").map { String(line[$0...]) })
@@ -47,17 +63,7 @@ struct SimulatorEndToEndTests {
         let (receiver, hooksPort) = try await ProcessUnderTest.receiver(secret: secret)
         defer { Task { await receiver.stop() } }
         let state = FileManager.default.temporaryDirectory.appendingPathComponent("amibridge-sim-e2e-\(UUID())").path
-        let daemon = try ProcessUnderTest(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: [
-            "AMI_PORT": String(port), "AMI_USERNAME": "bridge", "AMI_SECRET": "s3cret-AMI", "AMI_AUTH": "md5",
-            "VICIDIAL_DB_SOCKET": try TestDatabase.variable("AMIBRIDGE_DB_SOCKET"),
-            "VICIDIAL_DB_USER": try TestDatabase.variable("AMIBRIDGE_DB_USER"),
-            "VICIDIAL_DB_PASSWORD": try TestDatabase.variable("AMIBRIDGE_DB_PASSWORD"),
-            "VICIDIAL_DB_NAME": try TestDatabase.variable("AMIBRIDGE_DB_NAME"),
-            "VICIDIAL_ROW_POLL_SECONDS": "1", "VICIDIAL_ROW_WAIT_SECONDS": "30", "VICIDIAL_DISPO_POLL_SECONDS": "1",
-            "STATE_DIR": state, "API_LISTEN": "127.0.0.1:0", "WEBHOOKS_ENDPOINTS": "crm",
-            "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(hooksPort)/hooks", "WEBHOOKS_CRM_SECRET": secret,
-            "WEBHOOKS_CRM_BACKOFF_INITIAL_MS": "50",
-        ])
+        let daemon = try Self.daemon(amiPort: port, auth: "md5", state: state, hooksPort: hooksPort, secret: secret)
         defer { Task { await daemon.stop() } }
 
         try await withDeadline(.seconds(120)) {
@@ -122,16 +128,7 @@ struct SimulatorEndToEndTests {
         let key = try APIKeyStore(stateDirectory: state).create(name: "crm")
         let (receiver, hooksPort) = try await ProcessUnderTest.receiver(secret: secret)
         defer { Task { await receiver.stop() } }
-        let daemon = try ProcessUnderTest(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: [
-            "AMI_PORT": String(port), "AMI_USERNAME": "bridge", "AMI_SECRET": "s3cret-AMI", "AMI_AUTH": "plain",
-            "VICIDIAL_DB_SOCKET": try TestDatabase.variable("AMIBRIDGE_DB_SOCKET"),
-            "VICIDIAL_DB_USER": try TestDatabase.variable("AMIBRIDGE_DB_USER"),
-            "VICIDIAL_DB_PASSWORD": try TestDatabase.variable("AMIBRIDGE_DB_PASSWORD"),
-            "VICIDIAL_DB_NAME": try TestDatabase.variable("AMIBRIDGE_DB_NAME"),
-            "VICIDIAL_ROW_POLL_SECONDS": "1", "VICIDIAL_ROW_WAIT_SECONDS": "30", "VICIDIAL_DISPO_POLL_SECONDS": "1",
-            "STATE_DIR": state, "API_LISTEN": "127.0.0.1:0", "WEBHOOKS_ENDPOINTS": "crm",
-            "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(hooksPort)/hooks", "WEBHOOKS_CRM_SECRET": secret,
-        ])
+        let daemon = try Self.daemon(amiPort: port, auth: "plain", state: state, hooksPort: hooksPort, secret: secret)
         defer { Task { await daemon.stop() } }
         let apiPort = try await daemon.apiPort()
         try await daemon.line(containing: "AMI logged in")
