@@ -7,7 +7,7 @@
 # every signature checked. It also creates an API key and prints a ready click-to-call `curl`.
 # Runs until Ctrl-C, which stops the daemon, then the receiver, the simulator and the database.
 #
-# QUICKSTART_RATE (calls/s, default 1), QUICKSTART_AGENTS (default 10), AMI_PORT, RECEIVE_PORT,
+# QUICKSTART_RATE (calls/s, default 1), QUICKSTART_AGENTS (default 20), AMI_PORT, RECEIVE_PORT,
 # API_PORT and LOG_LEVEL (the daemon's JSON log on stderr, default warning) change the demo.
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -48,7 +48,7 @@ mkdir -p "$state"
 # The simulated dialer writes ViciDial's rows as ViciDial does, as the database's root (its own
 # SIMULATE_DB_* settings: never the daemon's read-only user, never a production database).
 SIMULATE_DB_SOCKET=$AMIBRIDGE_DB_SOCKET SIMULATE_DB_USER=$AMIBRIDGE_DB_ROOT_USER SIMULATE_DB_NAME=$AMIBRIDGE_DB_NAME \
-    "$bin" simulate --port "$port" --rate "${QUICKSTART_RATE:-1}" --agents "${QUICKSTART_AGENTS:-10}" &
+    "$bin" simulate --port "$port" --rate "${QUICKSTART_RATE:-1}" --agents "${QUICKSTART_AGENTS:-20}" &
 simulator_pid=$!
 # A stand-in CRM: one readable line per webhook, signature checked.
 RECEIVE_SECRET=quickstart-secret "$bin" receive --port "$hooks_port" &
@@ -75,7 +75,7 @@ LOG_LEVEL=${LOG_LEVEL:-warning} \
     "$bin" run --config Config/amibridge.example.yaml >&2 &
 daemon_pid=$!
 
-echo "amibridge quickstart: the daemon follows a simulated ViciDial box (${QUICKSTART_RATE:-1} call/s, ${QUICKSTART_AGENTS:-10} agents); webhooks below, Ctrl-C stops everything."
+echo "amibridge quickstart: the daemon follows a simulated ViciDial box (${QUICKSTART_RATE:-1} call/s, ${QUICKSTART_AGENTS:-20} agents); webhooks below, Ctrl-C stops everything."
 echo "  status page:    http://127.0.0.1:$api_port/"
 echo "  click-to-call:  curl -s -H 'Authorization: Bearer $key' -H 'Content-Type: application/json' -d '{\"agent_user\": \"agent001\", \"phone_number\": \"18005550142\"}' http://127.0.0.1:$api_port/v1/calls"
 
