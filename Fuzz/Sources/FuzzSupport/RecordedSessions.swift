@@ -28,17 +28,18 @@ public struct RecordedSessions: Sendable {
     public var valuesByName: [String: [String]]
     public var banners: [String]
 
-    /// Loads every capture folder; the directory is `AMIBRIDGE_CAPTURES`, else `shared/ami-captures`
-    /// beside the repository (as for the tests).
+    /// Loads every capture folder: `AMIBRIDGE_CAPTURES`, else `shared/ami-captures` beside the
+    /// repository (as for the tests), and the project's own (`Tests/Fixtures/ami-captures`).
     public static func load() -> RecordedSessions {
+        let repository = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+            .deletingLastPathComponent().deletingLastPathComponent()
         let directory = ProcessInfo.processInfo.environment["AMIBRIDGE_CAPTURES"].map(URL.init(fileURLWithPath:))
-            ?? URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
-            .deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            .appendingPathComponent("shared/ami-captures")
+            ?? repository.deletingLastPathComponent().appendingPathComponent("shared/ami-captures")
         var sessions: [Session] = []
-        let files = FileManager.default.enumerator(at: directory, includingPropertiesForKeys: nil)?
-            .compactMap { $0 as? URL }.filter { $0.pathExtension == "jsonl" }
-            .sorted { $0.path < $1.path } ?? []
+        let files = [directory, repository.appendingPathComponent("Tests/Fixtures/ami-captures")].flatMap { folder in
+            FileManager.default.enumerator(at: folder, includingPropertiesForKeys: nil)?
+                .compactMap { $0 as? URL }.filter { $0.pathExtension == "jsonl" } ?? []
+        }.sorted { $0.path < $1.path }
         for file in files {
             let name = file.deletingPathExtension().pathComponents.suffix(2).joined(separator: "/")
             if let session = try? Session(name: name, contentsOf: file) { sessions.append(session) }
