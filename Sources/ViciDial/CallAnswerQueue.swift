@@ -44,6 +44,12 @@ public struct CallAnswerQueue: Sendable {
         public var call: CallRecord
         public var data: ViciDialAnswerData?
         public var outcome: Outcome
+
+        public init(call: CallRecord, data: ViciDialAnswerData?, outcome: Outcome) {
+            self.call = call
+            self.data = data
+            self.outcome = outcome
+        }
     }
 
     struct Waiting: Sendable {
