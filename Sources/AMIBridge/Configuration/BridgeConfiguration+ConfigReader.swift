@@ -39,7 +39,7 @@ extension BridgeConfiguration {
             maximumWait: Double(try vicidial.int("dispo_wait_seconds", default: 1800, range: 0...604_800))
         )
         answers = CallAnswerQueue.Configuration(
-            maximumWait: Double(try vicidial.int("answer_wait_ms", default: 2000, range: 0...30_000)) / 1000
+            maximumWait: Double(try vicidial.int("answer_wait_ms", default: 2000, range: 1...30_000)) / 1000
         )
 
         let level = try values.string("log.level", default: "info")

@@ -12,7 +12,7 @@ struct BridgeConfiguration: Sendable {
     var vicidialDatabase: MariaDBConnection.Configuration?
     var enrichment: CallEnrichmentQueue.Configuration
     var dispositions: DispositionQueue.Configuration
-    /// `vicidial.answer_wait_ms`: how long `call_answered` waits for agent and lead (0: not at all).
+    /// `vicidial.answer_wait_ms`: how long `call_answered` waits at most for agent and lead.
     var answers = CallAnswerQueue.Configuration()
     /// Events waiting for the tracker before the overflow policy applies.
     var eventBufferCapacity: Int

@@ -82,11 +82,9 @@ struct BridgeDaemon {
                 dispositions: dispositions, outbox: pipelineOutbox, clock: clock, pollInterval: pollInterval, logger: vicidialLogger
             )
             join = joinStage
-            if configuration.answers.maximumWait > 0 {
-                answers = AnswerJoinStage(
-                    repository: vicidial, configuration: configuration.answers, outbox: pipelineOutbox, clock: clock, logger: vicidialLogger
-                )
-            }
+            answers = AnswerJoinStage(
+                repository: vicidial, configuration: configuration.answers, outbox: pipelineOutbox, clock: clock, logger: vicidialLogger
+            )
             sweep = OutageSweepStage(
                 outages: outages, repository: vicidial, join: joinStage, outbox: pipelineOutbox,
                 recentUniqueids: recentUniqueids, clock: clock, logger: vicidialLogger
@@ -109,8 +107,8 @@ struct BridgeDaemon {
             }
         }
 
-        // Answered calls whose call_answered was not stored at the last stop: it goes out now (their
-        // wait has ended), or, with the answer wait on, after their wait resumes.
+        // Answered calls whose call_answered was not stored at the last stop: their wait resumes
+        // (it has mostly ended: they go out at once), or without a database they go out now.
         let heldAnswers = try outbox.heldCalls(.answer)
         if let answers {
             _ = await answers.resumeHeldCalls(heldAnswers)

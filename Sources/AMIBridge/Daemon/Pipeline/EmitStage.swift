@@ -25,8 +25,8 @@ struct EmitStage: Service {
     let clock: any EpochClock
     /// Calls in progress for the status page.
     var status: StatusBoard?
-    /// Nil without a ViciDial database (or with `vicidial.answer_wait_ms: 0`): `call_answered`
-    /// goes out at the answer with the call's own fields. Otherwise an answered call is held (on
+    /// Nil without a ViciDial database: `call_answered` goes out at the answer with the call's
+    /// own fields. Otherwise an answered call is held (on
     /// disk, in this batch's transaction) and waits there a moment for its agent and lead.
     var answers: AnswerJoinStage? = nil
 
