@@ -43,6 +43,11 @@ let package = Package(
             pkgConfig: "libmariadb",
             providers: [.apt(["libmariadb-dev"])]
         ),
+        .systemLibrary(
+            name: "CNats",
+            pkgConfig: "libnats",
+            providers: [.apt(["libnats-dev"])]
+        ),
 
         // Bytes on the wire: AMI framing, actions, the connection state machine and the client.
         .target(
@@ -101,6 +106,17 @@ let package = Package(
             ],
             exclude: ["README.md"]
         ),
+        // The durable event log on NATS JetStream (optional): libnats behind a connection that owns
+        // its handles and runs blocking calls on its own thread.
+        .target(
+            name: "EventLog",
+            dependencies: [
+                "CNats",
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         // Test helper for the crash-safety test: the real outbox and dispatcher in a process that
         // the test kills with SIGKILL and starts again. Built beside the test bundle; no product.
         .executableTarget(
@@ -115,6 +131,7 @@ let package = Package(
                 "MariaDB",
                 "ViciDial",
                 "CRMSink",
+                "EventLog",
                 // `amibridge simulate`: the simulated ViciDial box (and capture replay through AMITestSupport).
                 "DialerSimulator",
                 "AMITestSupport",
@@ -221,6 +238,10 @@ let package = Package(
             ]
         ),
         .testTarget(
+            name: "EventLogTests",
+            dependencies: ["EventLog", "AMITestSupport"]
+        ),
+        .testTarget(
             name: "DialerSimulatorTests",
             dependencies: [
                 "DialerSimulator",
@@ -240,6 +261,7 @@ let package = Package(
                 "MariaDB",
                 "ViciDial",
                 "ViciDialTestSupport",
+                "EventLog",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 "AMIProtocol",
                 "AMITestSupport",

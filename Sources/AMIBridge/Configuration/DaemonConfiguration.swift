@@ -10,6 +10,8 @@ struct DaemonConfiguration {
     var webhooks: WebhookConfiguration
     var api: APIConfiguration
     var clickToCall: ClickToCallConfiguration
+    /// The event log on NATS JetStream; nil (the default) without `nats.urls`.
+    var nats: NATSConfiguration? = nil
 
     static func loadOrExit(path: String) async throws -> DaemonConfiguration {
         do {
@@ -29,7 +31,8 @@ struct DaemonConfiguration {
             bridge: try BridgeConfiguration(reader: reader),
             webhooks: try WebhookConfiguration(reader: reader),
             api: try APIConfiguration(reader: reader),
-            clickToCall: try ClickToCallConfiguration(reader: reader)
+            clickToCall: try ClickToCallConfiguration(reader: reader),
+            nats: try NATSConfiguration.read(reader)
         )
         try file.checkNoUnknownKeys(known: recorder.readKeys)
         let servers = loaded.bridge.amiServers.map(\.name)

@@ -1,5 +1,6 @@
 import AMIProtocol
 import CRMSink
+import EventLog
 import EventMapper
 import Foundation
 import Logging
@@ -52,6 +53,13 @@ struct BridgeDaemon {
             logger.notice("no webhooks.endpoints configured: calls are followed and logged, nothing is sent")
         }
         let pipelineOutbox = PipelineOutbox(outbox: outbox, emitter: emitter, clock: clock, logger: webhookLogger, status: statusBoard)
+        // The event log on NATS JetStream, when `nats.urls` is set: every event is also stored for
+        // publishing, in the same transaction as its webhooks, and published by its own stage.
+        let eventLog = try loaded.nats.map { nats in
+            emitter.updateEventLog(nats.route)
+            let connection = try JetStreamConnection(configuration: nats.connection, logger: Logger(label: "amibridge.nats"))
+            return EventLogStage(configuration: nats, connection: connection, outbox: outbox, logger: Logger(label: "amibridge.nats"))
+        }
 
         let clickToCallLogger = Logger(label: "amibridge.click2call")
         let clickToCallRegistry = ClickToCallRegistry(limits: .init(
@@ -148,13 +156,16 @@ struct BridgeDaemon {
             logger: webhookLogger
         ) { try await DaemonConfiguration.load(path: configPath).webhooks }
         if let countingOutbox { metrics.collectOutbox(countingOutbox) { reloader.endpointNames } }
+        if let countingOutbox, eventLog != nil { metrics.collectEventLogBacklog(countingOutbox) }
         // Asks the database every 15 s on a connection of its own: /readyz and amibridge_vicidial_db_up.
         let databaseProbe = databasePool.map { DatabaseProbe(configuration: $0.configuration, clock: clock) }
         let keyStore = try RunCommand.openInStateDirectory("the API key store", api.stateDirectory, APIKeyStore.init(stateDirectory:))
         let apiServer = APIServer(
             configuration: api,
             keyStore: keyStore,
-            readinessChecks: Readiness.checks(clients: clients, databaseProbe: databaseProbe, stateDirectory: webhooks.stateDirectory),
+            readinessChecks: Readiness.checks(
+                clients: clients, databaseProbe: databaseProbe, stateDirectory: webhooks.stateDirectory, eventLog: eventLog
+            ),
             vicidial: repository,
             clickToCall: ClickToCallService(
                 configuration: clickToCall,
@@ -185,7 +196,8 @@ struct BridgeDaemon {
         stages.append(emit)
         // The tracker's queue ends when the tracker does: the emit stage then stores the rest.
         stages.append(StageRunner { try await tracker.run(); updates.finish() })
-        self.services = [.init(service: dispatcher)]
+        // The event-log publisher stops last with the dispatcher: it drains what the stages stored.
+        self.services = [.init(service: dispatcher)] + (eventLog.map { [.init(service: $0)] } ?? [])
             + stages.map { .init(service: $0) }
             + (clients as [any Service] + [apiServer, reloader] + (databaseProbe.map { [$0] } ?? [])).map { .init(service: $0) }
     }

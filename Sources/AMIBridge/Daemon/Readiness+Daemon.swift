@@ -18,7 +18,8 @@ enum Readiness {
     static func checks(
         clients: [AMIClient],
         databaseProbe probe: DatabaseProbe?,
-        stateDirectory: String
+        stateDirectory: String,
+        eventLog: EventLogStage? = nil
     ) -> [ReadinessCheck] {
         var checks: [ReadinessCheck] = clients.map { client in
             (name: "ami:\(client.configuration.name)", check: {
@@ -31,6 +32,9 @@ enum Readiness {
         }
         if let probe {
             checks.append((name: "vicidial_db", check: { await probe.check() }))
+        }
+        if let eventLog {
+            checks.append((name: "nats", check: { eventLog.readiness }))
         }
         checks.append((name: "state_dir", check: {
             FileManager.default.isWritableFile(atPath: stateDirectory) ? .ready : .notReady(reason: "\(stateDirectory) is not writable")

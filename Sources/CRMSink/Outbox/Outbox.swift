@@ -60,6 +60,16 @@ public final class Outbox: Sendable {
             CREATE INDEX IF NOT EXISTS deliveries_call ON deliveries (endpoint, call_key, id) WHERE state < 3;
             -- Dead letters are few among many owed rows: the status page finds them without a scan.
             CREATE INDEX IF NOT EXISTS deliveries_dead ON deliveries (id) WHERE state = 3;
+            -- Events owed to the event log (NATS JetStream); see OutboxPublication.
+            CREATE TABLE IF NOT EXISTS publications (
+                id INTEGER PRIMARY KEY,
+                event_id TEXT NOT NULL,
+                subject TEXT NOT NULL,
+                body BLOB NOT NULL,
+                attempts INTEGER NOT NULL DEFAULT 0,
+                created_at INTEGER NOT NULL,
+                last_error TEXT
+            );
             CREATE TABLE IF NOT EXISTS held_calls (
                 kind TEXT NOT NULL,
                 call_key TEXT NOT NULL,
@@ -102,7 +112,7 @@ public final class Outbox: Sendable {
     public func commitBlocking(_ batch: OutboxBatch, now: Date = Date()) throws {
         guard !batch.isEmpty else { return }
         try self.state.withLockedValue { try $0.write(batch, now: now) }
-        if !batch.deliveries.isEmpty {
+        if !batch.deliveries.isEmpty || !batch.publications.isEmpty {
             for observer in self.observers.withLockedValue({ $0 }) { observer() }
         }
     }
@@ -253,6 +263,52 @@ public final class Outbox: Sendable {
         }
     }
 
+    // MARK: Event log (NATS JetStream) publications; see OutboxPublication
+
+    /// The oldest `limit` publications, in id order: what the publisher sends next.
+    public func pendingPublications(limit: Int) throws -> [OutboxPublication] {
+        try self.state.withLockedValue { connection in
+            let statement = try connection.database.prepare(
+                "SELECT id, event_id, subject, body, attempts, created_at FROM publications ORDER BY id LIMIT ?"
+            )
+            try statement.reset([.integer(limit)])
+            var rows: [OutboxPublication] = []
+            while try statement.step() {
+                rows.append(OutboxPublication(
+                    id: statement.integer(0), eventID: Outbox.eventID(statement.text(1)), subject: statement.text(2),
+                    body: statement.blob(3), attempts: Int(statement.integer(4)), createdAt: Self.date(statement.integer(5))
+                ))
+            }
+            return rows
+        }
+    }
+
+    /// Deletes acknowledged publications and notes a failure on the one that failed (if any), in
+    /// one transaction without an fsync of its own: a power cut that undoes it only means those
+    /// events are published again, and the stream acknowledges them as duplicates.
+    public func recordPublished(_ ids: [Int64], failed: (id: Int64, error: String)? = nil) throws {
+        guard !ids.isEmpty || failed != nil else { return }
+        try self.state.withLockedValue { connection in
+            try connection.database.execute("PRAGMA synchronous = NORMAL")
+            defer { try? connection.database.execute("PRAGMA synchronous = FULL") }
+            let delete = try connection.database.prepare("DELETE FROM publications WHERE id = ?")
+            let fail = try connection.database.prepare("UPDATE publications SET attempts = attempts + 1, last_error = ? WHERE id = ?")
+            try connection.database.transaction {
+                for id in ids { try delete.run([.integer(id)]) }
+                if let failed { try fail.run([.text(failed.error), .integer(failed.id)]) }
+            }
+        }
+    }
+
+    /// How many events wait to be published, and when the oldest entered the outbox.
+    public func publicationBacklog() throws -> (count: Int, oldest: Date?) {
+        try self.state.withLockedValue { connection in
+            let statement = try connection.database.prepare("SELECT count(*), min(created_at) FROM publications")
+            guard try statement.step() else { return (0, nil) }
+            return (Int(statement.integer(0)), statement.optionalInteger(1).map(Self.date))
+        }
+    }
+
     private static func condition(_ selection: OutboxSelection) -> (String, [SQLiteValue]) {
         var terms = ["state IN (\(selection.states.map { String($0.rawValue) }.sorted().joined(separator: ",")))"]
         var values: [SQLiteValue] = []
@@ -303,11 +359,15 @@ private final class Connection: @unchecked Sendable {
     let selectHeld: SQLiteStatement
     let synchronousNormal: SQLiteStatement
     let synchronousFull: SQLiteStatement
+    let insertPublication: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
         self.database = database
         self.synchronousNormal = try database.prepare("PRAGMA synchronous = NORMAL")
         self.synchronousFull = try database.prepare("PRAGMA synchronous = FULL")
+        self.insertPublication = try database.prepare(
+            "INSERT INTO publications (event_id, subject, body, created_at) VALUES (?, ?, ?, ?)"
+        )
         self.insert = try database.prepare(
             """
             INSERT INTO deliveries (event_id, event, endpoint, call_key, request_url, body, state, created_at, next_attempt_at)
@@ -368,6 +428,11 @@ private final class Connection: @unchecked Sendable {
                 try self.insert.run([
                     .text(delivery.eventID.lowercaseText), .text(delivery.event.rawValue), .text(delivery.endpoint),
                     .text(delivery.callKey), .optionalText(delivery.requestURL), .blob(delivery.body), time, time,
+                ])
+            }
+            for publication in batch.publications {
+                try self.insertPublication.run([
+                    .text(publication.eventID.lowercaseText), .text(publication.subject), .blob(publication.body), time,
                 ])
             }
             for released in batch.releases {

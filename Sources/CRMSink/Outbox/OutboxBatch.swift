@@ -43,6 +43,8 @@ public struct HeldCall: Sendable, Hashable {
 /// `call_complete` of a call and the end of its row wait are on disk together or not at all.
 public struct OutboxBatch: Sendable {
     public var deliveries: [OutboxNewDelivery]
+    /// Events for the event log (NATS JetStream), when one is configured.
+    public var publications: [OutboxNewPublication] = []
     /// Held calls to write (replacing one of the same kind and key).
     public var holds: [HeldCall]
     /// Held calls to delete.
@@ -54,10 +56,16 @@ public struct OutboxBatch: Sendable {
         self.releases = releases
     }
 
-    public var isEmpty: Bool { deliveries.isEmpty && holds.isEmpty && releases.isEmpty }
+    public init(deliveries: [OutboxNewDelivery], publications: [OutboxNewPublication], holds: [HeldCall] = [], releases: [HeldCall.ID] = []) {
+        self.init(deliveries: deliveries, holds: holds, releases: releases)
+        self.publications = publications
+    }
+
+    public var isEmpty: Bool { deliveries.isEmpty && publications.isEmpty && holds.isEmpty && releases.isEmpty }
 
     public mutating func append(_ other: OutboxBatch) {
         deliveries += other.deliveries
+        publications += other.publications
         holds += other.holds
         releases += other.releases
     }

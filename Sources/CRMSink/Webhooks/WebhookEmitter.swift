@@ -12,6 +12,20 @@ public final class WebhookEmitter: Sendable {
         self.endpoints = NIOLockedValueBox(endpoints)
     }
 
+    /// Nil: no event log (the default); else every event is also written for publishing there.
+    private let eventLog = NIOLockedValueBox<EventLogRoute?>(nil)
+
+    /// Events emitted from now on are also stored for the event log (NATS JetStream), or no longer (nil).
+    public func updateEventLog(_ route: EventLogRoute?) {
+        self.eventLog.withLockedValue { $0 = route }
+    }
+
+    /// The publications of `events` for the event log; empty without one.
+    public func publications(of events: [WebhookEvent]) -> [OutboxNewPublication] {
+        guard let route = self.eventLog.withLockedValue({ $0 }) else { return [] }
+        return events.compactMap(route.publication(of:))
+    }
+
     /// For config reload: events emitted from now on are routed with `endpoints`.
     public func updateEndpoints(_ endpoints: [WebhookEndpoint.Configuration]) {
         self.endpoints.withLockedValue { $0 = endpoints }
@@ -20,12 +34,12 @@ public final class WebhookEmitter: Sendable {
     /// Writes the event's deliveries (group commit with concurrent callers). An event no endpoint
     /// takes writes nothing.
     public func emit(_ event: WebhookEvent) async throws {
-        try await self.outbox.enqueue(self.deliveries(of: [event]))
+        try await self.outbox.commit(OutboxBatch(deliveries: self.deliveries(of: [event]), publications: self.publications(of: [event])))
     }
 
     /// Writes many events in one transaction, blocking the caller until they are on disk.
     public func emitBlocking(_ events: [WebhookEvent]) throws {
-        try self.outbox.enqueueBlocking(self.deliveries(of: events))
+        try self.outbox.commitBlocking(OutboxBatch(deliveries: self.deliveries(of: events), publications: self.publications(of: events)))
     }
 
     /// The deliveries of `events` to the endpoints that take them, for an ``OutboxBatch`` that

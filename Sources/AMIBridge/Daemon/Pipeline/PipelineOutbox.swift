@@ -17,7 +17,9 @@ struct PipelineOutbox: Sendable {
     var status: StatusBoard?
 
     func store(_ events: [WebhookEvent], holding holds: [HeldCall] = [], releasing releases: [HeldCall.ID] = []) async {
-        let batch = OutboxBatch(deliveries: emitter.deliveries(of: events), holds: holds, releases: releases)
+        let batch = OutboxBatch(
+            deliveries: emitter.deliveries(of: events), publications: emitter.publications(of: events), holds: holds, releases: releases
+        )
         guard !batch.isEmpty else {
             // No endpoint takes these events: nothing to write, and they count as handled.
             stored(events)

@@ -1,0 +1,245 @@
+import CRMSink
+import CoreMetrics
+import EventLog
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import ServiceLifecycle
+
+/// Publishes the events the pipeline stored for the event log (the outbox's `publications`) to
+/// NATS JetStream, oldest first, one at a time, each with `Nats-Msg-Id` = its `event_id`.
+///
+/// The outbox is the source of truth: a row leaves it only once the stream has acknowledged it
+/// (stored, or a duplicate ack: a message with that id was already stored within the stream's
+/// duplicate window, e.g. by the other bridge watching the same dialers). A failed publish (NATS
+/// down, no quorum, a timeout) keeps the row and every later one, and is retried with backoff
+/// (200 ms doubling to 10 s), so a NATS outage loses nothing and only delays the stream; the
+/// webhooks, delivered from the same outbox by the dispatcher, never wait for it. Publishing in
+/// id order and stopping at the first failure keeps the stream in the order the bridge stored
+/// its events, so each call's events are in order in the stream.
+///
+/// Publishes block on libnats, so they run on a thread of this stage's own, never on Swift's
+/// cooperative pool. On graceful shutdown the publish in progress finishes; what is left stays
+/// in the outbox for the next start (a crash between the ack and the delete only means a
+/// duplicate ack then).
+final class EventLogStage: Service, Sendable {
+    /// What `/readyz`, `amibridge check` and the status page say of the event log.
+    struct Health: Sendable, Equatable {
+        var connected = false
+        /// The last publish's error, nil once one succeeds again.
+        var lastError: String?
+        var lastPublishedAt: Date?
+        var published = 0
+        var duplicates = 0
+        var failures = 0
+    }
+
+    let configuration: NATSConfiguration
+    let connection: JetStreamConnection
+    private let outbox: Outbox
+    private let logger: Logger
+    private let core = PublisherCore()
+    private let health = NIOLockedValueBox(Health())
+    private let metrics: Metrics
+
+    init(configuration: NATSConfiguration, connection: JetStreamConnection, outbox: Outbox, logger: Logger) {
+        self.configuration = configuration
+        self.connection = connection
+        self.outbox = outbox
+        self.logger = logger
+        self.metrics = Metrics()
+        outbox.addEnqueueObserver { [core] in core.wake() }
+    }
+
+    var currentHealth: Health {
+        var health = self.health.withLockedValue { $0 }
+        health.connected = connection.isConnected
+        return health
+    }
+
+    /// `/readyz`'s `nats`: not ready while no NATS server is connected or the last publish failed
+    /// (the webhooks still flow; events wait in the outbox).
+    var readiness: ReadinessState {
+        let health = currentHealth
+        guard health.connected else { return .notReady(reason: "no NATS server connected; events wait in the outbox") }
+        if let error = health.lastError { return .notReady(reason: "publish failing: \(error)") }
+        return .ready
+    }
+
+    func run() async throws {
+        await withTaskCancellationHandler {
+            await withGracefulShutdownHandler {
+                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+                    let thread = Thread {
+                        self.publishLoop()
+                        continuation.resume()
+                    }
+                    thread.name = "amibridge.nats.publish"
+                    thread.start()
+                }
+            } onGracefulShutdown: {
+                self.core.stop()
+            }
+        } onCancel: {
+            self.core.stop()
+        }
+    }
+
+    // MARK: The publisher thread
+
+    private func publishLoop() {
+        var delay = configuration.retryInitial
+        var failuresInARow = 0
+        var streamReady = !configuration.manageStream
+        while !core.isStopping {
+            if !streamReady {
+                do {
+                    try connection.ensureStreamBlocking(configuration.stream)
+                    streamReady = true
+                } catch {
+                    failuresInARow += 1
+                    if failuresInARow == 1 || failuresInARow % 60 == 0 {
+                        logger.error("cannot set up the JetStream stream; events wait in the outbox", metadata: [
+                            "stream": "\(configuration.stream.name)", "error": "\(error)", "attempts": "\(failuresInARow)",
+                        ])
+                    }
+                    core.pause(delay)
+                    delay = min(delay * 2, configuration.retryMax)
+                    continue
+                }
+            }
+            let rows: [OutboxPublication]
+            do {
+                rows = try outbox.pendingPublications(limit: 256)
+            } catch {
+                logger.error("cannot read the outbox's publications", metadata: ["error": "\(error)"])
+                core.pause(.seconds(1))
+                continue
+            }
+            if rows.isEmpty {
+                core.waitForWork(upTo: .seconds(1))
+                continue
+            }
+            var acked: [Int64] = []
+            var failed: (id: Int64, error: String)?
+            for row in rows {
+                if core.isStopping { break }
+                let started = ContinuousClock.now
+                do {
+                    let ack = try connection.publishBlocking(
+                        subject: row.subject, body: row.body, msgID: row.eventID.uuidString.lowercased(), timeout: configuration.publishTimeout
+                    )
+                    metrics.published(ack, seconds: ContinuousClock.now - started)
+                    acked.append(row.id)
+                    health.withLockedValue { health in
+                        health.lastError = nil
+                        health.lastPublishedAt = Date()
+                        if ack.duplicate { health.duplicates += 1 } else { health.published += 1 }
+                    }
+                } catch {
+                    metrics.failed()
+                    failed = (row.id, "\(error)")
+                    health.withLockedValue { $0.lastError = "\(error)"; $0.failures += 1 }
+                    break
+                }
+            }
+            do {
+                try outbox.recordPublished(acked, failed: failed)
+            } catch {
+                // The rows stay; they go out again (duplicate acks).
+                logger.error("cannot record published events", metadata: ["error": "\(error)", "count": "\(acked.count)"])
+            }
+            if let failed {
+                failuresInARow += 1
+                if failuresInARow == 1 || failuresInARow % 60 == 0 {
+                    logger.warning("publishing to NATS failed; events wait in the outbox and are retried", metadata: [
+                        "error": "\(failed.error)", "attempts": "\(failuresInARow)", "retry_in_ms": "\(delay / .milliseconds(1))",
+                    ])
+                }
+                core.pause(delay)
+                delay = min(delay * 2, configuration.retryMax)
+            } else if failuresInARow > 0 {
+                logger.notice("publishing to NATS again", metadata: ["failed_attempts": "\(failuresInARow)"])
+                failuresInARow = 0
+                delay = configuration.retryInitial
+            }
+        }
+    }
+
+    /// `amibridge_nats_publish_seconds`, `amibridge_nats_published_total{result}`: handles made once.
+    private struct Metrics: Sendable {
+        let seconds = CoreMetrics.Timer(label: "amibridge_nats_publish_seconds")
+        let ack = Counter(label: "amibridge_nats_published_total", dimensions: [("result", "ack")])
+        let duplicate = Counter(label: "amibridge_nats_published_total", dimensions: [("result", "duplicate")])
+        let error = Counter(label: "amibridge_nats_published_total", dimensions: [("result", "error")])
+
+        func published(_ ack: JetStreamConnection.PublishAck, seconds: Duration) {
+            self.seconds.recordNanoseconds(seconds.components.seconds * 1_000_000_000 + seconds.components.attoseconds / 1_000_000_000)
+            (ack.duplicate ? duplicate : self.ack).increment()
+        }
+
+        func failed() { error.increment() }
+    }
+}
+
+/// The publisher thread's waits: for new rows (the outbox's enqueue observer wakes it), for a
+/// backoff, or for the stop.
+private final class PublisherCore: @unchecked Sendable {
+    private let condition = NSCondition()
+    // Guarded by `condition`.
+    private var woken = false
+    private var stopping = false
+
+    var isStopping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopping
+    }
+
+    func wake() {
+        condition.lock()
+        woken = true
+        condition.signal()
+        condition.unlock()
+    }
+
+    func stop() {
+        condition.lock()
+        stopping = true
+        condition.broadcast()
+        condition.unlock()
+    }
+
+    /// Until woken or stopped, at most `limit`.
+    func waitForWork(upTo limit: Duration) {
+        let deadline = Date().addingTimeInterval(Double(limit / .milliseconds(1)) / 1000)
+        condition.lock()
+        while !woken && !stopping {
+            if !condition.wait(until: deadline) { break }
+        }
+        woken = false
+        condition.unlock()
+    }
+
+    /// A backoff: only the stop ends it early (new rows do not make NATS come back sooner).
+    func pause(_ duration: Duration) {
+        let deadline = Date().addingTimeInterval(Double(duration / .milliseconds(1)) / 1000)
+        condition.lock()
+        while !stopping {
+            if !condition.wait(until: deadline) { break }
+        }
+        condition.unlock()
+    }
+}
+
+extension BridgeMetrics {
+    /// `amibridge_nats_pending`: events stored for the event log and not yet acknowledged by the
+    /// stream, counted at each scrape (on `outbox`, a connection of its own).
+    func collectEventLogBacklog(_ outbox: Outbox) {
+        let gauge = Gauge(label: "amibridge_nats_pending", factory: factory)
+        addCollector {
+            guard let backlog = try? outbox.publicationBacklog() else { return }
+            gauge.record(backlog.count)
+        }
+    }
+}
