@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# Installs the system packages amibridge builds and tests against (Debian 12): the libcurl, SQLite and
-# libmariadb headers the CCurl/CSQLite/CMariaDB targets link, and the MariaDB server and client that
+# Installs the system packages amibridge builds and tests against (Debian 12): the libcurl, SQLite,
+# libmariadb and libnats headers the CCurl/CSQLite/CMariaDB/CNats targets link, and the MariaDB server and client that
 # scripts/mariadb.sh runs as a private instance, plus any packages given as arguments (scripts/test.sh
 # adds what only the tests use). A no-op, without touching apt, when all are present.
 set -euo pipefail
 
-readonly PACKAGES=(libcurl4-openssl-dev libmariadb-dev libsqlite3-dev mariadb-server mariadb-client pkg-config "$@")
+readonly PACKAGES=(libcurl4-openssl-dev libmariadb-dev libsqlite3-dev libnats-dev mariadb-server mariadb-client pkg-config "$@")
 
 missing=()
 for package in "${PACKAGES[@]}"; do

@@ -13,7 +13,8 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 # php-cli: the /agc/api.php tests read the answers with PHP's own parse_str, as the scripts do.
 # php-mysql: the tutorial's webhook receiver (Tests/Fixtures/tutorial) stores each webhook with PDO.
 # chromium, chromium-driver, python3-venv: scripts/browser-test.sh drives the status page in them.
-scripts/install-deps.sh php-cli php-mysql chromium chromium-driver python3-venv
+# nats-server: the event-log tests publish to a real JetStream server (EventLog*, EventLogPublishTests).
+scripts/install-deps.sh php-cli php-mysql chromium chromium-driver python3-venv nats-server
 # promtool checks deploy/prometheus-alerts.yml and runs its unit tests (MonitoringFilesTests).
 AMIBRIDGE_PROMTOOL=$(scripts/promtool.sh)
 export AMIBRIDGE_PROMTOOL
