@@ -16,12 +16,17 @@ public final class NATSServerProcess: Sendable {
 
     public let storeDirectory: String
     public let name: String
-    /// Extra arguments (cluster routes), given at every start.
+    /// Extra arguments, given at every start.
     public let extraArguments: [String]
+    /// A nats-server configuration to run instead of the command-line setup (deploy/nats-cluster's
+    /// nodes): used as is but for its `store_dir`, which becomes ``storeDirectory``. Its `listen`
+    /// port must be the `port` given.
+    public let configFile: String?
     private let state = NIOLockedValueBox<(process: Process?, port: Int)>((nil, -1))
 
     /// `port` nil picks a free one at the first start (and keeps it for restarts).
-    public init(name: String = "n1", port: Int? = nil, storeDirectory: String? = nil, extraArguments: [String] = []) {
+    public init(name: String = "n1", port: Int? = nil, storeDirectory: String? = nil, configFile: String? = nil, extraArguments: [String] = []) {
+        self.configFile = configFile
         self.name = name
         self.storeDirectory = storeDirectory ?? NSTemporaryDirectory() + "amibridge-nats-\(name)-\(UUID().uuidString.prefix(8))"
         self.extraArguments = extraArguments
@@ -31,6 +36,7 @@ public final class NATSServerProcess: Sendable {
     deinit {
         if let process = state.withLockedValue({ $0.process }), process.isRunning { kill(process.processIdentifier, SIGKILL) }
         try? FileManager.default.removeItem(atPath: storeDirectory)
+        try? FileManager.default.removeItem(atPath: storeDirectory + ".conf")
     }
 
     public var port: Int { state.withLockedValue { $0.port } }
@@ -42,7 +48,17 @@ public final class NATSServerProcess: Sendable {
         try FileManager.default.createDirectory(atPath: storeDirectory, withIntermediateDirectories: true)
         let process = Process()
         process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = ["-a", "127.0.0.1", "-p", "\(port)", "-n", name, "-js", "-sd", storeDirectory] + extraArguments
+        if let configFile {
+            let text = try String(contentsOfFile: configFile, encoding: .utf8)
+            let copy = storeDirectory + ".conf"
+            let lines = text.split(separator: "\n", omittingEmptySubsequences: false).map { line in
+                line.trimmingCharacters(in: .whitespaces).hasPrefix("store_dir:") ? "    store_dir: \"\(storeDirectory)\"" : String(line)
+            }
+            try lines.joined(separator: "\n").write(toFile: copy, atomically: true, encoding: .utf8)
+            process.arguments = ["-c", copy] + extraArguments
+        } else {
+            process.arguments = ["-a", "127.0.0.1", "-p", "\(port)", "-n", name, "-js", "-sd", storeDirectory] + extraArguments
+        }
         let output = Pipe()
         process.standardError = output
         process.standardOutput = output
