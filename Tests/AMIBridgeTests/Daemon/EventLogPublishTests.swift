@@ -1,4 +1,5 @@
 import AMITestSupport
+import CRMSink
 import EventLog
 import Foundation
 import Logging
@@ -138,6 +139,10 @@ struct EventLogPublishTests {
                     errors = DaemonMetricsTests.value(#"amibridge_nats_published_total{result="error"}"#, in: try DaemonMetricsTests.scrape(port: port)) ?? 0
                 }
 
+                let readiness = try CurlHTTPClient().perform(CurlHTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/readyz"))
+                let readinessBody = String(decoding: readiness.body, as: UTF8.self)
+                #expect(readiness.status == 503 && readinessBody.contains("nats"), "\(readiness.status) \(readinessBody)")
+
                 try await nats.start()
                 let connection = try Self.connection(nats)
                 let messages = try await Self.streamMessages(connection, "OUTAGE", count: delivered.count)
@@ -151,6 +156,41 @@ struct EventLogPublishTests {
             #expect(daemon.process.terminationStatus == 0)
         }
         await nats.stop()
+    }
+
+    @Test("amibridge check: a nats line for the connection and the stream as configured")
+    func checkLine() async throws {
+        let nats = NATSServerProcess()
+        try await nats.start()
+        try await FakeAMIServer.withServer(behavior: FakeAMIServer.asterisk()) { server in
+            let environment = [
+                "AMI_PORT": String(server.port), "AMI_SECRET": "s3cret-check", "AMI_USERNAME": "bridge", "AMI_AUTH": "plain",
+                "NATS_URLS": nats.url, "NATS_STREAM": "CHECK", "NATS_DUPLICATE_WINDOW_SECONDS": "600",
+                "STATE_DIR": NSTemporaryDirectory() + "amibridge-check-" + UUID().uuidString,
+            ]
+            let arguments = ["check", "--config", DaemonProcessTests.exampleConfig.path, "--timeout", "30"]
+            let missing = try await ProcessUnderTest.run(arguments, environment: environment)
+            #expect(missing.status == 0, "\(missing.lines)")
+            #expect(missing.lines.contains { $0.hasPrefix("✓ nats: connected to nats://127.0.0.1:\(nats.port)") && $0.contains("stream CHECK missing") }, "\(missing.lines)")
+
+            var stream = JetStreamConnection.StreamConfiguration()
+            stream.name = "CHECK"
+            stream.duplicateWindow = .seconds(120)
+            try await Self.connection(nats).ensureStream(stream)
+            let differs = try await ProcessUnderTest.run(arguments, environment: environment)
+            #expect(differs.status == 1)
+            #expect(differs.lines.contains { $0.hasPrefix("✗ nats: stream CHECK differs: duplicate window") }, "\(differs.lines)")
+
+            stream.duplicateWindow = .seconds(600)
+            try await Self.connection(nats).ensureStream(stream)
+            let same = try await ProcessUnderTest.run(arguments, environment: environment)
+            #expect(same.lines.contains { $0.hasPrefix("✓ nats: ") && $0.contains("stream CHECK R1, 0 messages") }, "\(same.lines)")
+
+            await nats.stop()
+            let down = try await ProcessUnderTest.run(arguments, environment: environment)
+            #expect(down.status == 1)
+            #expect(down.lines.contains { $0.hasPrefix("✗ nats: no NATS server answers") }, "\(down.lines)")
+        }
     }
 
     @Test("two bridges on the same dialer, active-active: each event once in the stream (the duplicate window), both deliver")
