@@ -69,93 +69,101 @@ struct EventLogPublishTests {
         }
     }
 
-    @Test("every event in the stream once, with its event_id as Nats-Msg-Id; the webhooks flow too")
-    func publishesEveryEventOnce() async throws {
+    /// `count` bridges (daemons with their own state directories) on one gated burst replay, one
+    /// nats-server and one receiver, all running until `body` returns.
+    struct Bridges: Sendable {
+        let nats: NATSServerProcess
+        let receiver: ProcessUnderTest
+        let daemons: [ProcessUnderTest]
+        let ports: [Int]
+        let gate: Gate
+
+        /// Opens the gate and waits until every bridge has delivered every call's call_complete
+        /// and owes the receiver nothing; returns the event ids received (duplicates kept).
+        func replayAndDeliver() async throws -> [String] {
+            gate.open()
+            var index = -1
+            for _ in 0..<(daemons.count * EventLogPublishTests.calls) {
+                index = try await receiver.line(containing: "POST call_complete", after: index).index
+            }
+            for port in ports { try await EventLogPublishTests.webhooksDrained(port: port) }
+            return EventLogPublishTests.deliveredIDs(receiver)
+        }
+    }
+
+    static func withBridges(_ count: Int = 1, stream: String, _ body: @escaping @Sendable (Bridges) async throws -> Void) async throws {
         let nats = NATSServerProcess()
         try await nats.start()
         let secret = "nats-\(UUID())"
         let (receiver, receiverPort) = try await ProcessUnderTest.receiver(secret: secret)
         defer { receiver.process.terminate() }
-        let state = NSTemporaryDirectory() + "amibridge-nats-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: state) }
+        let states = (0..<count).map { _ in NSTemporaryDirectory() + "amibridge-nats-" + UUID().uuidString }
+        defer { for state in states { try? FileManager.default.removeItem(atPath: state) } }
+        // Each AMI client gets the same recorded stream, as bridges logged in to one Asterisk do.
         let ami = try GatedReplay("burst-20-calls")
         try await FakeAMIServer.withServer(behavior: ami.behavior) { server in
-            let daemon = try Self.daemon(ami: server.port, nats: nats, stream: "ONCE", receiverPort: receiverPort, secret: secret, state: state)
-            defer { daemon.process.terminate() }
-            try await withDeadline(.seconds(120)) {
-                let port = try await daemon.apiPort()
-                ami.gate.open()
-                var index = -1
-                for _ in 0..<Self.calls { index = try await receiver.line(containing: "POST call_complete", after: index).index }
-                try await Self.webhooksDrained(port: port)
-                let delivered = Set(Self.deliveredIDs(receiver))
-                let connection = try Self.connection(nats)
-                let messages = try await Self.streamMessages(connection, "ONCE", count: delivered.count)
-                Self.expectWellFormed(messages)
-                #expect(Set(messages.compactMap(\.msgID)) == delivered)
-                #expect(messages.filter { $0.subject.hasSuffix(".call_complete") }.count == Self.calls)
-
-                let metrics = try DaemonMetricsTests.scrape(port: port)
-                #expect(DaemonMetricsTests.value(#"amibridge_nats_published_total{result="ack"}"#, in: metrics) == Double(messages.count), "\(metrics)")
-                #expect(DaemonMetricsTests.value("amibridge_nats_pending", in: metrics) == 0)
-                #expect((DaemonMetricsTests.value("amibridge_nats_publish_seconds_count", in: metrics) ?? 0) == Double(messages.count))
+            let daemons = try states.map {
+                try Self.daemon(ami: server.port, nats: nats, stream: stream, receiverPort: receiverPort, secret: secret, state: $0)
             }
-            await daemon.stop()
-            #expect(daemon.process.terminationStatus == 0)
+            defer { for daemon in daemons { daemon.process.terminate() } }
+            try await withDeadline(.seconds(120)) {
+                var ports: [Int] = []
+                for daemon in daemons { ports.append(try await daemon.apiPort()) }
+                try await body(Bridges(nats: nats, receiver: receiver, daemons: daemons, ports: ports, gate: ami.gate))
+            }
+            for daemon in daemons {
+                await daemon.stop()
+                #expect(daemon.process.terminationStatus == 0)
+            }
         }
         await nats.stop()
     }
 
+    @Test("every event in the stream once, with its event_id as Nats-Msg-Id; the webhooks flow too")
+    func publishesEveryEventOnce() async throws {
+        try await Self.withBridges(stream: "ONCE") { bridges in
+            let delivered = Set(try await bridges.replayAndDeliver())
+            let messages = try await Self.streamMessages(try Self.connection(bridges.nats), "ONCE", count: delivered.count)
+            Self.expectWellFormed(messages)
+            #expect(Set(messages.compactMap(\.msgID)) == delivered)
+            #expect(messages.filter { $0.subject.hasSuffix(".call_complete") }.count == Self.calls)
+
+            let metrics = try DaemonMetricsTests.scrape(port: bridges.ports[0])
+            #expect(DaemonMetricsTests.value(#"amibridge_nats_published_total{result="ack"}"#, in: metrics) == Double(messages.count), "\(metrics)")
+            #expect(DaemonMetricsTests.value("amibridge_nats_pending", in: metrics) == 0)
+            #expect((DaemonMetricsTests.value("amibridge_nats_publish_seconds_count", in: metrics) ?? 0) == Double(messages.count))
+        }
+    }
+
     @Test("NATS down during the calls: the webhooks flow, the events wait in the outbox, and reach the stream once it is back")
     func survivesANATSOutage() async throws {
-        let nats = NATSServerProcess()
-        try await nats.start()
-        let secret = "nats-\(UUID())"
-        let (receiver, receiverPort) = try await ProcessUnderTest.receiver(secret: secret)
-        defer { receiver.process.terminate() }
-        let state = NSTemporaryDirectory() + "amibridge-nats-" + UUID().uuidString
-        defer { try? FileManager.default.removeItem(atPath: state) }
-        let ami = try GatedReplay("burst-20-calls")
-        try await FakeAMIServer.withServer(behavior: ami.behavior) { server in
-            let daemon = try Self.daemon(ami: server.port, nats: nats, stream: "OUTAGE", receiverPort: receiverPort, secret: secret, state: state)
-            defer { daemon.process.terminate() }
-            try await withDeadline(.seconds(120)) {
-                let port = try await daemon.apiPort()
-                // The stream exists (the daemon made it), then the server dies (SIGKILL) before any call.
-                try await daemon.line(containing: "JetStream stream created")
-                await nats.stop()
-                ami.gate.open()
-                var index = -1
-                for _ in 0..<Self.calls { index = try await receiver.line(containing: "POST call_complete", after: index).index }
-                try await Self.webhooksDrained(port: port)
-                let delivered = Set(Self.deliveredIDs(receiver))
-                let during = try DaemonMetricsTests.scrape(port: port)
-                #expect(DaemonMetricsTests.value("amibridge_nats_pending", in: during) == Double(delivered.count), "\(during)")
-                #expect(DaemonMetricsTests.value(#"amibridge_nats_published_total{result="ack"}"#, in: during) ?? 0 == 0)
-                // Down long enough for publishes to fail (each waits 1 s for its ack) and be retried.
-                var errors = 0.0
-                while errors < 2 {
-                    try await Task.sleep(for: .milliseconds(200))
-                    errors = DaemonMetricsTests.value(#"amibridge_nats_published_total{result="error"}"#, in: try DaemonMetricsTests.scrape(port: port)) ?? 0
-                }
-
-                let readiness = try CurlHTTPClient().perform(CurlHTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/readyz"))
-                let readinessBody = String(decoding: readiness.body, as: UTF8.self)
-                #expect(readiness.status == 503 && readinessBody.contains("nats"), "\(readiness.status) \(readinessBody)")
-
-                try await nats.start()
-                let connection = try Self.connection(nats)
-                let messages = try await Self.streamMessages(connection, "OUTAGE", count: delivered.count)
-                Self.expectWellFormed(messages)
-                #expect(Set(messages.compactMap(\.msgID)) == delivered, "lost: \(delivered.subtracting(messages.compactMap(\.msgID)).count)")
-                let after = try DaemonMetricsTests.scrape(port: port)
-                #expect(DaemonMetricsTests.value("amibridge_nats_pending", in: after) == 0)
-                #expect((DaemonMetricsTests.value(#"amibridge_nats_published_total{result="error"}"#, in: after) ?? 0) >= 2)
+        try await Self.withBridges(stream: "OUTAGE") { bridges in
+            let port = bridges.ports[0]
+            // The stream exists (the daemon made it), then the server dies (SIGKILL) before any call.
+            try await bridges.daemons[0].line(containing: "JetStream stream created")
+            await bridges.nats.stop()
+            let delivered = Set(try await bridges.replayAndDeliver())
+            let during = try DaemonMetricsTests.scrape(port: port)
+            #expect(DaemonMetricsTests.value("amibridge_nats_pending", in: during) == Double(delivered.count), "\(during)")
+            #expect(DaemonMetricsTests.value(#"amibridge_nats_published_total{result="ack"}"#, in: during) ?? 0 == 0)
+            // Down long enough for publishes to fail (each waits 1 s for its ack) and be retried.
+            var errors = 0.0
+            while errors < 2 {
+                try await Task.sleep(for: .milliseconds(200))
+                errors = DaemonMetricsTests.value(#"amibridge_nats_published_total{result="error"}"#, in: try DaemonMetricsTests.scrape(port: port)) ?? 0
             }
-            await daemon.stop()
-            #expect(daemon.process.terminationStatus == 0)
+            let readiness = try CurlHTTPClient().perform(CurlHTTPRequest(method: "GET", url: "http://127.0.0.1:\(port)/readyz"))
+            let readinessBody = String(decoding: readiness.body, as: UTF8.self)
+            #expect(readiness.status == 503 && readinessBody.contains("nats"), "\(readiness.status) \(readinessBody)")
+
+            try await bridges.nats.start()
+            let messages = try await Self.streamMessages(try Self.connection(bridges.nats), "OUTAGE", count: delivered.count)
+            Self.expectWellFormed(messages)
+            #expect(Set(messages.compactMap(\.msgID)) == delivered, "lost: \(delivered.subtracting(messages.compactMap(\.msgID)).count)")
+            let after = try DaemonMetricsTests.scrape(port: port)
+            #expect(DaemonMetricsTests.value("amibridge_nats_pending", in: after) == 0)
+            #expect((DaemonMetricsTests.value(#"amibridge_nats_published_total{result="error"}"#, in: after) ?? 0) >= 2)
         }
-        await nats.stop()
     }
 
     @Test("amibridge check: a nats line for the connection and the stream as configured")
@@ -195,52 +203,27 @@ struct EventLogPublishTests {
 
     @Test("two bridges on the same dialer, active-active: each event once in the stream (the duplicate window), both deliver")
     func twoBridgesStoreEachEventOnce() async throws {
-        let nats = NATSServerProcess()
-        try await nats.start()
-        let secret = "nats-\(UUID())"
-        let (receiver, receiverPort) = try await ProcessUnderTest.receiver(secret: secret)
-        defer { receiver.process.terminate() }
-        let states = (0..<2).map { _ in NSTemporaryDirectory() + "amibridge-nats-" + UUID().uuidString }
-        defer { for state in states { try? FileManager.default.removeItem(atPath: state) } }
-        // Each AMI client gets the same recorded stream, as two bridges logged in to one Asterisk do.
-        let ami = try GatedReplay("burst-20-calls")
-        try await FakeAMIServer.withServer(behavior: ami.behavior) { server in
-            let daemons = try states.map {
-                try Self.daemon(ami: server.port, nats: nats, stream: "TWO", receiverPort: receiverPort, secret: secret, state: $0)
-            }
-            defer { for daemon in daemons { daemon.process.terminate() } }
-            try await withDeadline(.seconds(120)) {
-                var ports: [Int] = []
-                for daemon in daemons { ports.append(try await daemon.apiPort()) }
-                ami.gate.open()
-                var index = -1
-                for _ in 0..<(2 * Self.calls) { index = try await receiver.line(containing: "POST call_complete", after: index).index }
-                for port in ports { try await Self.webhooksDrained(port: port) }
-                let delivered = Self.deliveredIDs(receiver)
-                let distinct = Set(delivered)
-                #expect(delivered.count == 2 * distinct.count, "each bridge delivers every event (same event_id)")
-                let connection = try Self.connection(nats)
-                let messages = try await Self.streamMessages(connection, "TWO", count: distinct.count)
-                Self.expectWellFormed(messages)
-                #expect(messages.count == distinct.count)
-                #expect(Set(messages.compactMap(\.msgID)) == distinct)
-                // Both bridges published; between them, each event was stored once and acknowledged as a duplicate once.
-                var acks = 0.0, duplicates = 0.0
-                for port in ports {
-                    var metrics = try DaemonMetricsTests.scrape(port: port)
-                    while DaemonMetricsTests.value("amibridge_nats_pending", in: metrics) != 0 {
-                        try await Task.sleep(for: .milliseconds(100))
-                        metrics = try DaemonMetricsTests.scrape(port: port)
-                    }
-                    acks += DaemonMetricsTests.value(#"amibridge_nats_published_total{result="ack"}"#, in: metrics) ?? 0
-                    duplicates += DaemonMetricsTests.value(#"amibridge_nats_published_total{result="duplicate"}"#, in: metrics) ?? 0
-                    #expect(DaemonMetricsTests.value("amibridge_nats_pending", in: metrics) == 0)
+        try await Self.withBridges(2, stream: "TWO") { bridges in
+            let delivered = try await bridges.replayAndDeliver()
+            let distinct = Set(delivered)
+            #expect(delivered.count == 2 * distinct.count, "each bridge delivers every event (same event_id)")
+            let messages = try await Self.streamMessages(try Self.connection(bridges.nats), "TWO", count: distinct.count)
+            Self.expectWellFormed(messages)
+            #expect(messages.count == distinct.count)
+            #expect(Set(messages.compactMap(\.msgID)) == distinct)
+            // Both bridges published; between them, each event was stored once and acknowledged as a duplicate once.
+            var acks = 0.0, duplicates = 0.0
+            for port in bridges.ports {
+                var metrics = try DaemonMetricsTests.scrape(port: port)
+                while DaemonMetricsTests.value("amibridge_nats_pending", in: metrics) != 0 {
+                    try await Task.sleep(for: .milliseconds(100))
+                    metrics = try DaemonMetricsTests.scrape(port: port)
                 }
-                #expect(acks == Double(distinct.count))
-                #expect(duplicates == Double(distinct.count))
+                acks += DaemonMetricsTests.value(#"amibridge_nats_published_total{result="ack"}"#, in: metrics) ?? 0
+                duplicates += DaemonMetricsTests.value(#"amibridge_nats_published_total{result="duplicate"}"#, in: metrics) ?? 0
             }
-            for daemon in daemons { await daemon.stop() }
+            #expect(acks == Double(distinct.count))
+            #expect(duplicates == Double(distinct.count))
         }
-        await nats.stop()
     }
 }

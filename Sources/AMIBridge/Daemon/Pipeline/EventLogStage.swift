@@ -88,23 +88,22 @@ final class EventLogStage: Service, Sendable {
     // MARK: The publisher thread
 
     private func publishLoop() {
-        var delay = configuration.retryInitial
-        var failuresInARow = 0
+        var streak = FailureStreak(initial: configuration.retryInitial, maximum: configuration.retryMax)
         var streamReady = !configuration.manageStream
         while !core.isStopping {
             if !streamReady {
                 do {
                     try connection.ensureStreamBlocking(configuration.stream)
                     streamReady = true
+                    streak.succeeded()
                 } catch {
-                    failuresInARow += 1
-                    if failuresInARow == 1 || failuresInARow % 60 == 0 {
+                    let (log, wait) = streak.failed()
+                    if log {
                         logger.error("cannot set up the JetStream stream; events wait in the outbox", metadata: [
-                            "stream": "\(configuration.stream.name)", "error": "\(error)", "attempts": "\(failuresInARow)",
+                            "stream": "\(configuration.stream.name)", "error": "\(error)", "attempts": "\(streak.count)",
                         ])
                     }
-                    core.pause(delay)
-                    delay = min(delay * 2, configuration.retryMax)
+                    core.pause(wait)
                     continue
                 }
             }
@@ -120,29 +119,7 @@ final class EventLogStage: Service, Sendable {
                 core.waitForWork(upTo: .seconds(1))
                 continue
             }
-            var acked: [Int64] = []
-            var failed: (id: Int64, error: String)?
-            for row in rows {
-                if core.isStopping { break }
-                let started = ContinuousClock.now
-                do {
-                    let ack = try connection.publishBlocking(
-                        subject: row.subject, body: row.body, msgID: row.eventID.uuidString.lowercased(), timeout: configuration.publishTimeout
-                    )
-                    metrics.published(ack, seconds: ContinuousClock.now - started)
-                    acked.append(row.id)
-                    health.withLockedValue { health in
-                        health.lastError = nil
-                        health.lastPublishedAt = Date()
-                        if ack.duplicate { health.duplicates += 1 } else { health.published += 1 }
-                    }
-                } catch {
-                    metrics.failed()
-                    failed = (row.id, "\(error)")
-                    health.withLockedValue { $0.lastError = "\(error)"; $0.failures += 1 }
-                    break
-                }
-            }
+            let (acked, failed) = publish(rows)
             do {
                 try outbox.recordPublished(acked, failed: failed)
             } catch {
@@ -150,19 +127,70 @@ final class EventLogStage: Service, Sendable {
                 logger.error("cannot record published events", metadata: ["error": "\(error)", "count": "\(acked.count)"])
             }
             if let failed {
-                failuresInARow += 1
-                if failuresInARow == 1 || failuresInARow % 60 == 0 {
+                let (log, wait) = streak.failed()
+                if log {
                     logger.warning("publishing to NATS failed; events wait in the outbox and are retried", metadata: [
-                        "error": "\(failed.error)", "attempts": "\(failuresInARow)", "retry_in_ms": "\(delay / .milliseconds(1))",
+                        "error": "\(failed.error)", "attempts": "\(streak.count)", "retry_in_ms": "\(wait / .milliseconds(1))",
                     ])
                 }
-                core.pause(delay)
-                delay = min(delay * 2, configuration.retryMax)
-            } else if failuresInARow > 0 {
-                logger.notice("publishing to NATS again", metadata: ["failed_attempts": "\(failuresInARow)"])
-                failuresInARow = 0
-                delay = configuration.retryInitial
+                core.pause(wait)
+            } else if case let failures = streak.succeeded(), failures > 0 {
+                logger.notice("publishing to NATS again", metadata: ["failed_attempts": "\(failures)"])
             }
+        }
+    }
+
+    /// Publishes `rows` in order until one fails: the ids acknowledged, and the failed one.
+    private func publish(_ rows: [OutboxPublication]) -> (acked: [Int64], failed: (id: Int64, error: String)?) {
+        var acked: [Int64] = []
+        for row in rows {
+            if core.isStopping { break }
+            let started = ContinuousClock.now
+            do {
+                let ack = try connection.publishBlocking(
+                    subject: row.subject, body: row.body, msgID: row.eventID.uuidString.lowercased(), timeout: configuration.publishTimeout
+                )
+                metrics.published(ack, seconds: ContinuousClock.now - started)
+                acked.append(row.id)
+                health.withLockedValue { health in
+                    health.lastError = nil
+                    health.lastPublishedAt = Date()
+                    if ack.duplicate { health.duplicates += 1 } else { health.published += 1 }
+                }
+            } catch {
+                metrics.failed()
+                health.withLockedValue { $0.lastError = "\(error)"; $0.failures += 1 }
+                return (acked, (row.id, "\(error)"))
+            }
+        }
+        return (acked, nil)
+    }
+
+    /// Failures in a row and the wait after each: doubling from `initial` to `maximum`, back to
+    /// `initial` after a success. Only the first failure of a streak and every 60th are worth a log line.
+    struct FailureStreak {
+        let initial: Duration
+        let maximum: Duration
+        private(set) var count = 0
+        private var delay: Duration
+
+        init(initial: Duration, maximum: Duration) {
+            self.initial = initial
+            self.maximum = maximum
+            self.delay = initial
+        }
+
+        mutating func failed() -> (log: Bool, wait: Duration) {
+            count += 1
+            defer { delay = min(delay * 2, maximum) }
+            return (count == 1 || count % 60 == 0, delay)
+        }
+
+        /// Ends the streak; returns how long it was.
+        @discardableResult
+        mutating func succeeded() -> Int {
+            defer { count = 0; delay = initial }
+            return count
         }
     }
 
