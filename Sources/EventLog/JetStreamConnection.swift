@@ -21,6 +21,8 @@ public final class JetStreamConnection: @unchecked Sendable {
     public let configuration: Configuration
     private let connection: OpaquePointer
     private let jetStream: OpaquePointer
+    /// A second context whose ack handler collects pipelined publishes' acks (``publishBatchBlocking(_:timeout:)``).
+    let asyncAcks: AsyncPublishContext
     private let thread: NIOThreadPool
     private let logger: Logger
 
@@ -50,6 +52,13 @@ public final class JetStreamConnection: @unchecked Sendable {
         guard jsStatus == NATS_OK, let jetStream else {
             natsConnection_Destroy(connection)
             throw JetStreamError(.connect, "open the JetStream context", status: jsStatus)
+        }
+        do {
+            self.asyncAcks = try AsyncPublishContext(connection: connection, requestTimeout: jsOptions.Wait)
+        } catch {
+            jsCtx_Destroy(jetStream)
+            natsConnection_Destroy(connection)
+            throw error
         }
         self.connection = connection
         self.jetStream = jetStream

@@ -96,3 +96,27 @@ struct JetStreamConnectionTests {
         try await connection.ensureStream(Self.stream())
     }
 }
+
+@Suite("JetStreamConnection batches", .enabled(if: NATSServerProcess.isInstalled, "nats-server is not installed"))
+struct JetStreamBatchTests {
+    @Test("a pipelined batch: every message acknowledged in order, ids already stored as duplicates; server down: every one failed")
+    func batch() async throws {
+        let server = NATSServerProcess()
+        try await server.start()
+        let connection = try JetStreamConnectionTests.connect(server)
+        try await connection.ensureStream(JetStreamConnectionTests.stream())
+        let messages = (0..<500).map { JetStreamConnection.OutgoingMessage(subject: "amibridge.d.call_complete", body: Array("\($0)".utf8), msgID: "b-\($0)") }
+        _ = try await connection.publish(subject: "amibridge.d.call_complete", body: [0], msgID: "b-7")
+        let outcomes = connection.publishBatchBlocking(messages)
+        let acks = outcomes.compactMap { try? $0.get() }
+        #expect(acks.count == 500)
+        #expect(acks.filter(\.duplicate).map(\.sequence) == [1])
+        #expect(acks.filter { !$0.duplicate }.map(\.sequence) == Array(2...500))
+        let stored = try await connection.messages(stream: "TEST")
+        #expect(stored.count == 500)
+
+        await server.stop()
+        let down = connection.publishBatchBlocking(Array(messages.prefix(10)).map { var m = $0; m.msgID += "-down"; return m }, timeout: .milliseconds(500))
+        #expect(down.count == 10 && down.allSatisfy { (try? $0.get()) == nil })
+    }
+}

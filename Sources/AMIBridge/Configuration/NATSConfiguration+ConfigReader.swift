@@ -39,6 +39,7 @@ extension NATSConfiguration {
         connection.requestTimeout = configuration.publishTimeout
         configuration.connection = connection
         configuration.manageStream = try values.bool("manage_stream", default: true)
+        configuration.publishWindow = try values.int("publish_window", default: 1, range: 1...1024)
         return urls.isEmpty ? nil : configuration
     }
 }

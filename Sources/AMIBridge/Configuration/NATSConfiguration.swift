@@ -11,6 +11,10 @@ struct NATSConfiguration: Sendable, Equatable {
     var route: EventLogRoute
     /// How long one publish waits for the stream's ack before it counts as failed (and is retried). Default 5 s.
     var publishTimeout: Duration = .seconds(5)
+    /// 1: one publish at a time, each waiting for its ack (the stream keeps the outbox's order
+    /// exactly). More: that many publishes in flight at once (several times the rate); after a
+    /// failure, events behind the failed one may already be stored before it. Default 1.
+    var publishWindow = 1
     /// Between failed publishes, doubling from `retryInitial` to `retryMax`. Defaults 200 ms and 10 s.
     var retryInitial: Duration = .milliseconds(200)
     var retryMax: Duration = .seconds(10)

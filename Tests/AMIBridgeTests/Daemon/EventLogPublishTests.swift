@@ -13,11 +13,14 @@ struct EventLogPublishTests {
     static let calls = 20
 
     /// A daemon on `ami` publishing to `nats` and delivering to the receiver at `receiverPort`.
-    static func daemon(ami: Int, nats: NATSServerProcess, stream: String, receiverPort: Int, secret: String, state: String) throws -> ProcessUnderTest {
+    static func daemon(
+        ami: Int, nats: NATSServerProcess, stream: String, receiverPort: Int, secret: String, state: String, window: Int = 1
+    ) throws -> ProcessUnderTest {
         try ProcessUnderTest(["run", "--config", DaemonProcessTests.exampleConfig.path], environment: GatedReplay.amiEnvironment(port: ami).merging([
             "STATE_DIR": state, "API_LISTEN": "127.0.0.1:0", "LOG_LEVEL": "info", "WEBHOOKS_ENDPOINTS": "crm",
             "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(receiverPort)/hooks", "WEBHOOKS_CRM_SECRET": secret,
             "NATS_URLS": nats.url, "NATS_STREAM": stream, "NATS_PUBLISH_TIMEOUT_MS": "1000", "NATS_RECONNECT_WAIT_MS": "200",
+            "NATS_PUBLISH_WINDOW": String(window),
         ]) { _, new in new })
     }
 
@@ -91,7 +94,7 @@ struct EventLogPublishTests {
         }
     }
 
-    static func withBridges(_ count: Int = 1, stream: String, _ body: @escaping @Sendable (Bridges) async throws -> Void) async throws {
+    static func withBridges(_ count: Int = 1, stream: String, window: Int = 1, _ body: @escaping @Sendable (Bridges) async throws -> Void) async throws {
         let nats = NATSServerProcess()
         try await nats.start()
         let secret = "nats-\(UUID())"
@@ -103,7 +106,7 @@ struct EventLogPublishTests {
         let ami = try GatedReplay("burst-20-calls")
         try await FakeAMIServer.withServer(behavior: ami.behavior) { server in
             let daemons = try states.map {
-                try Self.daemon(ami: server.port, nats: nats, stream: stream, receiverPort: receiverPort, secret: secret, state: $0)
+                try Self.daemon(ami: server.port, nats: nats, stream: stream, receiverPort: receiverPort, secret: secret, state: $0, window: window)
             }
             defer { for daemon in daemons { daemon.process.terminate() } }
             try await withDeadline(.seconds(120)) {
@@ -201,9 +204,9 @@ struct EventLogPublishTests {
         }
     }
 
-    @Test("two bridges on the same dialer, active-active: each event once in the stream (the duplicate window), both deliver")
-    func twoBridgesStoreEachEventOnce() async throws {
-        try await Self.withBridges(2, stream: "TWO") { bridges in
+    @Test("two bridges on the same dialer, active-active: each event once in the stream (the duplicate window), both deliver", arguments: [1, 64])
+    func twoBridgesStoreEachEventOnce(window: Int) async throws {
+        try await Self.withBridges(2, stream: "TWO", window: window) { bridges in
             let delivered = try await bridges.replayAndDeliver()
             let distinct = Set(delivered)
             #expect(delivered.count == 2 * distinct.count, "each bridge delivers every event (same event_id)")

@@ -142,6 +142,7 @@ final class EventLogStage: Service, Sendable {
 
     /// Publishes `rows` in order until one fails: the ids acknowledged, and the failed one.
     private func publish(_ rows: [OutboxPublication]) -> (acked: [Int64], failed: (id: Int64, error: String)?) {
+        if configuration.publishWindow > 1 { return publishPipelined(rows) }
         var acked: [Int64] = []
         for row in rows {
             if core.isStopping { break }
@@ -150,20 +151,59 @@ final class EventLogStage: Service, Sendable {
                 let ack = try connection.publishBlocking(
                     subject: row.subject, body: row.body, msgID: row.eventID.uuidString.lowercased(), timeout: configuration.publishTimeout
                 )
-                metrics.published(ack, seconds: ContinuousClock.now - started)
+                recordAck(ack, seconds: ContinuousClock.now - started)
                 acked.append(row.id)
-                health.withLockedValue { health in
-                    health.lastError = nil
-                    health.lastPublishedAt = Date()
-                    if ack.duplicate { health.duplicates += 1 } else { health.published += 1 }
-                }
             } catch {
-                metrics.failed()
-                health.withLockedValue { $0.lastError = "\(error)"; $0.failures += 1 }
+                recordFailure(error)
                 return (acked, (row.id, "\(error)"))
             }
         }
         return (acked, nil)
+    }
+
+    /// ``publish(_:)`` with `publishWindow` publishes in flight at once. Every acknowledged row is
+    /// done, also one behind a failure (the stream has it); the first failure is retried.
+    private func publishPipelined(_ rows: [OutboxPublication]) -> (acked: [Int64], failed: (id: Int64, error: String)?) {
+        var acked: [Int64] = []
+        var start = rows.startIndex
+        while start < rows.endIndex, !core.isStopping {
+            let window = rows[start..<min(start + configuration.publishWindow, rows.endIndex)]
+            start = window.endIndex
+            let started = ContinuousClock.now
+            let outcomes = connection.publishBatchBlocking(
+                window.map { .init(subject: $0.subject, body: $0.body, msgID: $0.eventID.uuidString.lowercased()) },
+                timeout: configuration.publishTimeout
+            )
+            // One observation per message: the window's time shared among them.
+            let each = (ContinuousClock.now - started) / max(1, window.count)
+            var failed: (id: Int64, error: String)?
+            for (row, outcome) in zip(window, outcomes) {
+                switch outcome {
+                case .success(let ack):
+                    recordAck(ack, seconds: each)
+                    acked.append(row.id)
+                case .failure(let error):
+                    recordFailure(error)
+                    if failed == nil { failed = (row.id, "\(error)") }
+                }
+            }
+            if let failed { return (acked, failed) }
+        }
+        return (acked, nil)
+    }
+
+    private func recordAck(_ ack: JetStreamConnection.PublishAck, seconds: Duration) {
+        metrics.published(ack, seconds: seconds)
+        health.withLockedValue { health in
+            health.lastError = nil
+            health.lastPublishedAt = Date()
+            if ack.duplicate { health.duplicates += 1 } else { health.published += 1 }
+        }
+    }
+
+    private func recordFailure(_ error: any Error) {
+        metrics.failed()
+        health.withLockedValue { $0.lastError = "\(error)"; $0.failures += 1 }
     }
 
     /// Failures in a row and the wait after each: doubling from `initial` to `maximum`, back to
