@@ -66,6 +66,18 @@ public final class JetStreamConnection: @unchecked Sendable {
         self.thread.start()
     }
 
+    /// ``init(configuration:logger:)`` on a thread of its own: the first connect attempt blocks for
+    /// up to the connect timeout per server when a server does not answer (refused is immediate).
+    public static func connect(configuration: Configuration, logger: Logger) async throws -> JetStreamConnection {
+        try await withCheckedThrowingContinuation { continuation in
+            let thread = Thread {
+                continuation.resume(with: Result { () throws(JetStreamError) in try JetStreamConnection(configuration: configuration, logger: logger) })
+            }
+            thread.name = "amibridge.nats.connect"
+            thread.start()
+        }
+    }
+
     deinit {
         jsCtx_Destroy(jetStream)
         natsConnection_Close(connection)

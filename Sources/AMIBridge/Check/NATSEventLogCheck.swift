@@ -11,7 +11,7 @@ extension DependencyCheck {
         DependencyCheck(name: "nats") {
             let connection: JetStreamConnection
             do {
-                connection = try JetStreamConnection(configuration: configuration.connection, logger: Logger(label: "amibridge.check"))
+                connection = try await JetStreamConnection.connect(configuration: configuration.connection, logger: Logger(label: "amibridge.check"))
             } catch {
                 return .failed("\(error)")
             }

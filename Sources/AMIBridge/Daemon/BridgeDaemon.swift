@@ -55,10 +55,11 @@ struct BridgeDaemon {
         let pipelineOutbox = PipelineOutbox(outbox: outbox, emitter: emitter, clock: clock, logger: webhookLogger, status: statusBoard)
         // The event log on NATS JetStream, when `nats.urls` is set: every event is also stored for
         // publishing, in the same transaction as its webhooks, and published by its own stage.
-        let eventLog = try loaded.nats.map { nats in
+        var eventLog: EventLogStage?
+        if let nats = loaded.nats {
             emitter.updateEventLog(nats.route)
-            let connection = try JetStreamConnection(configuration: nats.connection, logger: Logger(label: "amibridge.nats"))
-            return EventLogStage(configuration: nats, connection: connection, outbox: outbox, logger: Logger(label: "amibridge.nats"))
+            let connection = try await JetStreamConnection.connect(configuration: nats.connection, logger: Logger(label: "amibridge.nats"))
+            eventLog = EventLogStage(configuration: nats, connection: connection, outbox: outbox, logger: Logger(label: "amibridge.nats"))
         }
 
         let clickToCallLogger = Logger(label: "amibridge.click2call")
