@@ -651,7 +651,7 @@ enum OpenAPIDocument {
             "description": "`recording_log.recording_id`, as the recording lists give it.",
             "schema": {
               "type": "string",
-              "pattern": "^[0-9]{1,10}$"
+              "pattern": "^[1-9][0-9]{0,9}$"
             }
           },
           {
