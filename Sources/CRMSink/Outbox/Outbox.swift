@@ -187,6 +187,9 @@ public final class Outbox: Sendable {
     public func nextAttempt(after now: Date) throws -> Date? {
         try self.state.withLockedValue { connection in
             try connection.nextAttempt.reset([.integer(Self.milliseconds(now))])
+            // Reset at once: a statement left on a row keeps its read transaction open, and an open
+            // reader stops every checkpoint from restarting the WAL, which then grows without end.
+            defer { try? connection.nextAttempt.reset() }
             guard try connection.nextAttempt.step(), let next = connection.nextAttempt.optionalInteger(0) else { return nil }
             return Self.date(next)
         }
