@@ -91,6 +91,11 @@ public final class NATSServerProcess: Sendable {
         _ = iterator
     }
 
+    /// SIGKILL without waiting (a watchdog on its way out).
+    public func killNow() {
+        if let process = state.withLockedValue({ $0.process }), process.isRunning { kill(process.processIdentifier, SIGKILL) }
+    }
+
     /// SIGKILL, then waits for the exit.
     public func stop() async {
         guard let process = state.withLockedValue({ $0.process }) else { return }
