@@ -159,6 +159,8 @@ let package = Package(
                 "ViciDialTestSupport",
                 "AMITestSupport",
                 "CRMSink",
+                // nats-publish and drill-ha: publishing to and counting a JetStream stream.
+                "EventLog",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

@@ -24,6 +24,11 @@ import ViciDialTestSupport
 /// the click-to-call load test (scripts/bench-api.sh); runs until killed.
 /// `storm`: the release daemon end to end, AMI bytes in to webhooks out (Storm/StormBenchmark.swift;
 /// scripts/bench-storm.sh, scripts/bench-soak.sh).
+/// `nats-publish`: JetStream publishes acknowledged per second, sync and pipelined, on one
+/// nats-server and on a 3-node cluster, and a storm through the daemon into the stream
+/// (EventLog/NATSPublishBenchmark.swift).
+/// `drill-ha`: two daemons, three nats-servers, one of each SIGKILLed mid-stream; every call
+/// counted in the stream and at the receiver (EventLog/HADrill.swift; scripts/drill-ha.sh).
 @main
 struct Benchmarks {
     static func main() async throws {
@@ -44,8 +49,12 @@ struct Benchmarks {
             try await fakeAMI()
         case "storm":
             try await storm(arguments: Array(arguments.dropFirst()))
+        case "nats-publish":
+            try await natsPublish(arguments: Array(arguments.dropFirst()))
+        case "drill-ha":
+            try await drillHA(arguments: Array(arguments.dropFirst()))
         default:
-            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls] | webhooks throughput|latency|pending [n] | fake-ami | storm [soak|feed] [flags]\n".utf8))
+            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls] | webhooks throughput|latency|pending [n] | fake-ami | storm [soak|feed] [flags] | nats-publish [flags] | drill-ha [flags]\n".utf8))
             exit(2)
         }
     }

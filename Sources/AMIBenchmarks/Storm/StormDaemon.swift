@@ -17,6 +17,18 @@ final class StormDaemon: Sendable {
         var logLevel = "info"
         /// What the AMI client does when its event buffer is full (`reconnect` is the default).
         var overflow = "reconnect"
+        /// The `nats:` section (the event log), off when nil.
+        var nats: NATS?
+    }
+
+    /// The daemon's `nats:` section: publish every event to `stream` on these servers.
+    struct NATS: Sendable {
+        var urls: [String]
+        var stream: String
+        var subjectPrefix = "amibridge"
+        var replicas = 1
+        var publishWindow = 1
+        var publishTimeoutMilliseconds = 1000
     }
 
     /// What the daemon's log said so far.
@@ -87,6 +99,20 @@ final class StormDaemon: Sendable {
         log:
           level: \(configuration.logLevel)
           format: json
+
+        """ + (configuration.nats.map(natsYAML) ?? "")
+    }
+
+    static func natsYAML(_ nats: NATS) -> String {
+        """
+        nats:
+          urls: [\(nats.urls.joined(separator: ", "))]
+          stream: \(nats.stream)
+          subject_prefix: \(nats.subjectPrefix)
+          replicas: \(nats.replicas)
+          publish_window: \(nats.publishWindow)
+          publish_timeout_ms: \(nats.publishTimeoutMilliseconds)
+          reconnect_wait_ms: 200
 
         """
     }

@@ -14,7 +14,7 @@ struct StormRig: Sendable {
 
     /// Starts the generator and the receiver, then the daemon, and waits for its AMI login and
     /// its reconciliation (`CoreShowChannels`), so the stream starts on a settled bridge.
-    static func start(options: StormOptions, calls: Int) async throws -> StormRig {
+    static func start(options: StormOptions, calls: Int, nats: StormDaemon.NATS? = nil) async throws -> StormRig {
         guard FileManager.default.isExecutableFile(atPath: options.daemon) else {
             throw StormError("no daemon at \(options.daemon): build it (swift build -c release) or pass --daemon / AMIBRIDGE_BIN")
         }
@@ -23,7 +23,7 @@ struct StormRig: Sendable {
         let server = try await CallStormServer.start(source: source)
         let daemon = try StormDaemon.launch(.init(
             binary: options.daemon, amiPort: server.port, webhookPort: receiver.port,
-            logLevel: options.logLevel, overflow: options.overflow
+            logLevel: options.logLevel, overflow: options.overflow, nats: nats
         ))
         StormWatchdog.shared.daemon = daemon
         do {
@@ -81,6 +81,8 @@ final class StormWatchdog: @unchecked Sendable {
     static let shared = StormWatchdog()
     /// Set once, before any signal or deadline can fire.
     var daemon: StormDaemon?
+    /// More to kill at once on the way out (a second daemon, nats-server nodes); set like `daemon`.
+    var alsoKill: [@Sendable () -> Void] = []
     private var sources: [any DispatchSourceSignal] = []
 
     /// Kills the daemon and exits on SIGINT/SIGTERM, and after `seconds`.
@@ -91,6 +93,7 @@ final class StormWatchdog: @unchecked Sendable {
             source.setEventHandler { [self] in
                 FileHandle.standardError.write(Data("storm: interrupted; stopping the daemon\n".utf8))
                 daemon?.killNow()
+                alsoKill.forEach { $0() }
                 exit(130)
             }
             source.resume()
@@ -99,6 +102,7 @@ final class StormWatchdog: @unchecked Sendable {
         DispatchQueue.global().asyncAfter(deadline: .now() + seconds) { [self] in
             FileHandle.standardError.write(Data("storm: still running after \(Int(seconds)) s; stopping the daemon\n".utf8))
             daemon?.killNow()
+            alsoKill.forEach { $0() }
             exit(3)
         }
     }
