@@ -4,33 +4,33 @@ import NIOPosix
 
 /// A real HTTP/1.1 server on 127.0.0.1, on a port the kernel picks, that records every request
 /// and answers each one the same way (or never answers, to exercise timeouts).
-final class RecordingHTTPServer: Sendable {
-    struct RecordedRequest: Sendable {
-        var method: HTTPMethod
-        var uri: String
-        var headers: HTTPHeaders
-        var body: [UInt8]
+public final class RecordingHTTPServer: Sendable {
+    public struct RecordedRequest: Sendable {
+        public var method: HTTPMethod
+        public var uri: String
+        public var headers: HTTPHeaders
+        public var body: [UInt8]
         /// The client's port: equal across requests when the client reused its connection.
-        var clientPort: Int?
+        public var clientPort: Int?
         /// When the whole request had arrived, before it was answered.
-        var receivedAt: ContinuousClock.Instant = .now
+        public var receivedAt: ContinuousClock.Instant = .now
     }
 
-    enum Behaviour: Sendable {
+    public enum Behaviour: Sendable {
         case respond(status: HTTPResponseStatus, headers: [(String, String)] = [], body: [UInt8] = [])
         case neverRespond
         /// Decided per request (the closure keeps its own count); `after` delays the answer.
         case script(@Sendable (RecordedRequest) -> (behaviour: Behaviour, after: TimeAmount))
     }
 
-    let port: Int
+    public let port: Int
     /// Every request received, in order; finished by ``shutdown()``.
-    let requests: AsyncStream<RecordedRequest>
+    public let requests: AsyncStream<RecordedRequest>
     private let continuation: AsyncStream<RecordedRequest>.Continuation
     private let channel: any Channel
 
     /// `port` 0 lets the kernel pick; a given port brings a stopped receiver back where it was.
-    static func start(_ behaviour: Behaviour, port: Int = 0) async throws -> RecordingHTTPServer {
+    public static func start(_ behaviour: Behaviour, port: Int = 0) async throws -> RecordingHTTPServer {
         let (requests, continuation) = AsyncStream.makeStream(of: RecordedRequest.self)
         let channel = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -55,13 +55,13 @@ final class RecordingHTTPServer: Sendable {
     }
 
     /// Stops listening and ends ``requests``, so a test can count everything that arrived.
-    func shutdown() async throws {
+    public func shutdown() async throws {
         try await self.channel.close()
         self.continuation.finish()
     }
 
     /// All requests received so far; ends the server.
-    func shutdownAndCollectRequests() async throws -> [RecordedRequest] {
+    public func shutdownAndCollectRequests() async throws -> [RecordedRequest] {
         try await self.shutdown()
         var all: [RecordedRequest] = []
         for await request in self.requests { all.append(request) }

@@ -20,7 +20,8 @@ public final class JetStreamConnection: @unchecked Sendable {
     // makes sharing them between threads safe.
     public let configuration: Configuration
     private let connection: OpaquePointer
-    private let jetStream: OpaquePointer
+    /// The JetStream context (``JetStreamConsumer`` subscribes through it).
+    let jetStream: OpaquePointer
     /// A second context whose ack handler collects pipelined publishes' acks (``publishBatchBlocking(_:timeout:)``).
     let asyncAcks: AsyncPublishContext
     private let thread: NIOThreadPool

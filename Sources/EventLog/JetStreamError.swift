@@ -12,6 +12,7 @@ public struct JetStreamError: Error, Sendable, CustomStringConvertible {
         public static let connect = Code("connect")
         public static let stream = Code("stream")
         public static let publish = Code("publish")
+        public static let consume = Code("consume")
         public static let timeout = Code("timeout")
         public static let notConnected = Code("not_connected")
         public static let closed = Code("closed")

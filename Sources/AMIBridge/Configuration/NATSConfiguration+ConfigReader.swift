@@ -40,6 +40,9 @@ extension NATSConfiguration {
         configuration.connection = connection
         configuration.manageStream = try values.bool("manage_stream", default: true)
         configuration.publishWindow = try values.int("publish_window", default: 1, range: 1...1024)
+        configuration.deliver.lanes = try values.int("deliver_lanes", default: configuration.deliver.lanes, range: 1...64)
+        configuration.deliver.ackWait = .milliseconds(try values.int("deliver_ack_wait_ms", default: 30_000, range: 1000...3_600_000))
+        configuration.deliver.maxAckPending = try values.int("deliver_max_ack_pending", default: configuration.deliver.maxAckPending, range: 1...1_000_000)
         return urls.isEmpty ? nil : configuration
     }
 }

@@ -22,4 +22,6 @@ struct NATSConfiguration: Sendable, Equatable {
     /// differ). Off when the stream is managed elsewhere (`nats stream add`, an operator); then
     /// `amibridge check` only reports a difference. Default true.
     var manageStream = true
+    /// How `amibridge deliver` reads the stream: lanes per endpoint, ack wait, max ack pending.
+    var deliver = EventLogDeliverer.Configuration()
 }

@@ -183,34 +183,17 @@ public final class WebhookDispatcher: Service, Sendable {
 
     // MARK: Worker threads
 
-    /// What one delivery thread keeps between requests: its libcurl handle (open connections),
-    /// each endpoint's keyed HMAC and metric handles.
-    private struct WorkerState {
-        let client: Result<CurlHTTPClient, CurlError>
-        var signers: [String: WebhookSignature.Signer] = [:]
-        var metrics = AttemptMetricsCache()
-
-        /// The endpoint's signer for its current secret (a reload may change it).
-        mutating func signer(for endpoint: WebhookEndpoint.Configuration) -> WebhookSignature.Signer? {
-            guard let secret = endpoint.secret else { return nil }
-            if let signer = self.signers[endpoint.name], signer.secret == secret { return signer }
-            let signer = WebhookSignature.Signer(secret: secret)
-            self.signers[endpoint.name] = signer
-            return signer
-        }
-    }
-
     private func work() {
-        var state = WorkerState(client: Result { () throws(CurlError) in try CurlHTTPClient() })
+        let sender = WebhookSender()
         var next = self.core.nextJob(after: nil)
         while let delivery = next {
-            next = self.core.nextJob(after: self.attempt(delivery, state: &state))
+            next = self.core.nextJob(after: self.attempt(delivery, sender: sender))
         }
     }
 
     /// The attempt's log fields, built only when a line is logged (a delivered one is logged at
     /// debug level, usually off).
-    private static func metadata(_ delivery: OutboxDelivery, status: Int? = nil, latency: Duration? = nil) -> Logger.Metadata {
+    public static func logMetadata(_ delivery: OutboxDelivery, status: Int? = nil, latency: Duration? = nil) -> Logger.Metadata {
         var metadata: Logger.Metadata = [
             "endpoint": "\(delivery.endpoint)", "event": "\(delivery.event)",
             "event_id": "\(delivery.eventID.lowercaseText)", "attempt": "\(delivery.attempts)",
@@ -220,62 +203,35 @@ public final class WebhookDispatcher: Service, Sendable {
         return metadata
     }
 
-    private func attempt(_ delivery: OutboxDelivery, state: inout WorkerState) -> OutboxOutcome {
-        let metrics = state.metrics(delivery.endpoint)
+    private func attempt(_ delivery: OutboxDelivery, sender: WebhookSender) -> OutboxOutcome {
         guard let endpoint = self.endpoints.withLockedValue({ $0[delivery.endpoint] }) else {
-            self.logger.error("dead letter: endpoint no longer configured", metadata: Self.metadata(delivery))
+            self.logger.error("dead letter: endpoint no longer configured", metadata: Self.logMetadata(delivery))
             self.counters.withLockedValue { $0.deadLettered += 1 }
-            metrics.record(delivery, result: .dead, requestDuration: nil)
+            sender.recordDeadWithoutAttempt(delivery)
             let error = "endpoint \(delivery.endpoint) is not configured"
             self.remember(delivery, .dead, status: nil, requestDuration: nil, error: error)
             return .dead(id: delivery.id, status: nil, error: error)
         }
-        let now = Date()
-        let request = WebhookRequest.make(
-            delivery, endpoint: endpoint, timestamp: Int(now.timeIntervalSince1970), signer: state.signer(for: endpoint)
-        )
-        let result: DeliveryAttemptResult
-        let started = ContinuousClock.now
-        do {
-            let response = try state.client.get().perform(request)
-            result = .response(status: response.status, retryAfter: response.header("Retry-After"))
-        } catch {
-            result = .transportError(error)
-        }
-        let requestDuration = ContinuousClock.now - started
-        // Retry-After and the backoff count from the answer, not from when the request left: a
-        // slow receiver must not eat into the wait it asked for.
-        let answeredAt = Date()
-        var random = SystemRandomNumberGenerator()
-        let decision = DeliveryRetryPolicy(endpoint).decide(
-            result,
-            attempts: delivery.attempts,
-            age: .milliseconds(Int64(now.timeIntervalSince(delivery.createdAt) * 1000)),
-            now: answeredAt,
-            random: &random
-        )
-        let status: Int? = if case .response(let status, _) = result { status } else { nil }
-        switch decision {
+        let sent = sender.send(delivery, to: endpoint)
+        let (status, requestDuration, answeredAt) = (sent.status, sent.requestDuration, sent.answeredAt)
+        switch sent.decision {
         case .delivered:
             self.counters.withLockedValue { $0.attempts += 1; $0.delivered += 1 }
-            metrics.record(delivery, result: .delivered, requestDuration: requestDuration, now: answeredAt)
             self.remember(delivery, .delivered, status: status, requestDuration: requestDuration, at: answeredAt, error: nil)
-            self.logger.debug("delivered", metadata: Self.metadata(delivery, status: status, latency: requestDuration))
+            self.logger.debug("delivered", metadata: Self.logMetadata(delivery, status: status, latency: requestDuration))
             return .delivered(id: delivery.id)
         case .retry(let delay, let reason):
             self.counters.withLockedValue { $0.attempts += 1; $0.retried += 1 }
-            metrics.record(delivery, result: .retry, requestDuration: requestDuration)
             self.remember(delivery, .retry, status: status, requestDuration: requestDuration, at: answeredAt, error: reason)
-            var metadata = Self.metadata(delivery, status: status, latency: requestDuration)
+            var metadata = Self.logMetadata(delivery, status: status, latency: requestDuration)
             metadata["error"] = "\(reason)"
             metadata["retry_in_ms"] = "\(Self.milliseconds(delay))"
             self.logger.warning("delivery failed; will retry", metadata: metadata)
             return .retry(id: delivery.id, at: answeredAt.addingTimeInterval(Self.seconds(delay)), status: status, error: reason)
         case .dead(let reason):
             self.counters.withLockedValue { $0.attempts += 1; $0.deadLettered += 1 }
-            metrics.record(delivery, result: .dead, requestDuration: requestDuration)
             self.remember(delivery, .dead, status: status, requestDuration: requestDuration, at: answeredAt, error: reason)
-            var metadata = Self.metadata(delivery, status: status, latency: requestDuration)
+            var metadata = Self.logMetadata(delivery, status: status, latency: requestDuration)
             metadata["error"] = "\(reason)"
             self.logger.error("dead letter: delivery given up", metadata: metadata)
             return .dead(id: delivery.id, status: status, error: reason)

@@ -126,6 +126,13 @@ public final class Outbox: Sendable {
         }
     }
 
+    /// Writes a delivery made elsewhere (from the event log, by `amibridge deliver`) that was given
+    /// up on: a dead letter here, listed and re-driven like the outbox's own (`amibridge outbox`),
+    /// and sent by this outbox's dispatcher once re-driven. On disk when this returns.
+    public func recordDeadLetterBlocking(_ delivery: OutboxNewDelivery, attempts: Int, status: Int?, error: String, now: Date = Date()) throws {
+        try self.state.withLockedValue { try $0.writeDeadLetter(delivery, attempts: attempts, status: status, error: error, now: now) }
+    }
+
     /// The calls held for `kind`, oldest deadline first: what a restarted bridge waits for again.
     public func heldCalls(_ kind: HeldCall.Kind) throws -> [HeldCall] {
         try self.state.withLockedValue { connection in
@@ -363,6 +370,7 @@ private final class Connection: @unchecked Sendable {
     let synchronousNormal: SQLiteStatement
     let synchronousFull: SQLiteStatement
     let insertPublication: SQLiteStatement
+    let insertDead: SQLiteStatement
 
     init(_ database: SQLiteDatabase) throws {
         self.database = database
@@ -370,6 +378,12 @@ private final class Connection: @unchecked Sendable {
         self.synchronousFull = try database.prepare("PRAGMA synchronous = FULL")
         self.insertPublication = try database.prepare(
             "INSERT INTO publications (event_id, subject, body, created_at) VALUES (?, ?, ?, ?)"
+        )
+        self.insertDead = try database.prepare(
+            """
+            INSERT INTO deliveries (event_id, event, endpoint, call_key, request_url, body, state, attempts, created_at, next_attempt_at, last_status, last_error)
+            VALUES (?, ?, ?, ?, ?, ?, 3, ?, ?, ?, ?, ?)
+            """
         )
         self.insert = try database.prepare(
             """
@@ -421,6 +435,15 @@ private final class Connection: @unchecked Sendable {
         self.hold = try database.prepare("INSERT OR REPLACE INTO held_calls (kind, call_key, payload, deadline) VALUES (?, ?, ?, ?)")
         self.releaseHeld = try database.prepare("DELETE FROM held_calls WHERE kind = ? AND call_key = ?")
         self.selectHeld = try database.prepare("SELECT call_key, payload, deadline FROM held_calls WHERE kind = ? ORDER BY deadline")
+    }
+
+    func writeDeadLetter(_ delivery: OutboxNewDelivery, attempts: Int, status: Int?, error: String, now: Date) throws {
+        let time = SQLiteValue.integer(Outbox.milliseconds(now))
+        try self.insertDead.run([
+            .text(delivery.eventID.lowercaseText), .text(delivery.event.rawValue), .text(delivery.endpoint), .text(delivery.callKey),
+            .optionalText(delivery.requestURL), .blob(delivery.body), .integer(Int64(attempts)), time, time,
+            status.map { .integer(Int64($0)) } ?? .null, .text(error),
+        ])
     }
 
     /// Releases first, then holds: a batch may release a call from one wait and hold it for the next.

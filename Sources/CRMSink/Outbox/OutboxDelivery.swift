@@ -82,6 +82,21 @@ public struct OutboxDelivery: Sendable {
     public var attempts: Int
     /// When the event entered the outbox (or was re-driven), for the max age.
     public var createdAt: Date
+
+    public init(
+        id: Int64, eventID: UUID, event: String, endpoint: String, callKey: String, requestURL: String?, body: [UInt8], attempts: Int,
+        createdAt: Date
+    ) {
+        self.id = id
+        self.eventID = eventID
+        self.event = event
+        self.endpoint = endpoint
+        self.callKey = callKey
+        self.requestURL = requestURL
+        self.body = body
+        self.attempts = attempts
+        self.createdAt = createdAt
+    }
 }
 
 /// What became of an attempt, to be written back.

@@ -1,3 +1,4 @@
+import AMITestSupport
 import CRMSink
 import Crypto
 import Foundation
