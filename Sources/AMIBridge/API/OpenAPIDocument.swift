@@ -2356,7 +2356,8 @@ enum OpenAPIDocument {
           "calls_waiting",
           "endpoints",
           "recent_deliveries",
-          "dead_letters"
+          "dead_letters",
+          "event_log"
         ],
         "additionalProperties": false,
         "description": "What `GET /status.json` answers.",
@@ -2464,6 +2465,17 @@ enum OpenAPIDocument {
                 }
               }
             }
+          },
+          "event_log": {
+            "oneOf": [
+              {
+                "type": "null"
+              },
+              {
+                "$ref": "#/components/schemas/StatusEventLog"
+              }
+            ],
+            "description": "The event log on NATS JetStream; null unless `nats.urls` is set."
           }
         }
       },
@@ -2818,6 +2830,70 @@ enum OpenAPIDocument {
           "retried": {
             "type": "boolean",
             "const": true
+          }
+        }
+      },
+      "StatusEventLog": {
+        "type": "object",
+        "additionalProperties": false,
+        "required": [
+          "connected",
+          "server",
+          "stream",
+          "published",
+          "duplicates",
+          "failures",
+          "pending",
+          "last_published_at",
+          "last_error"
+        ],
+        "properties": {
+          "connected": {
+            "type": "boolean",
+            "description": "A NATS server is connected."
+          },
+          "server": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The server connected to, while connected."
+          },
+          "stream": {
+            "type": "string"
+          },
+          "published": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Publishes the stream acknowledged as stored, since start."
+          },
+          "duplicates": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Publishes acknowledged as already stored (another bridge first), since start."
+          },
+          "failures": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Failed publishes (retried), since start."
+          },
+          "pending": {
+            "type": "integer",
+            "minimum": 0,
+            "description": "Events in the outbox not yet acknowledged by the stream."
+          },
+          "last_published_at": {
+            "type": [
+              "number",
+              "null"
+            ]
+          },
+          "last_error": {
+            "type": [
+              "string",
+              "null"
+            ],
+            "description": "The last publish's error; null once one succeeds again."
           }
         }
       }

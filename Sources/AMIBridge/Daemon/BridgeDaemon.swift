@@ -161,6 +161,7 @@ struct BridgeDaemon {
         // Asks the database every 15 s on a connection of its own: /readyz and amibridge_vicidial_db_up.
         let databaseProbe = databasePool.map { DatabaseProbe(configuration: $0.configuration, clock: clock) }
         let keyStore = try RunCommand.openInStateDirectory("the API key store", api.stateDirectory, APIKeyStore.init(stateDirectory:))
+        let publisher = eventLog
         let apiServer = APIServer(
             configuration: api,
             keyStore: keyStore,
@@ -180,7 +181,8 @@ struct BridgeDaemon {
             status: StatusService(
                 configuration: .init(maskPhoneNumbers: configuration.maskPhoneNumbers),
                 board: statusBoard, history: deliveryHistory, servers: StatusService.readings(clients),
-                outbox: countingOutbox, retryOutbox: outbox, endpoints: { reloader.endpointNames }, clock: clock
+                outbox: countingOutbox, retryOutbox: outbox, endpoints: { reloader.endpointNames },
+                eventLog: { publisher.map { $0.statusReading(pending: (try? countingOutbox?.publicationBacklog().count) ?? 0) } }, clock: clock
             )
         )
 

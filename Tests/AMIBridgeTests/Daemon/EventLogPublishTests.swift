@@ -135,6 +135,19 @@ struct EventLogPublishTests {
             #expect(DaemonMetricsTests.value(#"amibridge_nats_published_total{result="ack"}"#, in: metrics) == Double(messages.count), "\(metrics)")
             #expect(DaemonMetricsTests.value("amibridge_nats_pending", in: metrics) == 0)
             #expect((DaemonMetricsTests.value("amibridge_nats_publish_seconds_count", in: metrics) ?? 0) == Double(messages.count))
+
+            // The status page's event-log line (status.json is rebuilt at most once a second).
+            var log: [String: Any] = [:]
+            let deadline = ContinuousClock.now + .seconds(10)
+            repeat {
+                let response = try CurlHTTPClient().perform(CurlHTTPRequest(method: "GET", url: "http://127.0.0.1:\(bridges.ports[0])/status.json"))
+                log = ((try JSONSerialization.jsonObject(with: Data(response.body)) as? [String: Any])?["event_log"] as? [String: Any]) ?? [:]
+                if log["published"] as? Int == messages.count { break }
+                try await Task.sleep(for: .milliseconds(200))
+            } while ContinuousClock.now < deadline
+            #expect(log["connected"] as? Bool == true && log["stream"] as? String == "ONCE", "\(log)")
+            #expect((log["server"] as? String)?.contains("127.0.0.1") == true, "\(log)")
+            #expect(log["published"] as? Int == messages.count && log["pending"] as? Int == 0 && log["failures"] as? Int == 0, "\(log)")
         }
     }
 

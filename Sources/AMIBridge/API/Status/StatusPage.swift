@@ -123,6 +123,12 @@ enum StatusPage {
         status.endpoints.map(e => [e.name, e.owed, e.pending, e.in_flight, e.waiting_to_retry, el('span', String(e.dead), e.dead > 0 ? 'bad' : '')]),
         'No webhook endpoint.');
 
+      const log = status.event_log;
+      document.getElementById('event-log-section').hidden = log === null;
+      if (log !== null) table('event-log', [{label: 'NATS'}, {label: 'stream'}, {label: 'published', num: true}, {label: 'duplicates', num: true}, {label: 'failures', num: true}, {label: 'waiting to publish', num: true}, {label: 'last published'}, {label: 'last error'}],
+        [[el('span', log.connected ? 'connected to ' + log.server : 'not connected', log.connected ? 'ok' : 'bad'), log.stream, log.published, log.duplicates, log.failures,
+          el('span', String(log.pending), log.pending > 0 && !log.connected ? 'warn' : ''), log.last_published_at === null ? '\\u2026' : clock(log.last_published_at), log.last_error]], '');
+
       if (!unchanged('deliveries', status.recent_deliveries)) table('deliveries', [{label: 'at'}, {label: 'endpoint'}, {label: 'event'}, {label: 'result'}, {label: 'status', num: true}, {label: 'request ms', num: true}, {label: 'latency ms', num: true}, {label: 'error'}],
         status.recent_deliveries.map(d => [clock(d.at), d.endpoint, d.event,
           el('span', d.result, d.result === 'delivered' ? 'ok' : d.result === 'dead' ? 'bad' : 'warn'),
@@ -236,6 +242,10 @@ enum StatusPage {
     <div id="waiting" class="scroll"></div>
     <h2>Outbox per endpoint</h2>
     <div id="endpoints"></div>
+    <section id="event-log-section" hidden>
+    <h2>Event log (NATS JetStream)</h2>
+    <div id="event-log"></div>
+    </section>
     <h2>Last deliveries</h2>
     <div id="deliveries" class="scroll"></div>
     <h2>Dead letters: <span id="dead-count">0</span></h2>

@@ -44,6 +44,8 @@ final class StatusService: Sendable {
     /// Written by a retry: the dispatcher's, so the retried row wakes it at once.
     private let retryOutbox: Outbox?
     private let endpoints: @Sendable () -> [String]
+    /// The event log's state (nil without `nats:`); blocks for an SQLite count, read on this service's thread.
+    private let eventLog: @Sendable () -> StatusSnapshot.EventLog?
     private let clock: any EpochClock
     private let thread: NIOThreadPool
     private let cache = NIOLockedValueBox(Cache())
@@ -62,7 +64,8 @@ final class StatusService: Sendable {
     init(
         configuration: Configuration = .init(), board: StatusBoard?, history: DeliveryHistory?,
         servers: @escaping @Sendable () -> [AMIServerReading] = { [] }, outbox: Outbox?, retryOutbox: Outbox?,
-        endpoints: @escaping @Sendable () -> [String] = { [] }, clock: any EpochClock = SystemEpochClock()
+        endpoints: @escaping @Sendable () -> [String] = { [] }, eventLog: @escaping @Sendable () -> StatusSnapshot.EventLog? = { nil },
+        clock: any EpochClock = SystemEpochClock()
     ) {
         self.configuration = configuration
         self.board = board
@@ -71,6 +74,7 @@ final class StatusService: Sendable {
         self.outbox = outbox
         self.retryOutbox = retryOutbox
         self.endpoints = endpoints
+        self.eventLog = eventLog
         self.clock = clock
         thread = NIOThreadPool(numberOfThreads: 1)
         thread.start()
@@ -130,6 +134,7 @@ final class StatusService: Sendable {
         let (counts, deadLetters) = readOutbox(at: now)
         let calls = board?.snapshot ?? StatusBoard.Calls()
         let endpointNames = Set(counts.keys).union(endpoints()).sorted()
+        let eventLog = self.eventLog()
         return StatusSnapshot(
             generatedAt: now,
             phoneNumbersMasked: configuration.maskPhoneNumbers,
@@ -160,7 +165,8 @@ final class StatusService: Sendable {
                         lastStatus: entry.lastStatus, lastError: entry.lastError.map(maskedText)
                     )
                 }
-            )
+            ),
+            eventLog: eventLog
         )
     }
 

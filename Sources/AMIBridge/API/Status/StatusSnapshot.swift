@@ -12,6 +12,25 @@ struct StatusSnapshot: Encodable, Sendable {
     /// The dispatcher's last attempts, newest first (up to 50).
     var recentDeliveries: [Delivery]
     var deadLetters: DeadLetters
+    /// The event log on NATS JetStream; null unless `nats.urls` is set.
+    @NullEncoded var eventLog: EventLog?
+
+    /// What the event-log stage says of NATS, and what waits in the outbox to be published.
+    struct EventLog: Encodable, Sendable {
+        var connected: Bool
+        /// The server connected to, when connected.
+        @NullEncoded var server: String?
+        var stream: String
+        /// Since start: publishes acknowledged as stored, as already stored (the other bridge first), failed.
+        var published: Int
+        var duplicates: Int
+        var failures: Int
+        /// Events in the outbox not yet acknowledged by the stream.
+        var pending: Int
+        @NullEncoded var lastPublishedAt: Double?
+        /// The last publish's error, null once one succeeds again.
+        @NullEncoded var lastError: String?
+    }
 
     struct AMIServer: Encodable, Sendable {
         enum State: String, Encodable, Sendable {

@@ -57,6 +57,16 @@ final class EventLogStage: Service, Sendable {
         return health
     }
 
+    /// The status page's event-log line; `pending` is the outbox's publication backlog.
+    func statusReading(pending: Int) -> StatusSnapshot.EventLog {
+        let health = currentHealth
+        return StatusSnapshot.EventLog(
+            connected: health.connected, server: health.connected ? connection.connectedURL : nil, stream: configuration.stream.name,
+            published: health.published, duplicates: health.duplicates, failures: health.failures, pending: pending,
+            lastPublishedAt: health.lastPublishedAt?.timeIntervalSince1970, lastError: health.lastError
+        )
+    }
+
     /// `/readyz`'s `nats`: not ready while no NATS server is connected or the last publish failed
     /// (the webhooks still flow; events wait in the outbox).
     var readiness: ReadinessState {
