@@ -219,6 +219,33 @@ public final class JetStreamConnection: @unchecked Sendable {
         try await thread.runIfActive { try self.ensureStreamBlocking(stream) }
     }
 
+    /// What the server says of a durable consumer: how far behind it is.
+    public struct ConsumerState: Sendable, Equatable {
+        /// Messages in the stream not yet handed out: the lag.
+        public var pending: UInt64
+        /// Handed out and not yet acknowledged.
+        public var ackPending: Int64
+        /// Handed out more than once (redelivered after their ack wait).
+        public var redelivered: Int64
+    }
+
+    /// The durable consumer's state; nil if it does not exist. Blocks the calling thread.
+    public func consumerStateBlocking(stream: String, durable: String) throws(JetStreamError) -> ConsumerState? {
+        var info: UnsafeMutablePointer<jsConsumerInfo>?
+        var errorCode = jsErrCode(rawValue: 0)
+        let status = js_GetConsumerInfo(&info, jetStream, stream, durable, nil, &errorCode)
+        if status == NATS_NOT_FOUND { return nil }
+        guard status == NATS_OK, let info else {
+            throw JetStreamError(.stream, "look up consumer \(durable) of \(stream)", status: status, jetStreamCode: errorCode)
+        }
+        defer { jsConsumerInfo_Destroy(info) }
+        return ConsumerState(pending: info.pointee.NumPending, ackPending: info.pointee.NumAckPending, redelivered: info.pointee.NumRedelivered)
+    }
+
+    public func consumerState(stream: String, durable: String) async throws -> ConsumerState? {
+        try await thread.runIfActive { try self.consumerStateBlocking(stream: stream, durable: durable) }
+    }
+
     /// The message stored at `sequence`: its subject, `Nats-Msg-Id` header and body (tests, the drill).
     public struct StoredMessage: Sendable, Equatable {
         public var subject: String

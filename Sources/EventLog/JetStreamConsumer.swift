@@ -35,15 +35,7 @@ public final class JetStreamConsumer: @unchecked Sendable {
         }
     }
 
-    /// What the server says of the consumer: how far behind it is.
-    public struct State: Sendable, Equatable {
-        /// Messages in the stream not yet handed out: the lag.
-        public var pending: UInt64
-        /// Handed out and not yet acknowledged.
-        public var ackPending: Int64
-        /// Handed out more than once (redelivered after their ack wait).
-        public var redelivered: Int64
-    }
+    public typealias State = JetStreamConnection.ConsumerState
 
     public let configuration: Configuration
     private let connection: JetStreamConnection
@@ -96,14 +88,10 @@ public final class JetStreamConsumer: @unchecked Sendable {
 
     /// The consumer's lag and unacknowledged count, as the server has them now.
     public func stateBlocking() throws(JetStreamError) -> State {
-        var info: UnsafeMutablePointer<jsConsumerInfo>?
-        var errorCode = jsErrCode(rawValue: 0)
-        let status = js_GetConsumerInfo(&info, connection.jetStream, configuration.stream, configuration.durable, nil, &errorCode)
-        guard status == NATS_OK, let info else {
-            throw JetStreamError(.consume, "look up consumer \(configuration.durable)", status: status, jetStreamCode: errorCode)
+        guard let state = try connection.consumerStateBlocking(stream: configuration.stream, durable: configuration.durable) else {
+            throw JetStreamError(code: .consume, context: "look up consumer \(configuration.durable)", detail: "not found")
         }
-        defer { jsConsumerInfo_Destroy(info) }
-        return State(pending: info.pointee.NumPending, ackPending: info.pointee.NumAckPending, redelivered: info.pointee.NumRedelivered)
+        return state
     }
 
     /// Adds the consumer, or updates the settings an operator may change (ack wait, max ack

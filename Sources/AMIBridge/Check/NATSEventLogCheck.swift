@@ -6,8 +6,9 @@ extension DependencyCheck {
     /// configured subjects, replicas and duplicate window (a difference is a failure: the daemon
     /// would update a stream it manages, and publishes to one it does not manage might not be
     /// deduplicated as configured). A missing stream passes when the daemon manages it (it creates
-    /// it at start) and fails otherwise. Never creates or changes anything.
-    static func natsEventLog(_ configuration: NATSConfiguration) -> DependencyCheck {
+    /// it at start) and fails otherwise. Never creates or changes anything. For each of `endpoints`
+    /// whose `amibridge deliver` consumer exists, its lag and unacknowledged count.
+    static func natsEventLog(_ configuration: NATSConfiguration, endpoints: [String] = []) -> DependencyCheck {
         DependencyCheck(name: "nats") {
             let connection: JetStreamConnection
             do {
@@ -41,7 +42,14 @@ extension DependencyCheck {
                     return .failed("stream \(wanted.name) differs: " + differences.joined(separator: "; ")
                         + (configuration.manageStream ? " (the daemon updates it at start)" : ""))
                 }
-                return .passed("connected to \(server); stream \(wanted.name) R\(info.configuration.replicas), \(info.messages) messages\(cluster)")
+                var consumers = ""
+                for endpoint in endpoints {
+                    let durable = EventLogDeliverer.consumerName(endpoint)
+                    if let state = try await connection.consumerState(stream: wanted.name, durable: durable) {
+                        consumers += "; consumer \(durable): \(state.pending) pending, \(state.ackPending) unacknowledged"
+                    }
+                }
+                return .passed("connected to \(server); stream \(wanted.name) R\(info.configuration.replicas), \(info.messages) messages\(cluster)\(consumers)")
             } catch {
                 return .failed("connected to \(server); stream \(wanted.name): \(error)")
             }

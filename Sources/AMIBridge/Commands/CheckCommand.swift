@@ -29,7 +29,7 @@ struct CheckCommand: AsyncParsableCommand {
         }
         checks += loaded.webhooks.endpoints.map(DependencyCheck.webhookEndpoint)
         checks.append(.stateDirectory(loaded.webhooks.stateDirectory))
-        if let nats = loaded.nats { checks.append(.natsEventLog(nats)) }
+        if let nats = loaded.nats { checks.append(.natsEventLog(nats, endpoints: loaded.webhooks.endpoints.map(\.name))) }
 
         let results = await DependencyCheck.runAll(checks, timeout: .seconds(timeout))
         var lines = results.map(DependencyCheck.line)

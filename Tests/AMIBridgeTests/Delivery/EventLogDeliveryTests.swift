@@ -262,6 +262,14 @@ struct DeliverCommandTests {
         await survivor.stop()
         #expect(survivor.process.terminationStatus == 0)
 
+        // amibridge check's nats line names the endpoint's consumer and its lag.
+        let closed = try ClosedPort()
+        let check = try await ProcessUnderTest.run(["check", "--config", DaemonProcessTests.exampleConfig.path, "--timeout", "10"], environment: [
+            "AMI_SECRET": "unused", "AMI_PORT": String(closed.port), "NATS_URLS": nats.url, "NATS_STREAM": "KILL",
+            "WEBHOOKS_ENDPOINTS": "crm", "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(receiver.port)/hooks", "STATE_DIR": states[1],
+        ])
+        #expect(check.lines.contains { $0.hasPrefix("✓ nats: ") && $0.hasSuffix("; consumer amibridge-crm: 0 pending, 0 unacknowledged") }, "\(check.lines)")
+
         // The rejected event is a dead letter of whichever process tried it, listed by the CLI.
         var listed: [String] = []
         for state in states {
