@@ -167,6 +167,8 @@ extension Benchmarks {
         await dialer.close()
         await receiver.stop()
         await cluster.stop()
+        // The watchdog holds the cluster until exit, so its deinit would never tidy up.
+        try? FileManager.default.removeItem(atPath: cluster.directory)
         say("calls \(calls), in stream \(inStream), delivered \(delivered), duplicates in stream \(duplicates), lost \(lost)")
         exit(lost == 0 && duplicates == 0 && inStream == calls && delivered == calls && failures.isEmpty ? 0 : 1)
     }

@@ -69,6 +69,8 @@ extension Benchmarks {
             try await cluster.start()
             try await natsPublishRaw(urls: cluster.urls, replicas: 3, label: "R3, 3 nats-servers (deploy/nats-cluster on loopback)", options: options)
             await cluster.stop()
+            // The watchdog holds the cluster until exit, so its deinit would never tidy up.
+            try? FileManager.default.removeItem(atPath: cluster.directory)
         }
         if options.calls > 0 {
             for window in Set([1, options.window]).sorted() {
@@ -76,6 +78,7 @@ extension Benchmarks {
             }
         }
         await single.stop()
+        try? FileManager.default.removeItem(atPath: single.storeDirectory)
     }
 
     /// Sync then pipelined publishes into a fresh stream; every message must be acknowledged.
