@@ -27,6 +27,8 @@ import ViciDialTestSupport
 /// `nats-publish`: JetStream publishes acknowledged per second, sync and pipelined, on one
 /// nats-server and on a 3-node cluster, and a storm through the daemon into the stream
 /// (EventLog/NATSPublishBenchmark.swift).
+/// `nats-deliver`: webhooks/s from the event log through `amibridge deliver` to a receiver, and
+/// publish → webhook latency (EventLog/NATSDeliverBenchmark.swift).
 /// `drill-ha`: two daemons, three nats-servers, one of each SIGKILLed mid-stream; every call
 /// counted in the stream and at the receiver (EventLog/HADrill.swift; scripts/drill-ha.sh).
 @main
@@ -53,8 +55,10 @@ struct Benchmarks {
             try await natsPublish(arguments: Array(arguments.dropFirst()))
         case "drill-ha":
             try await drillHA(arguments: Array(arguments.dropFirst()))
+        case "nats-deliver":
+            try await natsDeliver(arguments: Array(arguments.dropFirst()))
         default:
-            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls] | webhooks throughput|latency|pending [n] | fake-ami | storm [soak|feed] [flags] | nats-publish [flags] | drill-ha [flags]\n".utf8))
+            FileHandle.standardError.write(Data("usage: amibridge-bench decode [megabytes] | track [repetitions] | live-calls [calls] | watcher [calls] | webhooks throughput|latency|pending [n] | fake-ami | storm [soak|feed] [flags] | nats-publish [flags] | nats-deliver [flags] | drill-ha [flags]\n".utf8))
             exit(2)
         }
     }
