@@ -43,6 +43,13 @@ extension NATSConfiguration {
         configuration.deliver.lanes = try values.int("deliver_lanes", default: configuration.deliver.lanes, range: 1...64)
         configuration.deliver.ackWait = .milliseconds(try values.int("deliver_ack_wait_ms", default: 30_000, range: 1000...3_600_000))
         configuration.deliver.maxAckPending = try values.int("deliver_max_ack_pending", default: configuration.deliver.maxAckPending, range: 1...1_000_000)
+        let mode = try values.string("deliver_mode", default: configuration.deliver.mode.rawValue)
+        guard let deliverMode = EventLogDeliverer.Configuration.Mode(rawValue: mode) else {
+            throw ConfigurationError(key: values.path("deliver_mode"), problem: "'\(mode)' is not ordered or shared")
+        }
+        configuration.deliver.mode = deliverMode
+        configuration.deliver.leaseTTL = .milliseconds(try values.int("deliver_lease_ttl_ms", default: 10_000, range: 1000...600_000))
+        configuration.deliver.replicas = stream.replicas
         return urls.isEmpty ? nil : configuration
     }
 }

@@ -8,22 +8,42 @@ import ServiceLifecycle
 
 /// Delivers webhooks from the event log (NATS JetStream) instead of the local outbox: one durable
 /// pull consumer per endpoint (`amibridge-<endpoint>`), shared by every process that delivers
-/// (`amibridge deliver` on several machines, or `run` with `webhooks.source: nats`). A message is
-/// acknowledged once its endpoint took it; one whose holder dies goes out again after the ack
-/// wait, to any of them.
+/// (`amibridge deliver` on several machines). A message is acknowledged once its endpoint took it;
+/// one whose holder dies goes out again after the ack wait.
+///
+/// Ordered mode (the default): one process at a time fetches for an endpoint, holding a lease in
+/// the `amibridge_deliver` key-value bucket; the others stand by and take over when it lapses,
+/// after letting the dead holder's messages come back first. So every call's events reach the
+/// endpoint in stream order, whichever process sends them. Shared mode: every process fetches
+/// (more throughput; order holds within a process).
 ///
 /// Per endpoint, one thread fetches (one message at a time, see ``JetStreamConsumer``) and hands
 /// each message to one of `lanes` threads by its call: a call's events go through one lane, in
-/// stream order, so they reach the endpoint in order. A failed delivery is retried in its lane
-/// with the endpoint's backoff (the message reported in progress meanwhile, so the server keeps
-/// it here); the lanes of other calls go on. After `max_attempts` or `max_age` it is a dead letter:
-/// written to `deadLetters` (an outbox: `amibridge outbox list|retry` as usual, its dispatcher
-/// sends what is re-driven) and terminated in the stream.
+/// stream order. A failed delivery is retried in its lane with the endpoint's backoff (the
+/// message reported in progress meanwhile, so the server keeps it here); the lanes of other
+/// calls go on. After `max_attempts` or `max_age` it is a dead letter: written to `deadLetters`
+/// (an outbox: `amibridge outbox list|retry` as usual, its dispatcher sends what is re-driven)
+/// and terminated in the stream.
 ///
 /// Graceful shutdown: fetching stops, each lane finishes the request it is making; a message
-/// waiting to retry is handed back (nak) so another process takes it at once.
+/// waiting to retry is handed back (nak); then the lease is released, so a standby takes over at once.
 final class EventLogDeliverer: Service, Sendable {
     struct Configuration: Sendable, Equatable {
+        enum Mode: String, Sendable, Equatable {
+            /// One process at a time delivers an endpoint (a lease); the others stand by to take over.
+            /// Every call's events reach the endpoint in stream order.
+            case ordered
+            /// Every process fetches: more throughput, but a call's events can overlap between two
+            /// processes while one of them retries (order holds within a process).
+            case shared
+        }
+
+        /// Default ordered.
+        var mode = Mode.ordered
+        /// Ordered mode: how long the lease outlives its holder's last renewal (renewed every third). Default 10 s.
+        var leaseTTL: Duration = .seconds(10)
+        /// Replicas of the lease bucket (the stream's). Default 1.
+        var replicas = 1
         /// Threads per endpoint, each delivering one call's events at a time. Default 4.
         var lanes = 4
         /// How long a fetch waits for a message before asking again (and looking at the stop flag). Default 1 s.
@@ -101,17 +121,24 @@ final class EventLogDeliverer: Service, Sendable {
         }
         for endpoint in endpoints {
             let lanes = (0..<configuration.lanes).map { _ in DeliveryLane(capacity: 64) }
+            let lanesRunning = DispatchGroup()
             for (index, lane) in lanes.enumerated() {
+                lanesRunning.enter()
                 let thread = Thread {
                     self.deliver(lane, to: endpoint)
+                    lanesRunning.leave()
                     finishOne()
                 }
                 thread.name = "amibridge.deliver.\(endpoint.name).\(index)"
                 thread.start()
             }
             let fetcher = Thread {
-                self.fetch(for: endpoint, into: lanes)
+                let lease = self.fetch(for: endpoint, into: lanes)
                 lanes.forEach { $0.finish() }
+                // Given up only once the lanes are done: the next holder must not deliver a call's
+                // later events while one of ours is still on its way.
+                lanesRunning.wait()
+                lease?.releaseBlocking()
                 finishOne()
             }
             fetcher.name = "amibridge.deliver.\(endpoint.name).fetch"
@@ -121,7 +148,8 @@ final class EventLogDeliverer: Service, Sendable {
 
     // MARK: Fetching
 
-    private func fetch(for endpoint: WebhookEndpoint.Configuration, into lanes: [DeliveryLane]) {
+    /// Fetches until shutdown; returns the lease it holds (ordered mode), to be released once the lanes are done.
+    private func fetch(for endpoint: WebhookEndpoint.Configuration, into lanes: [DeliveryLane]) -> JetStreamLease? {
         var consumerConfiguration = JetStreamConsumer.Configuration(durable: Self.consumerName(endpoint.name))
         consumerConfiguration.stream = stream
         consumerConfiguration.ackWait = configuration.ackWait
@@ -129,12 +157,17 @@ final class EventLogDeliverer: Service, Sendable {
         let lag = Gauge(label: "amibridge_nats_consumer_pending", dimensions: [("endpoint", endpoint.name)])
         let metadata: Logger.Metadata = ["endpoint": "\(endpoint.name)", "consumer": "\(consumerConfiguration.durable)", "stream": "\(stream)"]
         var consumer: JetStreamConsumer?
+        var turn = configuration.mode == .ordered ? Turn(lease: nil, ttl: configuration.leaseTTL) : nil
         var failing = false
         while !stop.isRaised {
             do {
                 if consumer == nil {
                     consumer = try JetStreamConsumer(connection: connection, configuration: consumerConfiguration)
                     logger.notice("delivering from the event log", metadata: metadata)
+                }
+                if var current = turn {
+                    defer { turn = current }
+                    guard try takeTurn(&current, consumer: consumer!, durable: consumerConfiguration.durable, metadata: metadata) else { continue }
                 }
                 guard let message = try consumer!.nextBlocking(timeout: configuration.fetchTimeout) else {
                     if let state = try? consumer!.stateBlocking() { lag.record(Int64(state.pending)) }
@@ -154,11 +187,67 @@ final class EventLogDeliverer: Service, Sendable {
                     failure["error"] = "\(error)"
                     logger.warning("cannot read the event log; trying again", metadata: failure)
                 }
-                if error.code == .consume, consumer != nil, !connection.isConnected { consumer = nil }
+                if let error = error as? JetStreamError, error.code == .consume, consumer != nil, !connection.isConnected { consumer = nil }
                 stop.wait(configuration.reconnectWait)
             }
         }
+        return turn?.active == true ? turn?.lease : nil
     }
+
+    /// Ordered mode: whether this process may fetch now. One process per endpoint holds the
+    /// endpoint's lease (a key in the `amibridge_deliver` bucket) and fetches; the others try to
+    /// take it every third of its TTL. A new holder first lets the messages a dead holder had
+    /// come back (they go out again after the ack wait, before any newer message), so every
+    /// call's events still reach the endpoint in stream order.
+    struct Turn {
+        var lease: JetStreamLease?
+        let ttl: Duration
+        var active = false
+        var renewedAt = ContinuousClock.now
+    }
+
+    private func takeTurn(_ turn: inout Turn, consumer: JetStreamConsumer, durable: String, metadata: Logger.Metadata) throws -> Bool {
+        if turn.lease == nil {
+            turn.lease = try JetStreamLease(
+                connection: connection, bucket: "amibridge_deliver", key: durable, holder: Self.holderID, ttl: turn.ttl, replicas: configuration.replicas
+            )
+        }
+        let lease = turn.lease!
+        if turn.active {
+            guard ContinuousClock.now - turn.renewedAt >= turn.ttl / 3 else { return true }
+            if try lease.renewBlocking() {
+                turn.renewedAt = .now
+                return true
+            }
+            turn.active = false
+            logger.warning("lost the endpoint's delivery lease (no renewal within its TTL); another process may deliver now", metadata: metadata)
+            return false
+        }
+        guard try lease.acquireBlocking() else {
+            stop.wait(turn.ttl / 3)
+            return false
+        }
+        turn.active = true
+        turn.renewedAt = .now
+        var taken = metadata
+        taken["holder"] = "\(Self.holderID)"
+        logger.notice("this process now delivers the endpoint (ordered: one at a time)", metadata: taken)
+        // Messages a previous holder had are still unacknowledged: wait the ack wait for them to
+        // come back first (renewing the lease meanwhile).
+        if (try? consumer.stateBlocking().ackPending) ?? 0 > 0 {
+            let until = ContinuousClock.now + configuration.ackWait
+            while ContinuousClock.now < until, !stop.isRaised {
+                stop.wait(min(turn.ttl / 3, until - .now))
+                if try !lease.renewBlocking() { turn.active = false; return false }
+                turn.renewedAt = .now
+            }
+        }
+        return !stop.isRaised
+    }
+
+    /// This process, as lease holders are named: host, pid and a random suffix (a restarted
+    /// process is a new holder).
+    static let holderID = "\(ProcessInfo.processInfo.hostName):\(getpid()):\(UUID().uuidString.prefix(8).lowercased())"
 
     /// Stable across processes and runs (unlike `hashValue`): FNV-1a of the call key.
     static func lane(for callKey: String, count: Int) -> Int {

@@ -57,8 +57,12 @@ struct EventLogDeliveryTests {
         )
     }
 
-    static func deliverer(_ connection: JetStreamConnection, stream: String, port: Int, deadLetters: Outbox) throws -> EventLogDeliverer {
+    static func deliverer(
+        _ connection: JetStreamConnection, stream: String, port: Int, deadLetters: Outbox, mode: EventLogDeliverer.Configuration.Mode = .ordered
+    ) throws -> EventLogDeliverer {
         var configuration = EventLogDeliverer.Configuration()
+        configuration.mode = mode
+        configuration.leaseTTL = .seconds(1)
         configuration.lanes = 2
         configuration.fetchTimeout = .milliseconds(200)
         configuration.ackWait = .seconds(2)
@@ -142,7 +146,7 @@ struct EventLogDeliveryTests {
         await nats.stop()
     }
 
-    @Test("two deliverers share one consumer: every event delivered exactly once between them")
+    @Test("shared mode, two deliverers fetching from one consumer: every event delivered exactly once between them")
     func twoDeliverersShareTheConsumer() async throws {
         let nats = NATSServerProcess()
         try await nats.start()
@@ -157,7 +161,7 @@ struct EventLogDeliveryTests {
         defer { try? FileManager.default.removeItem(atPath: state) }
         let deadLetters = try Outbox(stateDirectory: state)
         let deliverers = try (0..<2).map { _ in
-            try Self.deliverer(try Self.connection(nats), stream: "SHARED", port: receiver.port, deadLetters: deadLetters)
+            try Self.deliverer(try Self.connection(nats), stream: "SHARED", port: receiver.port, deadLetters: deadLetters, mode: .shared)
         }
         let expected = Set(events.map(\.id))
         try await Self.run(deliverers) { try await Self.awaitRequests(receiver, covering: expected) }
@@ -200,7 +204,7 @@ struct DeliverCommandTests {
         try ProcessUnderTest(["deliver", "--config", DaemonProcessTests.exampleConfig.path] + arguments, environment: [
             "STATE_DIR": state, "LOG_LEVEL": "info", "WEBHOOKS_ENDPOINTS": "crm", "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(receiverPort)/hooks",
             "WEBHOOKS_CRM_TIMEOUT_MS": "60000", "NATS_URLS": nats.url, "NATS_STREAM": stream, "NATS_DELIVER_ACK_WAIT_MS": "1000",
-            "NATS_RECONNECT_WAIT_MS": "200",
+            "NATS_RECONNECT_WAIT_MS": "200", "NATS_DELIVER_LEASE_TTL_MS": "1000",
             // The same file as the bridges': its ami section is read (and checked) though deliver does not connect.
             "AMI_SECRET": "unused-by-deliver",
         ])
@@ -279,6 +283,66 @@ struct DeliverCommandTests {
         #expect(listed.count == 1, "\(listed)")
         #expect(listed.first?.contains("\tdead\tcrm\tcall_answered\t\(rejected)\tdialer1/call6\t") == true, "\(listed)")
         #expect(listed.first?.contains("\t400\tHTTP 400") == true, "\(listed)")
+        try await receiver.shutdown()
+        await nats.stop()
+    }
+
+    @Test("ordered: one deliver process active, one standing by; the active one SIGKILLed holding a message: the other takes over, every call's events in stream order")
+    func orderedTakeoverKeepsEveryCallInOrder() async throws {
+        let nats = NATSServerProcess()
+        try await nats.start()
+        let publisher = try EventLogDeliveryTests.connection(nats)
+        let before = try EventLogDeliveryTests.publish((1...10).map { "early\($0)" }, into: "ORDERED", on: publisher)
+        // call_answered of early3: its first request is never answered, so its process holds it when killed.
+        let held = before.first { $0.call == "early3" && $0.name == "call_answered" }!.id
+        let heldOnce = NIOLockedValueBox(false)
+        let receiver = try await RecordingHTTPServer.start(.script { request in
+            let id = request.headers.first(name: WebhookSignature.deliveryHeader) ?? ""
+            if id == held, !heldOnce.withLockedValue({ held in defer { held = true }; return held }) { return (.neverRespond, .zero) }
+            return (.respond(status: .ok), .zero)
+        })
+        let states = (0..<2).map { _ in NSTemporaryDirectory() + "amibridge-deliver-" + UUID().uuidString }
+        defer { for state in states { try? FileManager.default.removeItem(atPath: state) } }
+        let active = try Self.deliver(nats: nats, stream: "ORDERED", receiverPort: receiver.port, state: states[0])
+        try await active.line(containing: "this process now delivers the endpoint")
+        let standby = try Self.deliver(nats: nats, stream: "ORDERED", receiverPort: receiver.port, state: states[1])
+        try await standby.line(containing: "delivering from the event log")
+
+        let after = NIOLockedValueBox<[EventLogDeliveryTests.Event]>([])
+        let answered = try await withDeadline(.seconds(90)) { () async throws -> [String] in
+            var answered: [String] = []
+            var killed = false
+            for await request in receiver.requests {
+                let id = request.headers.first(name: WebhookSignature.deliveryHeader) ?? ""
+                if id == held, !killed {
+                    killed = true
+                    active.signal(SIGKILL)
+                    await ChildProcess.waitForExit(active.process)
+                    // More calls while nobody delivers; the standby must take over and send them after the held one.
+                    // And a later event of the held call itself: it must wait for the held one.
+                    var more = try EventLogDeliveryTests.publish((1...10).map { "late\($0)" }, into: "ORDERED", on: publisher)
+                    let followUp = EventLogDeliveryTests.Event(name: "user_event", call: "early3")
+                    _ = try publisher.publishBlocking(subject: followUp.subject, body: followUp.body, msgID: followUp.id)
+                    more.append(followUp)
+                    after.withLockedValue { $0 = more }
+                    continue
+                }
+                answered.append(id)
+                let expected = before + after.withLockedValue { $0 }
+                if killed, expected.allSatisfy({ answered.contains($0.id) }) { break }
+            }
+            return answered
+        }
+        #expect(standby.output.lines.contains { $0.contains("this process now delivers the endpoint") }, "the standby took over")
+        let all = before + after.withLockedValue { $0 }
+        #expect(all.allSatisfy { answered.contains($0.id) }, "every event delivered")
+        for call in Set(all.map(\.call)) {
+            let order = all.filter { $0.call == call }.map(\.id)
+            let delivered = answered.filter { order.contains($0) }.reduce(into: [String]()) { if !$0.contains($1) { $0.append($1) } }
+            #expect(delivered == order, "call \(call) out of order: \(delivered) vs \(order)")
+        }
+        await standby.stop()
+        #expect(standby.process.terminationStatus == 0)
         try await receiver.shutdown()
         await nats.stop()
     }
