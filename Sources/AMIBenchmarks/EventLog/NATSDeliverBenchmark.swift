@@ -8,7 +8,7 @@ import NIOConcurrencyHelpers
 /// real nats-server (R1, file storage) and a real HTTP receiver on 127.0.0.1:
 ///
 /// - backlog: `--events` (60,000: 20,000 calls of three events) already in the stream when `P`
-///   deliver processes start (`--processes`, 1 then 2); events/s from their start to the last
+///   deliver processes start (`--processes`, 1 (ordered) then 2 (shared)); events/s from their start to the last
 ///   webhook received, and whether each arrived once.
 /// - live: events published one by one at `--rate` (500/s) for `--seconds` (10) while one deliver
 ///   process runs: publish → webhook received latency, p50/p99.
@@ -75,7 +75,7 @@ extension Benchmarks {
     }
 
     /// `amibridge deliver` with its own state directory, delivering `stream` to the receiver.
-    static func launchDeliver(binary: String, nats: NATSServerProcess, stream: String, receiverPort: Int, lanes: Int) throws -> Process {
+    static func launchDeliver(binary: String, nats: NATSServerProcess, stream: String, receiverPort: Int, lanes: Int, mode: String = "ordered") throws -> Process {
         let directory = NSTemporaryDirectory() + "amibridge-deliver-bench-" + UUID().uuidString
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         let config = """
@@ -92,6 +92,7 @@ extension Benchmarks {
           urls: [\(nats.url)]
           stream: \(stream)
           deliver_lanes: \(lanes)
+          deliver_mode: \(mode)
         log:
           level: warning
 
@@ -148,7 +149,8 @@ extension Benchmarks {
         let server = try await receiver(counter)
         let started = monotonicNanoseconds()
         let deliverers = try (0..<processes).map { _ in
-            try launchDeliver(binary: options.daemon, nats: nats, stream: stream, receiverPort: server.port, lanes: options.lanes)
+            // One process: the default (ordered); several: shared, each fetching (ordered would keep one active).
+            try launchDeliver(binary: options.daemon, nats: nats, stream: stream, receiverPort: server.port, lanes: options.lanes, mode: processes == 1 ? "ordered" : "shared")
         }
         let cpuStart = deliverers.map { processCPUSeconds("/proc/\($0.processIdentifier)/stat") ?? 0 }
         var lastReport = started
@@ -168,7 +170,7 @@ extension Benchmarks {
             process.waitUntilExit()
         }
         try await server.shutdown()
-        EventLogBench.say("nats-deliver backlog (\(processes) amibridge deliver, \(options.lanes) lanes each, R1 file storage): \(grouped(options.events)) events "
+        EventLogBench.say("nats-deliver backlog (\(processes) amibridge deliver, \(processes == 1 ? "ordered" : "shared"), \(options.lanes) lanes each, R1 file storage): \(grouped(options.events)) events "
             + "in \(String(format: "%.2f", seconds)) s = \(grouped(Int(Double(options.events) / max(seconds, 1e-9)))) webhooks/s from start to the last received; "
             + "duplicates \(counter.duplicates); deliver CPU \(String(format: "%.1f", cpu)) s")
     }
