@@ -51,38 +51,6 @@ final class DeliveryLane: @unchecked Sendable {
     }
 }
 
-/// A stop flag that waits can watch: raised once, wakes every waiter.
-final class StopSignal: @unchecked Sendable {
-    // @unchecked: `raised` is guarded by `condition`.
-    private let condition = NSCondition()
-    private var raised = false
-
-    var isRaised: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return raised
-    }
-
-    func raise() {
-        condition.lock()
-        raised = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Waits `duration` or until raised; true if raised.
-    @discardableResult
-    func wait(_ duration: Duration) -> Bool {
-        let deadline = Date().addingTimeInterval(Double(duration / .milliseconds(1)) / 1000)
-        condition.lock()
-        defer { condition.unlock() }
-        while !raised {
-            if !condition.wait(until: deadline) { break }
-        }
-        return raised
-    }
-}
-
 /// A message of the event log and what a delivery needs of its body: the event, its id, its call.
 struct StreamItem: @unchecked Sendable {
     // @unchecked: the message has one owner at a time (the fetcher, then its lane).

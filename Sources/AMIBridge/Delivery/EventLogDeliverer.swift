@@ -64,7 +64,7 @@ final class EventLogDeliverer: Service, Sendable {
     private let deadLetters: Outbox
     private let configuration: Configuration
     private let logger: Logger
-    private let stop = StopSignal()
+    private let signal = ThreadSignal()
 
     /// `endpoints` must all be JSON endpoints without `wait_for_disposition` (see ``unsupported(_:)``).
     init(
@@ -99,17 +99,7 @@ final class EventLogDeliverer: Service, Sendable {
     }
 
     func run() async throws {
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    self.startThreads { continuation.resume() }
-                }
-            } onGracefulShutdown: {
-                self.stop.raise()
-            }
-        } onCancel: {
-            self.stop.raise()
-        }
+        await runOnThreadsUntilShutdown(start: { self.startThreads(onFinished: $0) }, stop: { self.signal.stop() })
     }
 
     private func startThreads(onFinished: @escaping @Sendable () -> Void) {
@@ -159,7 +149,7 @@ final class EventLogDeliverer: Service, Sendable {
         var consumer: JetStreamConsumer?
         var turn = configuration.mode == .ordered ? Turn(lease: nil, ttl: configuration.leaseTTL) : nil
         var failing = false
-        while !stop.isRaised {
+        while !signal.isStopped {
             do {
                 if consumer == nil {
                     consumer = try JetStreamConsumer(connection: connection, configuration: consumerConfiguration)
@@ -188,7 +178,7 @@ final class EventLogDeliverer: Service, Sendable {
                     logger.warning("cannot read the event log; trying again", metadata: failure)
                 }
                 if let error = error as? JetStreamError, error.code == .consume, consumer != nil, !connection.isConnected { consumer = nil }
-                stop.wait(configuration.reconnectWait)
+                signal.pause(configuration.reconnectWait)
             }
         }
         return turn?.active == true ? turn?.lease : nil
@@ -224,7 +214,7 @@ final class EventLogDeliverer: Service, Sendable {
             return false
         }
         guard try lease.acquireBlocking() else {
-            stop.wait(turn.ttl / 3)
+            signal.pause(turn.ttl / 3)
             return false
         }
         turn.active = true
@@ -236,13 +226,13 @@ final class EventLogDeliverer: Service, Sendable {
         // come back first (renewing the lease meanwhile).
         if (try? consumer.stateBlocking().ackPending) ?? 0 > 0 {
             let until = ContinuousClock.now + configuration.ackWait
-            while ContinuousClock.now < until, !stop.isRaised {
-                stop.wait(min(turn.ttl / 3, until - .now))
+            while ContinuousClock.now < until, !signal.isStopped {
+                signal.pause(min(turn.ttl / 3, until - .now))
                 if try !lease.renewBlocking() { turn.active = false; return false }
                 turn.renewedAt = .now
             }
         }
-        return !stop.isRaised
+        return !signal.isStopped
     }
 
     /// This process, as lease holders are named: host, pid and a random suffix (a restarted
@@ -322,11 +312,11 @@ final class EventLogDeliverer: Service, Sendable {
         while left > .zero {
             try? message.inProgressBlocking()
             let wait = min(left, step)
-            if stop.wait(wait) { return false }
+            if signal.pause(wait) { return false }
             left -= wait
         }
         try? message.inProgressBlocking()
-        return !stop.isRaised
+        return !signal.isStopped
     }
 
     /// An ack, nak or term that fails (the connection dropped) leaves the message to come back

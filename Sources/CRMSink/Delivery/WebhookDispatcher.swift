@@ -85,17 +85,7 @@ public final class WebhookDispatcher: Service, Sendable {
         if reset > 0 {
             self.logger.notice("deliveries left in flight by the previous run go out again", metadata: ["count": "\(reset)"])
         }
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    self.startThreads { continuation.resume() }
-                }
-            } onGracefulShutdown: {
-                self.core.stop()
-            }
-        } onCancel: {
-            self.core.stop()
-        }
+        await runOnThreadsUntilShutdown(start: { self.startThreads(onFinished: $0) }, stop: { self.core.stop() })
     }
 
     private func warnAboutUnsafeSettings(_ endpoints: [WebhookEndpoint.Configuration]) {

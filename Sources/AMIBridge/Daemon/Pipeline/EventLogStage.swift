@@ -38,7 +38,8 @@ final class EventLogStage: Service, Sendable {
     let connection: JetStreamConnection
     private let outbox: Outbox
     private let logger: Logger
-    private let core = PublisherCore()
+    /// The publisher thread's waits: for new rows (the outbox's enqueue observer wakes it), a backoff, the stop.
+    private let core = ThreadSignal()
     private let health = NIOLockedValueBox(Health())
     private let metrics: Metrics
 
@@ -77,22 +78,14 @@ final class EventLogStage: Service, Sendable {
     }
 
     func run() async throws {
-        await withTaskCancellationHandler {
-            await withGracefulShutdownHandler {
-                await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-                    let thread = Thread {
-                        self.publishLoop()
-                        continuation.resume()
-                    }
-                    thread.name = "amibridge.nats.publish"
-                    thread.start()
-                }
-            } onGracefulShutdown: {
-                self.core.stop()
+        await runOnThreadsUntilShutdown(start: { finished in
+            let thread = Thread {
+                self.publishLoop()
+                finished()
             }
-        } onCancel: {
-            self.core.stop()
-        }
+            thread.name = "amibridge.nats.publish"
+            thread.start()
+        }, stop: { self.core.stop() })
     }
 
     // MARK: The publisher thread
@@ -100,7 +93,7 @@ final class EventLogStage: Service, Sendable {
     private func publishLoop() {
         var streak = FailureStreak(initial: configuration.retryInitial, maximum: configuration.retryMax)
         var streamReady = !configuration.manageStream
-        while !core.isStopping {
+        while !core.isStopped {
             if !streamReady {
                 do {
                     try connection.ensureStreamBlocking(configuration.stream)
@@ -155,7 +148,7 @@ final class EventLogStage: Service, Sendable {
         if configuration.publishWindow > 1 { return publishPipelined(rows) }
         var acked: [Int64] = []
         for row in rows {
-            if core.isStopping { break }
+            if core.isStopped { break }
             let started = ContinuousClock.now
             do {
                 let ack = try connection.publishBlocking(
@@ -176,7 +169,7 @@ final class EventLogStage: Service, Sendable {
     private func publishPipelined(_ rows: [OutboxPublication]) -> (acked: [Int64], failed: (id: Int64, error: String)?) {
         var acked: [Int64] = []
         var start = rows.startIndex
-        while start < rows.endIndex, !core.isStopping {
+        while start < rows.endIndex, !core.isStopped {
             let window = rows[start..<min(start + configuration.publishWindow, rows.endIndex)]
             start = window.endIndex
             let started = ContinuousClock.now
@@ -257,56 +250,6 @@ final class EventLogStage: Service, Sendable {
         }
 
         func failed() { error.increment() }
-    }
-}
-
-/// The publisher thread's waits: for new rows (the outbox's enqueue observer wakes it), for a
-/// backoff, or for the stop.
-private final class PublisherCore: @unchecked Sendable {
-    private let condition = NSCondition()
-    // Guarded by `condition`.
-    private var woken = false
-    private var stopping = false
-
-    var isStopping: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopping
-    }
-
-    func wake() {
-        condition.lock()
-        woken = true
-        condition.signal()
-        condition.unlock()
-    }
-
-    func stop() {
-        condition.lock()
-        stopping = true
-        condition.broadcast()
-        condition.unlock()
-    }
-
-    /// Until woken or stopped, at most `limit`.
-    func waitForWork(upTo limit: Duration) {
-        let deadline = Date().addingTimeInterval(Double(limit / .milliseconds(1)) / 1000)
-        condition.lock()
-        while !woken && !stopping {
-            if !condition.wait(until: deadline) { break }
-        }
-        woken = false
-        condition.unlock()
-    }
-
-    /// A backoff: only the stop ends it early (new rows do not make NATS come back sooner).
-    func pause(_ duration: Duration) {
-        let deadline = Date().addingTimeInterval(Double(duration / .milliseconds(1)) / 1000)
-        condition.lock()
-        while !stopping {
-            if !condition.wait(until: deadline) { break }
-        }
-        condition.unlock()
     }
 }
 
