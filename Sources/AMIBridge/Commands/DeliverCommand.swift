@@ -28,7 +28,14 @@ struct DeliverCommand: AsyncParsableCommand {
     var metricsListen: String?
 
     func run() async throws {
-        let loaded = try await DaemonConfiguration.loadOrExit(path: config)
+        // deliver never connects to Asterisk: a file (and environment) made for it alone needs no
+        // ami section, so what that section must have is filled in when missing.
+        var environment = ProcessInfo.processInfo.environment
+        for (key, placeholder) in ["AMI_HOST": "127.0.0.1", "AMI_USERNAME": "unused-by-deliver", "AMI_SECRET": "unused-by-deliver"]
+        where environment[key] == nil {
+            environment[key] = placeholder
+        }
+        let loaded = try await DaemonConfiguration.loadOrExit(path: config, environment: environment)
         guard let nats = loaded.nats else { throw Self.configurationError("nats.urls", "deliver reads the event log: name its servers") }
         let endpoints = loaded.webhooks.endpoints
         guard !endpoints.isEmpty else { throw Self.configurationError("webhooks.endpoints", "deliver needs at least one endpoint") }

@@ -13,9 +13,9 @@ struct DaemonConfiguration {
     /// The event log on NATS JetStream; nil (the default) without `nats.urls`.
     var nats: NATSConfiguration? = nil
 
-    static func loadOrExit(path: String) async throws -> DaemonConfiguration {
+    static func loadOrExit(path: String, environment: [String: String]? = nil) async throws -> DaemonConfiguration {
         do {
-            return try await load(path: path)
+            return try await load(path: path, environment: environment)
         } catch let error as ConfigurationError {
             FileHandle.standardError.write(Data("amibridge: \(error)\n".utf8))
             throw ExitCode(78) // EX_CONFIG

@@ -83,8 +83,8 @@ final class EventLogDeliverer: Service, Sendable {
     /// each event once, as JSON, so a ViciDial URL template (rendered from the event, not its JSON)
     /// and the `call_complete` merged with its disposition stay with the outbox (`amibridge run`).
     static func unsupported(_ endpoint: WebhookEndpoint.Configuration) -> String? {
-        if endpoint.format != .json { return "format \(endpoint.format) is delivered from the outbox only (webhooks.source: outbox)" }
-        if endpoint.waitsForDisposition { return "wait_for_disposition is delivered from the outbox only (webhooks.source: outbox)" }
+        if endpoint.format != .json { return "format \(endpoint.format.rawValue) is delivered from the bridge's outbox only (amibridge run), not from the event log" }
+        if endpoint.waitsForDisposition { return "wait_for_disposition is delivered from the bridge's outbox only (amibridge run), not from the event log" }
         return nil
     }
 

@@ -205,8 +205,6 @@ struct DeliverCommandTests {
             "STATE_DIR": state, "LOG_LEVEL": "info", "WEBHOOKS_ENDPOINTS": "crm", "WEBHOOKS_CRM_URL": "http://127.0.0.1:\(receiverPort)/hooks",
             "WEBHOOKS_CRM_TIMEOUT_MS": "60000", "NATS_URLS": nats.url, "NATS_STREAM": stream, "NATS_DELIVER_ACK_WAIT_MS": "1000",
             "NATS_RECONNECT_WAIT_MS": "200", "NATS_DELIVER_LEASE_TTL_MS": "1000",
-            // The same file as the bridges': its ami section is read (and checked) though deliver does not connect.
-            "AMI_SECRET": "unused-by-deliver",
         ])
     }
 
@@ -344,6 +342,62 @@ struct DeliverCommandTests {
         await standby.stop()
         #expect(standby.process.terminationStatus == 0)
         try await receiver.shutdown()
+        await nats.stop()
+    }
+
+    @Test("a file made for deliver alone (no ami section) runs; an endpoint the stream cannot serve, or no nats.urls, is exit 78 naming the key")
+    func configurationOfItsOwn() async throws {
+        let nats = NATSServerProcess()
+        try await nats.start()
+        let directory = NSTemporaryDirectory() + "amibridge-deliver-config-" + UUID().uuidString
+        try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: directory) }
+        func write(_ name: String, _ text: String) throws -> String {
+            let path = directory + "/" + name
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            return path
+        }
+        let own = try write("deliver.yaml", """
+            state_dir: \(directory)/state
+            webhooks:
+              endpoints: [crm]
+              crm:
+                url: http://127.0.0.1:9/hooks
+            nats:
+              urls: [\(nats.url)]
+              stream: OWN
+            """)
+        // Only the secret-free environment a deliver host would have: no AMI_* at all.
+        let environment = ["PATH": ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin"]
+        let deliver = try ProcessUnderTest(["deliver", "--config", own], environment: environment)
+        try await deliver.line(containing: "amibridge deliver starting")
+        await deliver.stop()
+        #expect(deliver.process.terminationStatus == 0, "\(deliver.errors.lines)")
+
+        let template = try write("template.yaml", """
+            state_dir: \(directory)/state
+            webhooks:
+              endpoints: [dispo]
+              dispo:
+                url: "VARhttp://127.0.0.1:9/dispo.php?lead=--A--lead_id--B--"
+                format: vicidial-template
+            nats:
+              urls: [\(nats.url)]
+            """)
+        let refused = try await ProcessUnderTest.run(["deliver", "--config", template], environment: environment)
+        #expect(refused.status == 78)
+        #expect(refused.errors.contains { $0.hasPrefix("amibridge: webhooks.dispo: format vicidial-template is delivered from the bridge's outbox only") }, "\(refused.errors)")
+
+        let noNATS = try write("nonats.yaml", """
+            state_dir: \(directory)/state
+            webhooks:
+              endpoints: [crm]
+              crm:
+                url: http://127.0.0.1:9/hooks
+            """)
+        let missing = try await ProcessUnderTest.run(["deliver", "--config", noNATS], environment: environment)
+        #expect(missing.status == 78)
+        #expect(missing.errors.contains { $0.hasPrefix("amibridge: nats.urls:") }, "\(missing.errors)")
         await nats.stop()
     }
 }
