@@ -90,12 +90,7 @@ final class EventLogDeliverer: Service, Sendable {
 
     /// The durable consumer's name for an endpoint.
     static func consumerName(_ endpoint: String) -> String {
-        "amibridge-" + String(endpoint.unicodeScalars.map { scalar -> Character in
-            switch scalar {
-            case "a"..."z", "A"..."Z", "0"..."9", "-", "_": Character(scalar)
-            default: "_"
-            }
-        })
+        "amibridge-" + EventLogRoute.token(endpoint)
     }
 
     func run() async throws {
@@ -155,10 +150,7 @@ final class EventLogDeliverer: Service, Sendable {
                     consumer = try JetStreamConsumer(connection: connection, configuration: consumerConfiguration)
                     logger.notice("delivering from the event log", metadata: metadata)
                 }
-                if var current = turn {
-                    defer { turn = current }
-                    guard try takeTurn(&current, consumer: consumer!, durable: consumerConfiguration.durable, metadata: metadata) else { continue }
-                }
+                if turn != nil, try !takeTurn(&turn!, consumer: consumer!, durable: consumerConfiguration.durable, metadata: metadata) { continue }
                 guard let message = try consumer!.nextBlocking(timeout: configuration.fetchTimeout) else {
                     if let state = try? consumer!.stateBlocking() { lag.record(Int64(state.pending)) }
                     continue

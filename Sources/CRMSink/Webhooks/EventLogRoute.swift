@@ -23,8 +23,8 @@ public struct EventLogRoute: Sendable, Equatable {
     }
 
     /// A NATS subject token: no dot, space, wildcard or control character (a server named
-    /// `dialer.1` becomes `dialer_1`).
-    static func token(_ text: String) -> String {
+    /// `dialer.1` becomes `dialer_1`). Also what names an endpoint's consumer.
+    public static func token(_ text: String) -> String {
         let mapped = String(text.unicodeScalars.map { scalar -> Character in
             switch scalar {
             case "a"..."z", "A"..."Z", "0"..."9", "-", "_": Character(scalar)
