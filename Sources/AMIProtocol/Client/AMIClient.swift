@@ -249,6 +249,7 @@ public final class AMIClient: Service, Sendable {
                         let eventCounters = metrics.eventCounters()
                         let handler = AMIConnectionHandler(
                             configuration: sessionConfiguration,
+                            limits: limits,
                             loggedIn: loggedIn,
                             closed: closed,
                             logger: logger,
@@ -275,7 +276,6 @@ public final class AMIClient: Service, Sendable {
                             }
                             return events.yield(event, from: source)
                         }
-                        try channel.pipeline.syncOperations.addHandler(ByteToMessageHandler(AMIFrameDecoder(limits: limits)))
                         try channel.pipeline.syncOperations.addHandler(handler)
                     }
                 }

@@ -49,26 +49,50 @@ final class AMIClientMetrics: Sendable {
     }
 
     /// A cache of the event counters for one connection's event loop: counting an event costs a
-    /// dictionary lookup without the shared lock.
+    /// lookup of its name's bytes, without the shared lock or a string.
     func eventCounters() -> EventCounters { EventCounters(metrics: self) }
 
     final class EventCounters {
         private let metrics: AMIClientMetrics
-        private var counters: [String: Counter] = [:]
+        /// Open addressing by a hash of the name's bytes; 1,024 slots (a power of two), more than three
+        /// times the names' cap, so a probe ends quickly and the table never fills.
+        private var slots: [(name: [UInt8], counter: Counter)?]
+        private var cached = 0
 
         fileprivate init(metrics: AMIClientMetrics) {
             self.metrics = metrics
+            slots = Array(repeating: nil, count: 1024)
         }
 
         func count(_ message: AMIMessage) {
-            let name = message.eventName ?? ""
-            if let counter = counters[name] {
+            let counted: Bool = message.withEventNameBytes { name in
+                guard let name else { return false }
+                let mask = slots.count - 1
+                var slot = Self.hash(name) & mask
+                while let entry = slots[slot] {
+                    if entry.name.elementsEqual(name) {
+                        entry.counter.increment()
+                        return true
+                    }
+                    slot = (slot + 1) & mask
+                }
+                let counter = metrics.counter(forEvent: String(decoding: name, as: UTF8.self))
+                if cached < AMIClientMetrics.maximumEventNames {
+                    slots[slot] = (Array(name), counter)
+                    cached += 1
+                }
                 counter.increment()
-                return
+                return true
             }
-            let counter = metrics.counter(forEvent: name)
-            if counters.count < AMIClientMetrics.maximumEventNames { counters[name] = counter }
-            counter.increment()
+            // Not an event (a stray message without a leading `Event`): the slow path.
+            if !counted { metrics.counter(forEvent: message.eventName).increment() }
+        }
+
+        /// FNV-1a: a few cycles for a ten-byte name, and names differ early.
+        private static func hash(_ bytes: UnsafeBufferPointer<UInt8>) -> Int {
+            var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+            for byte in bytes { hash = (hash ^ UInt64(byte)) &* 0x100_0000_01b3 }
+            return Int(truncatingIfNeeded: hash ^ (hash >> 32))
         }
     }
 

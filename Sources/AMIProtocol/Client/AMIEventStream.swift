@@ -11,6 +11,9 @@ public enum AMIClientEvent: Sendable {
     case disconnected(server: String, reason: AMIError)
 }
 
+/// Elements taken together by ``AMIEventStream/nextBatch(limit:)``, oldest first.
+public typealias AMIEventBatch = CircularBuffer<AMIClientEvent>
+
 /// An event from one named server.
 public struct AMIEvent: Sendable {
     /// The configured name of the server it came from (a ViciDial cluster has several dialers).
@@ -62,9 +65,7 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     }
 
     private struct State {
-        var buffer = CircularBuffer<AMIClientEvent>(initialCapacity: 1024)
-        /// An empty buffer with room, swapped in when the consumer takes the whole queue.
-        var spare: CircularBuffer<AMIClientEvent>?
+        var buffer = AMIEventBatch(initialCapacity: 1024)
         var queuedEvents = 0
         /// The consumer, parked until an element is queued or the stream finishes.
         var waiter: CheckedContinuation<Void, Never>?
@@ -205,7 +206,10 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     /// Waits until at least one element is queued, then returns all queued elements up to
     /// `limit`, oldest first. Nil once the stream is finished and drained, or when the calling
     /// task is cancelled while waiting. One consumer at a time.
-    public func nextBatch(limit: Int = 4096) async -> [AMIClientEvent]? {
+    ///
+    /// The batch is the stream's own buffer, handed over whole when everything queued fits:
+    /// copying events into an array would retain and release every one of them.
+    public func nextBatch(limit: Int = 4096) async -> AMIEventBatch? {
         precondition(limit > 0, "a batch holds at least one element")
         while true {
             switch takeBatch(limit: limit) {
@@ -218,37 +222,31 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     }
 
     private enum Taken {
-        case elements([AMIClientEvent])
+        case elements(AMIEventBatch)
         case finished
         case empty
     }
 
     private func takeBatch(limit: Int) -> Taken {
-        // The whole queue is swapped out under the lock and copied outside it, so a producer
-        // never waits for a batch copy.
-        let (taken, whole, resumes): (Taken, CircularBuffer<AMIClientEvent>?, [@Sendable () -> Void]) = state.withLockedValue { state in
-            if state.buffer.isEmpty { return (state.finished ? .finished : .empty, nil, []) }
+        let (taken, resumes): (Taken, [@Sendable () -> Void]) = state.withLockedValue { state in
+            if state.buffer.isEmpty { return (state.finished ? .finished : .empty, []) }
             if state.buffer.count <= limit {
+                // The producers get a fresh buffer as large as this one had to be.
                 let whole = state.buffer
-                state.buffer = state.spare.take() ?? CircularBuffer(initialCapacity: 1024)
+                state.buffer = CircularBuffer(initialCapacity: Swift.max(1024, whole.count))
                 state.queuedEvents = 0
-                return (.empty, whole, state.sourcesToResume(threshold: resumeThreshold))
+                return (.elements(whole), state.sourcesToResume(threshold: resumeThreshold))
             }
-            var batch: [AMIClientEvent] = []
-            batch.reserveCapacity(limit)
+            var batch = AMIEventBatch(initialCapacity: limit)
             for _ in 0..<limit {
                 let element = state.buffer.removeFirst()
                 if case .event = element { state.queuedEvents -= 1 }
                 batch.append(element)
             }
-            return (.elements(batch), nil, state.sourcesToResume(threshold: resumeThreshold))
+            return (.elements(batch), state.sourcesToResume(threshold: resumeThreshold))
         }
         for resume in resumes { resume() }
-        guard var whole else { return taken }
-        let batch = Array(whole)
-        whole.removeAll(keepingCapacity: true)
-        state.withLockedValue { $0.spare = whole }
-        return .elements(batch)
+        return taken
     }
 
     /// One element for the `AsyncSequence` consumer.

@@ -259,7 +259,14 @@ public struct AMIConnectionStateMachine: Sendable {
     }
 
     private mutating func messageReceived(_ message: AMIMessage) -> Action {
-        let actionID = message.actionID
+        // Only the login steps need the ActionID here; a logged-in session's events (nearly every
+        // message) are routed without making it.
+        var actionID: String? {
+            switch state {
+            case .awaitingChallenge, .awaitingLogin: message.actionID
+            default: nil
+            }
+        }
         switch state {
         case .awaitingChallenge(let banner, let expected) where actionID == expected && message.isResponse:
             guard message.isSuccessResponse, let challenge = message["Challenge"] else {
@@ -358,7 +365,7 @@ public struct AMIConnectionStateMachine: Sendable {
             // A response nobody waits for (its action timed out): nothing to do with it.
             return .none
         }
-        if message.eventName?.caseInsensitiveEquals("Shutdown") == true {
+        if message.isEvent(named: "Shutdown") {
             return .many([.deliverEvent(message), close(AMIError(.serverShutdown, "Asterisk is shutting down", detail: message["Restart"].map { "restart: \($0)" }))])
         }
         return .deliverEvent(message)

@@ -17,7 +17,7 @@ import Darwin
 /// `--END COMMAND--`; that text may hold empty lines, so it is framed by its marker instead, and
 /// its lines become `Output` fields as in Asterisk 14+.
 ///
-/// The decoder keeps no state between messages. Line and message sizes are capped: a peer that
+/// The decoder keeps no state between messages but the slab it copies them into. Line and message sizes are capped: a peer that
 /// sends an endless line or garbage gets an ``AMIError`` (the connection is dropped and re-made)
 /// instead of growing memory.
 public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
@@ -40,6 +40,10 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
     /// Bytes of the pending message already searched for its end; only an optimisation for
     /// messages that arrive in many reads, reset once the message is cut.
     private var scannedBytes = 0
+    /// Where the next messages are copied (see ``AMIMessage``): a slab per ~100 events.
+    private var slab: AMIMessage.Slab?
+    /// A message's field spans while its lines are read; reused, so it costs no allocation.
+    private var scratchSpans: [AMIMessage.FieldSpan] = []
 
     public init(limits: Limits = Limits()) {
         self.limits = limits
@@ -74,7 +78,7 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
         case frame(AMIFrame, consumed: Int)
     }
 
-    private func nextStep(in bytes: UnsafeRawBufferPointer) throws -> Step {
+    private mutating func nextStep(in bytes: UnsafeRawBufferPointer) throws -> Step {
         let count = bytes.count
         guard count > 0 else { return .needMoreData(scanned: 0) }
 
@@ -110,7 +114,7 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     /// Finds the empty line that ends an ordinary message, then builds it. A message's size is its
     /// header lines with their line ends, whether they arrived in one read or many.
-    private func messageStep(_ bytes: UnsafeRawBufferPointer, searchFrom start: Int) throws -> Step {
+    private mutating func messageStep(_ bytes: UnsafeRawBufferPointer, searchFrom start: Int) throws -> Step {
         let count = bytes.count
         var lineFeed = start
         try checkMessage(length: lineFeed + 1)
@@ -118,10 +122,10 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
             // `lineFeed` is the end of a line; the message ends if the next line is empty.
             let next = lineFeed + 1
             if next < count, bytes[next] == .lf {
-                return .frame(.message(try Self.buildMessage(bytes, headerEnd: next)), consumed: next + 1)
+                return .frame(.message(try Self.buildMessage(bytes, headerEnd: next, into: &slab, spans: &scratchSpans)), consumed: next + 1)
             }
             if next + 1 < count, bytes[next] == .cr, bytes[next + 1] == .lf {
-                return .frame(.message(try Self.buildMessage(bytes, headerEnd: next)), consumed: next + 2)
+                return .frame(.message(try Self.buildMessage(bytes, headerEnd: next, into: &slab, spans: &scratchSpans)), consumed: next + 2)
             }
             guard let following = bytes.firstIndex(of: .lf, from: next) else {
                 try checkLine(length: count - next)
@@ -190,15 +194,17 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
     }
 
     /// Copies the header lines `[0, headerEnd)` into a message.
-    private static func buildMessage(_ bytes: UnsafeRawBufferPointer, headerEnd: Int) throws -> AMIMessage {
+    private static func buildMessage(
+        _ bytes: UnsafeRawBufferPointer, headerEnd: Int, into slab: inout AMIMessage.Slab?, spans: inout [AMIMessage.FieldSpan]
+    ) throws -> AMIMessage {
         let region = UnsafeRawBufferPointer(rebasing: bytes[0..<headerEnd])
         // Asterisk writes C strings: a NUL byte never comes from a real server, only from garbage.
         if memchr(region.baseAddress!, 0, region.count) != nil {
             throw AMIError(.malformedFrame, "NUL byte inside a message")
         }
-        let storage = [UInt8](region)
-        var spans: [AMIMessage.FieldSpan] = []
-        spans.reserveCapacity(24)
+        // The spans are gathered in the decoder's scratch array (its capacity is kept between
+        // messages), then copied with the bytes into the slab.
+        spans.removeAll(keepingCapacity: true)
         var lineStart = 0
         while lineStart < headerEnd {
             let lineFeed = region.firstIndex(of: .lf, from: lineStart) ?? headerEnd
@@ -218,7 +224,9 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
             }
             lineStart = lineFeed + 1
         }
-        return AMIMessage(bytes: storage, spans: spans)
+        return spans.withUnsafeBufferPointer { spans in
+            AMIMessage.Slab.append(bytes: region, spans: spans, to: &slab, slabSlots: AMIMessage.Slab.defaultSlots)
+        }
     }
 
     private static func valueStart(_ line: UnsafeRawBufferPointer, colon: Int) -> Int {
@@ -227,8 +235,8 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
 
     private static func isFollowsResponse(_ line: UnsafeRawBufferPointer) -> Bool {
         guard let colon = line.firstIndex(of: .colon, from: 0) else { return false }
-        return line[0..<colon].equalsCaseInsensitive(Array("response".utf8))
-            && line[valueStart(line, colon: colon)...].equalsCaseInsensitive(Array("follows".utf8))
+        return line[0..<colon].equalsCaseInsensitive(responseName)
+            && line[valueStart(line, colon: colon)...].equalsCaseInsensitive(followsValue)
     }
 
     static func preview(_ line: UnsafeRawBufferPointer) -> String {
@@ -239,6 +247,8 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
     private static let bannerPrefix = Array("Asterisk Call Manager".utf8)
     private static let endCommandMarker = Array("--END COMMAND--".utf8)
     private static let outputName = Array("Output".utf8)
+    private static let responseName = Array("response".utf8)
+    private static let followsValue = Array("follows".utf8)
     private static let followsHeaderNames = ["response", "privilege", "actionid"].map { Array($0.utf8) }
 }
 

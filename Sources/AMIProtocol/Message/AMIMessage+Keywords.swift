@@ -115,10 +115,7 @@ public struct AMIFieldValues: Sendable {
     public subscript(index: Int) -> String? {
         let field = fieldIndex(index)
         guard field >= 0 else { return nil }
-        let span = message.spans[field]
-        return message.bytes.withUnsafeBufferPointer { bytes in
-            String(decoding: UnsafeBufferPointer(rebasing: bytes[Int(span.valueStart)..<Int(span.valueEnd)]), as: UTF8.self)
-        }
+        return message.withFields { spans, bytes in string(bytes, spans[field].valueStart, spans[field].valueEnd) }
     }
 
     public func contains(_ index: Int) -> Bool { fieldIndex(index) >= 0 }
@@ -127,10 +124,11 @@ public struct AMIFieldValues: Sendable {
     public func value(_ index: Int, equals text: String) -> Bool {
         let field = fieldIndex(index)
         guard field >= 0 else { return false }
-        let span = message.spans[field]
         var text = text
         return text.withUTF8 { expected in
-            message.bytes[Int(span.valueStart)..<Int(span.valueEnd)].elementsEqual(expected)
+            message.withFields { spans, bytes in
+                bytes[Int(spans[field].valueStart)..<Int(spans[field].valueEnd)].elementsEqual(expected)
+            }
         }
     }
 }
@@ -142,16 +140,14 @@ extension AMIMessage {
         var found = SIMD64<Int32>(repeating: -1)
         var missing = (selection ?? names.all).mask
         withUnsafeMutableBytes(of: &found) { found in
-            bytes.withUnsafeBufferPointer { bytes in
-                spans.withUnsafeBufferPointer { spans in
-                    for fieldIndex in spans.indices {
-                        if missing == 0 { break }
-                        let span = spans[fieldIndex]
-                        let name = UnsafeBufferPointer(rebasing: bytes[Int(span.nameStart)..<Int(span.nameEnd)])
-                        guard let index = names.index(of: name, among: missing) else { continue }
-                        found.storeBytes(of: Int32(truncatingIfNeeded: fieldIndex), toByteOffset: index * 4, as: Int32.self)
-                        missing &= ~(1 << UInt64(index))
-                    }
+            withFields { spans, bytes in
+                for fieldIndex in spans.indices {
+                    if missing == 0 { break }
+                    let span = spans[fieldIndex]
+                    let name = UnsafeBufferPointer(rebasing: bytes[Int(span.nameStart)..<Int(span.nameEnd)])
+                    guard let index = names.index(of: name, among: missing) else { continue }
+                    found.storeBytes(of: Int32(truncatingIfNeeded: fieldIndex), toByteOffset: index * 4, as: Int32.self)
+                    missing &= ~(1 << UInt64(index))
                 }
             }
         }
@@ -161,10 +157,10 @@ extension AMIMessage {
     /// Where the value of the first `name` field (case-insensitive) stands in `values` (a list of
     /// exact words, such as event names); nil when the field is absent or its value is not listed.
     public func firstValue(of name: String, in values: AMIKeywords) -> Int? {
-        guard let field = firstIndex(of: name) else { return nil }
-        let span = spans[field]
-        return bytes.withUnsafeBufferPointer { bytes in
-            values.index(of: UnsafeBufferPointer(rebasing: bytes[Int(span.valueStart)..<Int(span.valueEnd)]), among: values.all.mask)
+        withFields { spans, bytes in
+            guard let field = Self.firstIndex(of: name, spans, bytes) else { return nil }
+            let span = spans[field]
+            return values.index(of: UnsafeBufferPointer(rebasing: bytes[Int(span.valueStart)..<Int(span.valueEnd)]), among: values.all.mask)
         }
     }
 }

@@ -17,6 +17,25 @@ extension AMIMessage {
     /// `OriginateResponse` event carries a `Response` field too; the first field decides.)
     public var isEvent: Bool { firstFieldName(is: "Event") }
 
+    /// Whether this is an event (its first field is `Event`) called `name`, case-insensitively;
+    /// read from the bytes, without making a string.
+    public func isEvent(named name: String) -> Bool {
+        var name = name
+        return name.withUTF8 { expected in
+            withEventNameBytes { $0.map { $0.count == expected.count && zip($0, expected).allSatisfy { asciiLowercased($0) == asciiLowercased($1) } } ?? false }
+        }
+    }
+
+    /// Calls `body` with the bytes of the `Event` value when the first field is `Event` (an event
+    /// or list item), else with nil. The bytes are valid only inside `body`.
+    func withEventNameBytes<Result>(_ body: (UnsafeBufferPointer<UInt8>?) throws -> Result) rethrows -> Result {
+        try withFields { spans, bytes in
+            guard let first = spans.first, ("Event" as StaticString).withUTF8Buffer({ Self.nameMatches(first, key: $0, bytes) })
+            else { return try body(nil) }
+            return try body(UnsafeBufferPointer(rebasing: bytes[Int(first.valueStart)..<Int(first.valueEnd)]))
+        }
+    }
+
     /// Whether this is a response that reports success. `Follows` is Asterisk 11-13's successful
     /// `Command` response; `Goodbye` answers `Logoff`.
     public var isSuccessResponse: Bool {

@@ -126,26 +126,37 @@ public final class CallTrackingService: Service, Sendable {
     }
 
     /// Applies a batch of stream elements; their updates go on as one batch.
-    func apply(_ batch: [AMIClientEvent]) async {
+    func apply<Batch: Collection<AMIClientEvent>>(_ batch: Batch) async {
         var updates: [CallUpdate] = []
         var lagSampled = false
         state.withLockedValue { state in
-            for element in batch {
-                switch element {
+            var index = batch.startIndex
+            while index != batch.endIndex {
+                switch batch[index] {
                 case .event(let event):
                     if !lagSampled {
                         lagSampled = true
                         eventLag.recordNanoseconds(Int64(max(0, clock.epochSeconds - event.receivedAt) * 1e9))
                     }
-                    if state.heldBack[event.server] != nil {
-                        state.heldBack[event.server]!.append(event)
-                        if state.heldBack[event.server]!.count > Self.heldBackLimit {
-                            logger.error("CoreShowChannels answer too slow; live calls not reconciled", metadata: ["server": "\(event.server)"])
-                            updates += applyHeldBack(event.server, in: &state)
+                    let server = event.server
+                    if state.heldBack[server] != nil {
+                        state.heldBack[server]!.append(event)
+                        if state.heldBack[server]!.count > Self.heldBackLimit {
+                            logger.error("CoreShowChannels answer too slow; live calls not reconciled", metadata: ["server": "\(server)"])
+                            updates += applyHeldBack(server, in: &state)
                         }
+                        batch.formIndex(after: &index)
                         continue
                     }
-                    updates += Self.tracker(event.server, in: &state.trackers, configuration) { $0.receive(event.message, at: event.receivedAt) }
+                    // A busy dialer's events come in long runs from one server: its tracker is
+                    // looked up once per run, not once per event.
+                    Self.tracker(server, in: &state.trackers, configuration) { tracker in
+                        while index != batch.endIndex, case .event(let event) = batch[index], event.server == server {
+                            updates += tracker.receive(event.message, at: event.receivedAt)
+                            batch.formIndex(after: &index)
+                        }
+                    }
+                    continue
                 case .loggedIn(let server, _):
                     if state.heldBack[server] == nil { state.heldBack[server] = [] }
                     loginContinuation.yield(server)
@@ -155,6 +166,7 @@ public final class CallTrackingService: Service, Sendable {
                         if starts[server] == nil { starts[server] = time }
                     }
                 }
+                batch.formIndex(after: &index)
             }
         }
         if !updates.isEmpty { await output(updates) }

@@ -38,6 +38,8 @@ struct BackpressureTests {
 
     struct Outcome: Sendable {
         var sequences: [Int] = []
+        /// Each event as AMI text (split-read tests compare it with what was written).
+        var texts: [String] = []
         var disconnects: [AMIError] = []
         var logins = 0
         var mostQueued = 0
@@ -48,6 +50,7 @@ struct BackpressureTests {
         _ events: AMIEventStream,
         total: Int,
         batchLimit: Int,
+        recordTexts: Bool = false,
         slowDown: @escaping @Sendable (_ batchNumber: Int) async throws -> Void
     ) async throws -> Outcome {
         var outcome = Outcome()
@@ -57,6 +60,7 @@ struct BackpressureTests {
                 switch element {
                 case .event(let event):
                     outcome.sequences.append(event.message["Sequence"].flatMap { Int($0) } ?? -1)
+                    if recordTexts { outcome.texts.append(event.message.wireText) }
                 case .loggedIn:
                     outcome.logins += 1
                 case .disconnected(_, let reason):
@@ -76,6 +80,7 @@ struct BackpressureTests {
         session: AMIConnectionStateMachine.Configuration,
         total: Int,
         batchLimit: Int,
+        recordTexts: Bool = false,
         slowDown: @escaping @Sendable (_ batchNumber: Int) async throws -> Void
     ) async throws -> (Outcome, AMIClient) {
         let client = AMIClient(
@@ -88,7 +93,7 @@ struct BackpressureTests {
         let outcome = try await withDeadline(.seconds(120)) {
             try await withThrowingTaskGroup(of: Outcome?.self) { group in
                 group.addTask { try await client.run(); return nil }
-                group.addTask { try await consume(events, total: total, batchLimit: batchLimit, slowDown: slowDown) }
+                group.addTask { try await consume(events, total: total, batchLimit: batchLimit, recordTexts: recordTexts, slowDown: slowDown) }
                 defer { group.cancelAll() }
                 while let result = try await group.next() {
                     if let outcome = result { return outcome }
