@@ -144,9 +144,11 @@ final class AMIConnectionHandler: ChannelDuplexHandler {
     /// Finishes the message the last read cut off, copying only as much of `incoming` as it
     /// takes (a chunk at a time), not the whole read. True when the rest of `incoming` can be
     /// decoded in place: what is left over lies within the last chunk, so it is handed back.
+    /// Chunks grow with the pending message, so a long one (a big `Command` output, searched
+    /// from its start for its end marker) is searched a logarithmic number of times.
     private func completeUnreadMessage(_ pending: inout ByteBuffer, with incoming: inout ByteBuffer, context: ChannelHandlerContext) -> Bool {
         while incoming.readableBytes > 0 {
-            let chunk = min(incoming.readableBytes, Self.completionChunk)
+            let chunk = min(incoming.readableBytes, max(Self.completionChunk, pending.readableBytes))
             var slice = incoming.readSlice(length: chunk)!
             pending.writeBuffer(&slice)
             decodeFrames(from: &pending, context: context)
