@@ -291,7 +291,7 @@ extension UnsafeRawBufferPointer {
 }
 
 extension Collection<UInt8> {
-    func equalsCaseInsensitive(_ other: [UInt8]) -> Bool {
+    func equalsCaseInsensitive(_ other: some Collection<UInt8>) -> Bool {
         count == other.count && zip(self, other).allSatisfy { asciiLowercased($0) == asciiLowercased($1) }
     }
 }

@@ -22,7 +22,7 @@ extension AMIMessage {
     public func isEvent(named name: String) -> Bool {
         var name = name
         return name.withUTF8 { expected in
-            withEventNameBytes { $0.map { $0.count == expected.count && zip($0, expected).allSatisfy { asciiLowercased($0) == asciiLowercased($1) } } ?? false }
+            withEventNameBytes { $0?.equalsCaseInsensitive(expected) ?? false }
         }
     }
 
