@@ -17,9 +17,9 @@ import Darwin
 /// `--END COMMAND--`; that text may hold empty lines, so it is framed by its marker instead, and
 /// its lines become `Output` fields as in Asterisk 14+.
 ///
-/// The decoder keeps no state between messages but the slab it copies them into. Line and message sizes are capped: a peer that
-/// sends an endless line or garbage gets an ``AMIError`` (the connection is dropped and re-made)
-/// instead of growing memory.
+/// The decoder keeps no state between messages but the slab it copies them into. Line and
+/// message sizes are capped: a peer that sends an endless line or garbage gets an ``AMIError``
+/// (the connection is dropped and re-made) instead of growing memory.
 public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
     public typealias InboundOut = AMIFrame
 
