@@ -6,6 +6,14 @@ public enum DeliveryAttemptResult: Sendable, Equatable {
     case response(status: Int, retryAfter: String?)
     /// No answer: refused, timed out, TLS failure... (a ``CurlError``).
     case transportError(CurlError)
+
+    /// What a request's answer (or its absence) means for the policy.
+    public init(_ answer: Result<CurlHTTPResponse, CurlError>) {
+        switch answer {
+        case .success(let response): self = .response(status: response.status, retryAfter: response.header("Retry-After"))
+        case .failure(let error): self = .transportError(error)
+        }
+    }
 }
 
 /// Decides, without I/O or clocks of its own, what follows an attempt: done, retry when, or

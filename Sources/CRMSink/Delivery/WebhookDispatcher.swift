@@ -6,19 +6,22 @@ import Logging
 import ServiceLifecycle
 import NIOConcurrencyHelpers
 
-/// Delivers what is in the outbox: claims due deliveries, runs them on a small pool of threads
-/// (each with its own ``CurlHTTPClient``, so connections are reused), and writes every outcome
-/// back, scheduling retries with ``DeliveryRetryPolicy``.
+/// Delivers what is in the outbox: claims due deliveries, sends several at once through one
+/// ``CurlMultiClient`` (its connections kept open), and writes every outcome back, scheduling
+/// retries with ``DeliveryRetryPolicy``.
 ///
-/// One coordinator thread talks to the outbox (claims and outcomes, each batch one transaction);
-/// libcurl blocks only the pool's threads, never Swift's cooperative pool. Per call and endpoint,
-/// a delivery is claimed only once the earlier ones are delivered or dead (see ``Outbox/claim(now:limit:)``).
+/// Two threads of its own, never Swift's cooperative pool: the coordinator talks to the outbox
+/// (claims and outcomes, each batch one transaction), the transfer thread runs the requests.
+/// They meet in ``DispatcherCore``, once per batch rather than once per request. Per call and
+/// endpoint, a delivery is claimed only once the earlier ones are delivered or dead (see
+/// ``Outbox/claim(now:limit:)``).
 ///
 /// On start, rows left in flight by a crash are pending again. On graceful shutdown, requests
 /// already sent finish and are recorded; claimed ones not yet sent go back to pending.
 public final class WebhookDispatcher: Service, Sendable {
     public struct Configuration: Sendable {
-        /// Threads sending requests, each with its own libcurl handle. Default 8.
+        /// Requests in flight at once, each on a connection kept open (HTTP/2 endpoints share
+        /// one). Default 8. A slow CRM holds a slot per request it has not answered yet.
         public var workers: Int
         /// How often the outbox is looked at when nothing wakes the dispatcher (rows re-driven by
         /// another process, e.g. `amibridge outbox retry`). Retries due sooner wake it on time. Default 1 s.
@@ -103,19 +106,16 @@ public final class WebhookDispatcher: Service, Sendable {
     }
 
     private func startThreads(onFinished: @escaping @Sendable () -> Void) {
-        let workers = self.configuration.workers
         let exited = NIOLockedValueBox(0)
         let finishOne: @Sendable () -> Void = {
-            if exited.withLockedValue({ $0 += 1; return $0 }) == workers + 1 { onFinished() }
+            if exited.withLockedValue({ $0 += 1; return $0 }) == 2 { onFinished() }
         }
-        for index in 0..<workers {
-            let thread = Thread {
-                self.work()
-                finishOne()
-            }
-            thread.name = "amibridge.webhooks.\(index)"
-            thread.start()
+        let transfers = Thread {
+            self.sendRequests()
+            finishOne()
         }
+        transfers.name = "amibridge.webhooks.http"
+        transfers.start()
         let coordinator = Thread {
             self.coordinate()
             finishOne()
@@ -127,7 +127,7 @@ public final class WebhookDispatcher: Service, Sendable {
     // MARK: Coordinator thread
 
     private func coordinate() {
-        // Enough claimed that workers never wait for the outbox, and outcomes and claims go in
+        // Enough claimed that requests never wait for the outbox, and outcomes and claims go in
         // batches: one transaction records what finished and claims as much again.
         let workers = self.configuration.workers
         let capacity = workers * 16
@@ -171,14 +171,68 @@ public final class WebhookDispatcher: Service, Sendable {
         return min(poll, next ?? poll)
     }
 
-    // MARK: Worker threads
+    // MARK: Transfer thread
 
-    private func work() {
+    /// A request on its way: what it delivers, and when it left.
+    private struct Sending {
+        var delivery: OutboxDelivery
+        var endpoint: WebhookEndpoint.Configuration
+        var sentAt: Date
+        var started: ContinuousClock.Instant
+    }
+
+    /// Runs up to ``Configuration/workers`` requests at once: hands in what finished, takes as
+    /// many queued deliveries as there is room for, and waits on the network (or for new work).
+    private func sendRequests() {
         let sender = WebhookSender()
-        var next = self.core.nextJob(after: nil)
-        while let delivery = next {
-            next = self.core.nextJob(after: self.attempt(delivery, sender: sender))
+        let client: CurlMultiClient
+        do {
+            client = try CurlMultiClient(concurrency: self.configuration.workers)
+        } catch {
+            // Without libcurl nothing can be sent: every delivery fails as a transport error and
+            // waits for its retry, as a refused connection would.
+            self.logger.critical("cannot start libcurl; webhooks wait for their retries", metadata: ["error": "\(error)"])
+            var outcomes: [OutboxOutcome] = []
+            while true {
+                let (jobs, stop) = self.core.exchange(outcomes, room: self.configuration.workers, waitForJobs: true)
+                if stop { return }
+                outcomes = jobs.map { self.conclude($0, result: .transportError(error), sentAt: Date(), requestDuration: .zero, sender: sender) }
+            }
         }
+        self.core.setWaker { client.wake() }
+        var sending: [Int: Sending] = [:]
+        var nextTag = 0
+        var outcomes: [OutboxOutcome] = []
+        while true {
+            let (jobs, stop) = self.core.exchange(outcomes, room: client.concurrency - client.runningCount, waitForJobs: false)
+            outcomes.removeAll(keepingCapacity: true)
+            if stop { break }
+            for delivery in jobs {
+                guard let endpoint = self.endpoints.withLockedValue({ $0[delivery.endpoint] }) else {
+                    outcomes.append(self.deadWithoutEndpoint(delivery, sender: sender))
+                    continue
+                }
+                let sentAt = Date()
+                do {
+                    try client.start(sender.request(for: delivery, to: endpoint, at: sentAt), tag: nextTag)
+                    sending[nextTag] = Sending(delivery: delivery, endpoint: endpoint, sentAt: sentAt, started: .now)
+                    nextTag &+= 1
+                } catch {
+                    outcomes.append(self.conclude(delivery, result: .transportError(error), sentAt: sentAt, requestDuration: .zero, sender: sender))
+                }
+            }
+            // Outcomes without a request go in at once; otherwise wait for the network. With
+            // nothing running, the wait lasts until new work wakes it (or a second passes).
+            guard outcomes.isEmpty else { continue }
+            for finished in client.wait(upTo: .seconds(1)) {
+                guard let request = sending.removeValue(forKey: finished.tag) else { continue }
+                outcomes.append(self.conclude(
+                    request.delivery, to: request.endpoint, result: DeliveryAttemptResult(finished.result), sentAt: request.sentAt,
+                    requestDuration: .now - request.started, sender: sender
+                ))
+            }
+        }
+        self.core.setWaker(nil)
     }
 
     /// The attempt's log fields, built only when a line is logged (a delivered one is logged at
@@ -193,17 +247,26 @@ public final class WebhookDispatcher: Service, Sendable {
         return metadata
     }
 
-    private func attempt(_ delivery: OutboxDelivery, sender: WebhookSender) -> OutboxOutcome {
-        guard let endpoint = self.endpoints.withLockedValue({ $0[delivery.endpoint] }) else {
-            self.logger.error("dead letter: endpoint no longer configured", metadata: Self.logMetadata(delivery))
-            self.counters.withLockedValue { $0.deadLettered += 1 }
-            sender.recordDeadWithoutAttempt(delivery)
-            let error = "endpoint \(delivery.endpoint) is not configured"
-            self.remember(delivery, .dead, status: nil, requestDuration: nil, error: error)
-            return .dead(id: delivery.id, status: nil, error: error)
+    private func deadWithoutEndpoint(_ delivery: OutboxDelivery, sender: WebhookSender) -> OutboxOutcome {
+        self.logger.error("dead letter: endpoint no longer configured", metadata: Self.logMetadata(delivery))
+        self.counters.withLockedValue { $0.deadLettered += 1 }
+        sender.recordDeadWithoutAttempt(delivery)
+        let error = "endpoint \(delivery.endpoint) is not configured"
+        self.remember(delivery, .dead, status: nil, requestDuration: nil, error: error)
+        return .dead(id: delivery.id, status: nil, error: error)
+    }
+
+    /// The outcome of an attempt that left at `sentAt` and ended with `result`, counted, logged
+    /// and remembered. Without `endpoint`, the delivery's current configuration decides.
+    private func conclude(
+        _ delivery: OutboxDelivery, to endpoint: WebhookEndpoint.Configuration? = nil, result: DeliveryAttemptResult, sentAt: Date,
+        requestDuration: Duration, sender: WebhookSender
+    ) -> OutboxOutcome {
+        guard let endpoint = endpoint ?? self.endpoints.withLockedValue({ $0[delivery.endpoint] }) else {
+            return self.deadWithoutEndpoint(delivery, sender: sender)
         }
-        let sent = sender.send(delivery, to: endpoint)
-        let (status, requestDuration, answeredAt) = (sent.status, sent.requestDuration, sent.answeredAt)
+        let sent = sender.conclude(delivery, to: endpoint, result: result, sentAt: sentAt, requestDuration: requestDuration)
+        let (status, answeredAt) = (sent.status, sent.answeredAt)
         switch sent.decision {
         case .delivered:
             self.counters.withLockedValue { $0.attempts += 1; $0.delivered += 1 }
@@ -248,9 +311,9 @@ public final class WebhookDispatcher: Service, Sendable {
     }
 }
 
-/// The state the coordinator and the workers share, behind one lock, with a condition variable
-/// each: a finished request wakes the coordinator only when it has a batch to write (or the
-/// workers are running dry), and new jobs wake only as many workers as there are jobs.
+/// The state the coordinator and the transfer thread share, behind one lock: finished requests
+/// wake the coordinator only when it has a batch to write (or the queue runs dry), and new jobs
+/// wake the transfer thread out of its network wait (``setWaker(_:)``).
 private final class DispatcherCore: @unchecked Sendable {
     struct Step {
         var outcomes: [OutboxOutcome]
@@ -271,6 +334,7 @@ private final class DispatcherCore: @unchecked Sendable {
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let coordinatorCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// What a transfer thread waiting with ``exchange(_:room:waitForJobs:)`` sleeps on.
     private let workerCondition = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     // Everything below is guarded by `mutex`.
     private var jobs: [OutboxDelivery] = []
@@ -284,6 +348,8 @@ private final class DispatcherCore: @unchecked Sendable {
     /// What the coordinator waits for, while it waits (nil otherwise).
     private var waitingPolicy: BatchPolicy?
     private var waitingClaimAgain = false
+    /// Ends the transfer thread's network wait.
+    private var waker: (@Sendable () -> Void)?
 
     init() {
         pthread_mutex_init(self.mutex, nil)
@@ -383,41 +449,48 @@ private final class DispatcherCore: @unchecked Sendable {
             }
             self.jobs += deliveries
             self.inFlight += deliveries.count
-            if deliveries.count == 1 {
-                pthread_cond_signal(self.workerCondition)
-            } else {
-                pthread_cond_broadcast(self.workerCondition)
-            }
+            self.wakeTransfers()
         }
     }
 
-    /// Hands in a worker's outcome (if any) and returns its next delivery; nil when the
-    /// dispatcher stops.
-    func nextJob(after outcome: OutboxOutcome?) -> OutboxDelivery? {
+    func setWaker(_ waker: (@Sendable () -> Void)?) {
+        self.locked { self.waker = waker }
+    }
+
+    /// Called under the lock.
+    private func wakeTransfers() {
+        pthread_cond_signal(self.workerCondition)
+        self.waker?()
+    }
+
+    /// Hands in the transfer thread's outcomes and takes up to `room` queued deliveries; `stop`
+    /// once the dispatcher stops. Returns at once unless `waitForJobs` (then it waits for a job
+    /// or the stop).
+    func exchange(_ outcomes: [OutboxOutcome], room: Int, waitForJobs: Bool) -> (jobs: [OutboxDelivery], stop: Bool) {
         self.locked {
-            if let outcome {
-                self.outcomes.append(outcome)
+            if !outcomes.isEmpty {
+                self.outcomes += outcomes
                 if self.stopping {
                     pthread_cond_signal(self.coordinatorCondition)
-                } else {
-                    self.signalCoordinatorIfDue()
                 }
             }
-            while self.queuedJobs == 0 && !self.workersStop {
-                // Workers running dry is the coordinator's cue.
-                self.signalCoordinatorIfDue()
+            // Running dry, or a batch of outcomes, is the coordinator's cue.
+            self.signalCoordinatorIfDue()
+            while waitForJobs && self.queuedJobs == 0 && !self.workersStop {
                 pthread_cond_wait(self.workerCondition, self.mutex)
             }
-            guard !self.workersStop, self.queuedJobs > 0 else { return nil }
-            let job = self.jobs[self.nextJobIndex]
-            self.nextJobIndex += 1
+            guard !self.workersStop else { return ([], true) }
+            let taken = min(max(0, room), self.queuedJobs)
+            guard taken > 0 else { return ([], false) }
+            let jobs = Array(self.jobs[self.nextJobIndex..<(self.nextJobIndex + taken)])
+            self.nextJobIndex += taken
             if self.nextJobIndex == self.jobs.count {
                 self.jobs.removeAll(keepingCapacity: true)
                 self.nextJobIndex = 0
             }
             // The queue getting short is the coordinator's cue too.
             self.signalCoordinatorIfDue()
-            return job
+            return (jobs, false)
         }
     }
 
@@ -425,6 +498,7 @@ private final class DispatcherCore: @unchecked Sendable {
         self.locked {
             self.workersStop = true
             pthread_cond_broadcast(self.workerCondition)
+            self.waker?()
         }
     }
 

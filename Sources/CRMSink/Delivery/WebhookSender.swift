@@ -3,10 +3,12 @@ import Foundation
 /// What one delivery thread keeps between requests, and the one thing it does: send a delivery
 /// to its endpoint and decide what follows. Its libcurl handle keeps connections open, its keyed
 /// HMACs and metric handles are made once per endpoint. Both the outbox's ``WebhookDispatcher``
-/// and the event-log deliverer (`amibridge deliver`) send through it, so a webhook is the same
-/// request, signed the same way, retried by the same policy, whichever feeds it.
+/// (which runs the request itself, beside others, between ``request(for:to:at:)`` and
+/// ``conclude(_:to:result:sentAt:requestDuration:)``) and the event-log deliverer (`amibridge
+/// deliver`, with the blocking ``send(_:to:)``) go through it, so a webhook is the same request,
+/// signed the same way, retried by the same policy, whichever feeds it.
 ///
-/// Not thread-safe: one per thread. Every call blocks that thread for the request.
+/// Not thread-safe: one per thread.
 public final class WebhookSender {
     /// An attempt's result: the policy's decision, and what the endpoint answered.
     public struct Attempt: Sendable, Equatable {
@@ -18,28 +20,35 @@ public final class WebhookSender {
         public var answeredAt: Date
     }
 
-    private let client: Result<CurlHTTPClient, CurlError>
+    /// Made on the first blocking ``send(_:to:)`` (the outbox's dispatcher sends through a
+    /// ``CurlMultiClient`` and only prepares and concludes here).
+    private lazy var client = Result { () throws(CurlError) in try CurlHTTPClient() }
     private var signers: [String: WebhookSignature.Signer] = [:]
     private var metrics = WebhookDispatcher.AttemptMetricsCache()
 
-    public init() {
-        self.client = Result { () throws(CurlError) in try CurlHTTPClient() }
+    public init() {}
+
+    /// Sends `delivery` (its `attempts` counting this one), blocking this thread, and records the
+    /// attempt in the `amibridge_webhook_*` metrics.
+    public func send(_ delivery: OutboxDelivery, to endpoint: WebhookEndpoint.Configuration) -> Attempt {
+        let sentAt = Date()
+        let request = self.request(for: delivery, to: endpoint, at: sentAt)
+        let started = ContinuousClock.now
+        let result = DeliveryAttemptResult(Result { () throws(CurlError) in try self.client.get().perform(request) })
+        return self.conclude(delivery, to: endpoint, result: result, sentAt: sentAt, requestDuration: ContinuousClock.now - started)
     }
 
-    /// Sends `delivery` (its `attempts` counting this one) and records the attempt in the
-    /// `amibridge_webhook_*` metrics.
-    public func send(_ delivery: OutboxDelivery, to endpoint: WebhookEndpoint.Configuration) -> Attempt {
-        let now = Date()
-        let request = WebhookRequest.make(delivery, endpoint: endpoint, timestamp: Int(now.timeIntervalSince1970), signer: self.signer(for: endpoint))
-        let result: DeliveryAttemptResult
-        let started = ContinuousClock.now
-        do {
-            let response = try self.client.get().perform(request)
-            result = .response(status: response.status, retryAfter: response.header("Retry-After"))
-        } catch {
-            result = .transportError(error)
-        }
-        let requestDuration = ContinuousClock.now - started
+    /// The request for an attempt at `delivery`, signed at `now`.
+    func request(for delivery: OutboxDelivery, to endpoint: WebhookEndpoint.Configuration, at now: Date) -> CurlHTTPRequest {
+        WebhookRequest.make(delivery, endpoint: endpoint, timestamp: Int(now.timeIntervalSince1970), signer: self.signer(for: endpoint))
+    }
+
+    /// What follows an attempt that left at `sentAt` and ended with `result`: the retry policy's
+    /// decision, recorded in the metrics.
+    func conclude(
+        _ delivery: OutboxDelivery, to endpoint: WebhookEndpoint.Configuration, result: DeliveryAttemptResult, sentAt: Date,
+        requestDuration: Duration
+    ) -> Attempt {
         // Retry-After and the backoff count from the answer, not from when the request left: a
         // slow receiver must not eat into the wait it asked for.
         let answeredAt = Date()
@@ -47,7 +56,7 @@ public final class WebhookSender {
         let decision = DeliveryRetryPolicy(endpoint).decide(
             result,
             attempts: delivery.attempts,
-            age: .milliseconds(Int64(now.timeIntervalSince(delivery.createdAt) * 1000)),
+            age: .milliseconds(Int64(sentAt.timeIntervalSince(delivery.createdAt) * 1000)),
             now: answeredAt,
             random: &random
         )
