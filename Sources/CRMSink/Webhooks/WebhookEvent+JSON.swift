@@ -68,9 +68,11 @@ extension WebhookEvent {
 
     private static let standardKeySet = Set(standardKeys)
 
-    /// ``extra`` sorted by key, without the keys of standard fields.
+    /// ``extra`` sorted by key, without the keys of standard fields. Filtered lazily: `filter` on
+    /// the dictionary itself builds (and hashes into) a second dictionary for every body.
     private var sortedExtra: [(key: String, value: String)] {
-        self.extra.filter { !Self.standardKeySet.contains($0.key) }.sorted { $0.key < $1.key }
+        guard !self.extra.isEmpty else { return [] }
+        return self.extra.lazy.filter { !Self.standardKeySet.contains($0.key) }.sorted { $0.key < $1.key }
     }
 
     /// The JSON body: one object, keys in ``fields`` order, UTF-8, no insignificant whitespace.

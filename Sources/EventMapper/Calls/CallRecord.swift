@@ -93,39 +93,246 @@ public struct CallLeg: Sendable, Hashable, Codable {
 }
 
 /// A call as it is emitted: everything downstream (the ViciDial join, webhooks, the API) needs.
+///
+/// A value whose fields live in one shared box until a copy changes one (copy on write): a record
+/// travels through several stages and arrays (the tracker's updates, the emit stage, the status
+/// board, held calls), and copying some thirty strings and legs field by field at each step was a
+/// tenth of the daemon's CPU in a call storm.
 public struct CallRecord: Sendable, Hashable, Codable {
-    public var server: String
+    /// The stored fields; their synthesized `Codable` is the record's, so held calls written to
+    /// disk by earlier versions still decode.
+    @usableFromInline
+    struct Fields: Sendable, Hashable, Codable {
+        @usableFromInline var server: String
+        @usableFromInline var linkedid: String
+        @usableFromInline var legs: [CallLeg]
+        @usableFromInline var callID: String?
+        @usableFromInline var clickToCall: ClickToCallOrigin?
+        @usableFromInline var agentLeg: CallLeg?
+        @usableFromInline var customerLeg: CallLeg?
+        @usableFromInline var startedAt: Double
+        @usableFromInline var answeredAt: Double?
+        @usableFromInline var endedAt: Double?
+        @usableFromInline var ringSeconds: Int?
+        @usableFromInline var talkSeconds: Int?
+        @usableFromInline var hangupCause: Int?
+        @usableFromInline var hangupCauseText: String?
+        @usableFromInline var hungUpFirst: CallSide?
+        @usableFromInline var outcome: CallOutcome?
+        @usableFromInline var originateReason: Int?
+        @usableFromInline var callerCode: ViciDialCallerCode?
+        @usableFromInline var phoneNumber: String?
+        @usableFromInline var closedByTimeout = false
+        @usableFromInline var reconstructed = false
+        @usableFromInline var transfer: CallTransfer?
+    }
+
+    /// Shared by copies; replaced before a write when shared (``makeStorageUnique()``).
+    @usableFromInline
+    final class Storage: @unchecked Sendable {
+        // @unchecked: `fields` changes only through a record that holds the only reference.
+        @usableFromInline var fields: Fields
+
+        @usableFromInline
+        init(_ fields: Fields) {
+            self.fields = fields
+        }
+    }
+
+    @usableFromInline var storage: Storage
+
+    @inlinable
+    mutating func makeStorageUnique() {
+        if !isKnownUniquelyReferenced(&self.storage) {
+            self.storage = Storage(self.storage.fields)
+        }
+    }
+
+    @inlinable public var server: String {
+        get { self.storage.fields.server }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.server
+        }
+    }
+
     /// The Linkedid (Asterisk 13.5+) or the first channel's Uniqueid (Asterisk 11).
-    public var linkedid: String
-    public var legs: [CallLeg]
+    @inlinable public var linkedid: String {
+        get { self.storage.fields.linkedid }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.linkedid
+        }
+    }
+
+    @inlinable public var legs: [CallLeg] {
+        get { self.storage.fields.legs }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.legs
+        }
+    }
+
     /// The click-to-call id (`CRM_CALL_ID` channel variable or the Originate's ActionID).
-    public var callID: String?
+    @inlinable public var callID: String? {
+        get { self.storage.fields.callID }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.callID
+        }
+    }
+
     /// What the click-to-call request said (agent, campaign, lead, list, number), added by the
     /// bridge after the tracker; nil for calls the bridge did not place.
-    public var clickToCall: ClickToCallOrigin?
-    public var agentLeg: CallLeg?
-    public var customerLeg: CallLeg?
-    public var startedAt: Double
-    public var answeredAt: Double?
-    public var endedAt: Double?
-    public var ringSeconds: Int?
-    public var talkSeconds: Int?
-    public var hangupCause: Int?
-    public var hangupCauseText: String?
-    public var hungUpFirst: CallSide?
-    public var outcome: CallOutcome?
+    @inlinable public var clickToCall: ClickToCallOrigin? {
+        get { self.storage.fields.clickToCall }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.clickToCall
+        }
+    }
+
+    @inlinable public var agentLeg: CallLeg? {
+        get { self.storage.fields.agentLeg }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.agentLeg
+        }
+    }
+
+    @inlinable public var customerLeg: CallLeg? {
+        get { self.storage.fields.customerLeg }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.customerLeg
+        }
+    }
+
+    @inlinable public var startedAt: Double {
+        get { self.storage.fields.startedAt }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.startedAt
+        }
+    }
+
+    @inlinable public var answeredAt: Double? {
+        get { self.storage.fields.answeredAt }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.answeredAt
+        }
+    }
+
+    @inlinable public var endedAt: Double? {
+        get { self.storage.fields.endedAt }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.endedAt
+        }
+    }
+
+    @inlinable public var ringSeconds: Int? {
+        get { self.storage.fields.ringSeconds }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.ringSeconds
+        }
+    }
+
+    @inlinable public var talkSeconds: Int? {
+        get { self.storage.fields.talkSeconds }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.talkSeconds
+        }
+    }
+
+    @inlinable public var hangupCause: Int? {
+        get { self.storage.fields.hangupCause }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.hangupCause
+        }
+    }
+
+    @inlinable public var hangupCauseText: String? {
+        get { self.storage.fields.hangupCauseText }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.hangupCauseText
+        }
+    }
+
+    @inlinable public var hungUpFirst: CallSide? {
+        get { self.storage.fields.hungUpFirst }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.hungUpFirst
+        }
+    }
+
+    @inlinable public var outcome: CallOutcome? {
+        get { self.storage.fields.outcome }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.outcome
+        }
+    }
+
     /// `OriginateResponse` Reason (Asterisk control frame: 4 answered, 5 busy, 3 no answer, ...).
-    public var originateReason: Int?
+    @inlinable public var originateReason: Int? {
+        get { self.storage.fields.originateReason }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.originateReason
+        }
+    }
+
     /// ViciDial's 20-character caller code, when the call carries one.
-    public var callerCode: ViciDialCallerCode?
+    @inlinable public var callerCode: ViciDialCallerCode? {
+        get { self.storage.fields.callerCode }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.callerCode
+        }
+    }
+
     /// The customer's number: what was dialed, else the customer's caller ID.
-    public var phoneNumber: String?
+    @inlinable public var phoneNumber: String? {
+        get { self.storage.fields.phoneNumber }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.phoneNumber
+        }
+    }
+
     /// Closed because no event arrived for the configured idle time, not by a Hangup.
-    public var closedByTimeout = false
+    @inlinable public var closedByTimeout: Bool {
+        get { self.storage.fields.closedByTimeout }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.closedByTimeout
+        }
+    }
+
     /// Completed from the database after an AMI outage, not from its own events.
-    public var reconstructed = false
+    @inlinable public var reconstructed: Bool {
+        get { self.storage.fields.reconstructed }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.reconstructed
+        }
+    }
+
     /// Set when the call was transferred, picked up, or its channels moved on to another call.
-    public var transfer: CallTransfer?
+    @inlinable public var transfer: CallTransfer? {
+        get { self.storage.fields.transfer }
+        _modify {
+            self.makeStorageUnique()
+            yield &self.storage.fields.transfer
+        }
+    }
 
     public init(
         server: String, linkedid: String, legs: [CallLeg], callID: String? = nil, agentLeg: CallLeg? = nil,
@@ -135,26 +342,46 @@ public struct CallRecord: Sendable, Hashable, Codable {
         callerCode: ViciDialCallerCode? = nil, phoneNumber: String? = nil, closedByTimeout: Bool = false,
         reconstructed: Bool = false
     ) {
-        self.server = server
-        self.linkedid = linkedid
-        self.legs = legs
-        self.callID = callID
-        self.agentLeg = agentLeg
-        self.customerLeg = customerLeg
-        self.startedAt = startedAt
-        self.answeredAt = answeredAt
-        self.endedAt = endedAt
-        self.ringSeconds = ringSeconds
-        self.talkSeconds = talkSeconds
-        self.hangupCause = hangupCause
-        self.hangupCauseText = hangupCauseText
-        self.hungUpFirst = hungUpFirst
-        self.outcome = outcome
-        self.originateReason = originateReason
-        self.callerCode = callerCode
-        self.phoneNumber = phoneNumber
-        self.closedByTimeout = closedByTimeout
-        self.reconstructed = reconstructed
+        self.storage = Storage(Fields(
+            server: server,
+            linkedid: linkedid,
+            legs: legs,
+            callID: callID,
+            clickToCall: nil,
+            agentLeg: agentLeg,
+            customerLeg: customerLeg,
+            startedAt: startedAt,
+            answeredAt: answeredAt,
+            endedAt: endedAt,
+            ringSeconds: ringSeconds,
+            talkSeconds: talkSeconds,
+            hangupCause: hangupCause,
+            hangupCauseText: hangupCauseText,
+            hungUpFirst: hungUpFirst,
+            outcome: outcome,
+            originateReason: originateReason,
+            callerCode: callerCode,
+            phoneNumber: phoneNumber,
+            closedByTimeout: closedByTimeout,
+            reconstructed: reconstructed,
+            transfer: nil
+        ))
+    }
+
+    public init(from decoder: any Decoder) throws {
+        self.storage = Storage(try Fields(from: decoder))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try self.storage.fields.encode(to: encoder)
+    }
+
+    public static func == (lhs: CallRecord, rhs: CallRecord) -> Bool {
+        lhs.storage === rhs.storage || lhs.storage.fields == rhs.storage.fields
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        self.storage.fields.hash(into: &hasher)
     }
 
     public var uniqueids: [String] { legs.map(\.uniqueid) }
