@@ -1,6 +1,7 @@
 import AMITestSupport
 import CRMSink
 import Foundation
+import NIOConcurrencyHelpers
 import NIOPosix
 import Testing
 
@@ -9,8 +10,12 @@ import Testing
     /// out and comes back with its own tag and body while they wait. Run one at a time, the
     /// fourth would sit behind the first's 60-second timeout.
     @Test func requestsRunAtOnceAndEachComesBackWithItsTag() async throws {
+        // Counted as the receiver sees them: the client keeps running until all four are there,
+        // so none is cut off by the client closing its connections.
+        let received = NIOLockedValueBox(0)
         let server = try await RecordingHTTPServer.start(.script { request in
-            request.uri.hasPrefix("/hold") ? (.neverRespond, .zero) : (.respond(status: .created, body: request.body), .zero)
+            received.withLockedValue { $0 += 1 }
+            return request.uri.hasPrefix("/hold") ? (.neverRespond, .zero) : (.respond(status: .created, body: request.body), .zero)
         })
         let base = "http://127.0.0.1:\(server.port)"
         let outcome = try await NIOThreadPool.singleton.runIfActive {
@@ -28,7 +33,7 @@ import Testing
             }
             var finished: [CurlMultiClient.Finished] = []
             let deadline = ContinuousClock.now + .seconds(30)
-            while finished.isEmpty && ContinuousClock.now < deadline {
+            while (finished.isEmpty || received.withLockedValue({ $0 }) < 4) && ContinuousClock.now < deadline {
                 finished += client.wait(upTo: .milliseconds(200))
             }
             return (finished, client.runningCount, noRoom)
