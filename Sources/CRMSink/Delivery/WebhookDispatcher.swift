@@ -218,7 +218,9 @@ public final class WebhookDispatcher: Service, Sendable {
                     sending[nextTag] = Sending(delivery: delivery, endpoint: endpoint, sentAt: sentAt, started: .now)
                     nextTag &+= 1
                 } catch {
-                    outcomes.append(self.conclude(delivery, result: .transportError(error), sentAt: sentAt, requestDuration: .zero, sender: sender))
+                    outcomes.append(self.conclude(
+                        delivery, to: endpoint, result: .transportError(error), sentAt: sentAt, requestDuration: .zero, sender: sender
+                    ))
                 }
             }
             // Outcomes without a request go in at once; otherwise wait for the network. With

@@ -72,7 +72,7 @@ public final class CurlMultiClient: @unchecked Sendable {
         }
         let added = curl_multi_add_handle(self.multi, transfer.handle)
         guard added == CURLM_OK else {
-            _ = transfer.finish(CURLE_OK)
+            transfer.endRequest()
             self.idle.append(transfer)
             throw CurlError(code: CurlError.Code(CURLE_FAILED_INIT), message: String(cString: curl_multi_strerror(added)))
         }

@@ -81,7 +81,8 @@ final class CurlTransfer {
         ))
     }
 
-    private func endRequest() {
+    /// Forgets the request begun (its header list and receiver), e.g. when it is never run.
+    func endRequest() {
         curl_slist_free_all(self.headerList)
         self.headerList = nil
         self.receiver = nil
@@ -146,7 +147,7 @@ final class CurlTransfer {
         return statuses.first { $0 != CURLE_OK } ?? CURLE_OK
     }
 
-    func error(_ code: CURLcode) -> CurlError {
+    private func error(_ code: CURLcode) -> CurlError {
         let detail = String(cString: self.errorBuffer)
         return CurlError(
             code: CurlError.Code(code),
