@@ -146,20 +146,9 @@ final class StormTally: Sendable {
 
     /// The call of a webhook body: its `"linkedid":"<epoch>.<sequence>"` as the storm made it.
     static func call(inBody body: UnsafeRawBufferPointer) -> Int? {
-        let key = Self.linkedidKey
-        guard body.count > key.count else { return nil }
-        var index = 0
-        let last = body.count - key.count
-        while index <= last {
-            if body[index] == key[0], (1..<key.count).allSatisfy({ body[index + $0] == key[$0] }) {
-                let start = index + key.count
-                guard let end = body[start...].firstIndex(of: UInt8(ascii: "\"")) else { return nil }
-                return CallStormSource.call(ofLinkedid: UnsafeRawBufferPointer(rebasing: body[start..<end]))
-            }
-            index += 1
-        }
-        return nil
+        guard let key = body.range(of: "\"linkedid\":\""),
+            let end = body[key.upperBound...].firstIndex(of: UInt8(ascii: "\""))
+        else { return nil }
+        return CallStormSource.call(ofLinkedid: UnsafeRawBufferPointer(rebasing: body[key.upperBound..<end]))
     }
-
-    private static let linkedidKey = Array("\"linkedid\":\"".utf8)
 }
