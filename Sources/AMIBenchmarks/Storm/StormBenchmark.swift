@@ -54,6 +54,25 @@ extension Benchmarks {
         if options.json { print(jsonLine(results)) }
     }
 
+    /// `--timeline`: every 250 ms, events the daemon has read, its outbox depth, webhooks
+    /// received and its CPU, to see which stage a burst waits on at its end.
+    static func stormTimeline(_ rig: StormRig, eventsBefore: Double) async {
+        let start = ContinuousClock.now
+        let cpuBefore = rig.daemon.cpuSeconds() ?? 0
+        while !Task.isCancelled {
+            let metrics = await rig.metrics()
+            let elapsed = (ContinuousClock.now - start) / .seconds(1)
+            let read = (metrics?.total("amibridge_ami_events_total") ?? 0) - eventsBefore
+            let line = String(
+                format: "storm timeline: %5.2f s  read %9.0f events  outbox %6.0f  received %6d webhooks  daemon CPU %5.2f s\n",
+                elapsed, read, metrics?.total("amibridge_outbox_depth") ?? 0, rig.receiver.tally.snapshot.requests,
+                (rig.daemon.cpuSeconds() ?? 0) - cpuBefore
+            )
+            FileHandle.standardError.write(Data(line.utf8))
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+    }
+
     static func stormBurst(_ rig: StormRig, calls: Int) async throws -> (line: String, json: [String: Any]) {
         try await rig.server.waitForClients(1, at: .reconciled, timeout: .seconds(60))
         let before = await rig.metrics()
@@ -63,6 +82,8 @@ extension Benchmarks {
         let eventsBefore = before?.total("amibridge_ami_events_total") ?? 0
         let plan = CallStormPlan.burst(calls: calls, source: rig.source)
         let cpuBefore = (daemon: rig.daemon.cpuSeconds() ?? 0, bench: processCPUSeconds() ?? 0)
+        let timeline = rig.options.timeline ? Task { await stormTimeline(rig, eventsBefore: eventsBefore) } : nil
+        defer { timeline?.cancel() }
         let run = try await rig.server.stream(plan)
 
         // Read by the daemon: its counter, scraped until it has every event or stops moving.

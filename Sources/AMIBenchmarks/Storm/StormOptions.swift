@@ -13,6 +13,8 @@ struct StormOptions: Sendable {
     var phase = "all"
     var daemon: String = StormOptions.defaultDaemon
     var json = false
+    /// Burst: print a sample every 250 ms (to stderr) of how far each stage has come.
+    var timeline = false
     var logLevel = "info"
     var overflow = "reconnect"
     /// The whole run stops (and kills the daemon) after this long, whatever happens.
@@ -26,7 +28,7 @@ struct StormOptions: Sendable {
 
     static let usage = """
         usage: amibridge-bench storm [--phase burst|latency|all] [--calls N] [--rate CALLS_PER_S] [--seconds S]
-                                     [--daemon PATH] [--json] [--log-level LEVEL] [--overflow reconnect|dropNewest] [--timeout S]
+                                     [--daemon PATH] [--json] [--timeline] [--log-level LEVEL] [--overflow reconnect|dropNewest] [--timeout S]
                amibridge-bench storm soak [--minutes M] [--rate CALLS_PER_S] [--sample-seconds S] [--daemon PATH] [--json]
                amibridge-bench storm feed [--calls N] [--clients K] [--timeout S]
         The daemon defaults to $AMIBRIDGE_BIN, else `amibridge` beside this binary.
@@ -66,6 +68,7 @@ struct StormOptions: Sendable {
                 guard ["burst", "latency", "all"].contains(phase) else { throw StormError("--phase: burst, latency or all\n\(Self.usage)") }
             case "--daemon": daemon = try value(flag)
             case "--json": json = true
+            case "--timeline": timeline = true
             case "--log-level": logLevel = try value(flag)
             case "--overflow": overflow = try value(flag)
             case "--timeout": timeout = try number(flag)
