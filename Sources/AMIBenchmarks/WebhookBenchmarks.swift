@@ -7,10 +7,11 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 
-/// `amibridge-bench webhooks [throughput [events] | latency [seconds] | pending [rows]]`, against a
+/// `amibridge-bench webhooks [throughput [events [workers]] | latency [seconds] | pending [rows]]`, against a
 /// local NIO receiver, with the real outbox (WAL, synchronous=FULL) in a temporary directory:
 ///
-/// - `throughput`: `events` (default 50,000) enqueued, then delivered by 8 workers; deliveries/s.
+/// - `throughput`: `events` (default 50,000) enqueued, then delivered with `workers` (default: the
+///   daemon's default `webhooks.workers`) requests in flight; deliveries/s.
 /// - `latency`: 500 events/s emitted one by one (group commit) for `seconds` (default 10);
 ///   emit → request received at the receiver, p50/p99/max.
 /// - `pending`: `rows` (default 1,000,000) enqueued in transactions of 1,000 with no dispatcher;
@@ -19,20 +20,22 @@ extension Benchmarks {
     static func webhooks(arguments: [String]) throws {
         let count = arguments.dropFirst().first.flatMap(Int.init)
         switch arguments.first {
-        case "throughput": try webhookThroughput(events: count ?? 50_000)
+        case "throughput":
+            let workers = arguments.dropFirst(2).first.flatMap(Int.init) ?? WebhookDispatcher.Configuration().workers
+            try webhookThroughput(events: count ?? 50_000, workers: workers)
         case "latency": try webhookLatency(seconds: count ?? 10)
         case "pending": try webhookPending(rows: count ?? 1_000_000)
         case nil:
-            try webhookThroughput(events: count ?? 50_000)
+            try webhookThroughput(events: count ?? 50_000, workers: WebhookDispatcher.Configuration().workers)
             try webhookLatency(seconds: 10)
             try webhookPending(rows: 1_000_000)
         default:
-            FileHandle.standardError.write(Data("usage: amibridge-bench webhooks [throughput [events] | latency [seconds] | pending [rows]]\n".utf8))
+            FileHandle.standardError.write(Data("usage: amibridge-bench webhooks [throughput [events [workers]] | latency [seconds] | pending [rows]]\n".utf8))
             exit(2)
         }
     }
 
-    static func webhookThroughput(events: Int) throws {
+    static func webhookThroughput(events: Int, workers: Int) throws {
         let receiver = try BenchmarkReceiver.start()
         defer { receiver.stop() }
         try withBenchmarkOutbox { outbox in
@@ -41,13 +44,13 @@ extension Benchmarks {
             for batch in stride(from: 0, to: events, by: 1000) {
                 try emitter.emitBlocking((batch..<min(batch + 1000, events)).map { benchmarkEvent($0) })
             }
-            let dispatcher = benchmarkDispatcher(outbox: outbox, endpoint: endpoint)
+            let dispatcher = benchmarkDispatcher(outbox: outbox, endpoint: endpoint, workers: workers)
             let start = ContinuousClock.now
             let stop = runInBackground { try await dispatcher.run() }
             while dispatcher.metrics.delivered < events { usleep(2000) }
             let elapsed = seconds(ContinuousClock.now - start)
             stop()
-            print("webhooks throughput: \(events) events, 8 workers, 1 local receiver, synchronous=FULL")
+            print("webhooks throughput: \(events) events, \(workers) requests in flight, 1 local receiver, synchronous=FULL")
             print(String(format: "webhooks throughput: %.0f deliveries/s (%.2f s); %d requests received", Double(events) / elapsed, elapsed, receiver.received))
         }
     }
@@ -140,10 +143,12 @@ extension Benchmarks {
         try WebhookEndpoint.Configuration(name: "bench", url: "http://127.0.0.1:\(port)/hook", secret: "bench-secret")
     }
 
-    static func benchmarkDispatcher(outbox: Outbox, endpoint: WebhookEndpoint.Configuration) -> WebhookDispatcher {
+    static func benchmarkDispatcher(
+        outbox: Outbox, endpoint: WebhookEndpoint.Configuration, workers: Int = WebhookDispatcher.Configuration().workers
+    ) -> WebhookDispatcher {
         var logger = Logger(label: "bench")
         logger.logLevel = .error
-        return WebhookDispatcher(outbox: outbox, endpoints: [endpoint], configuration: .init(workers: 8), logger: logger)
+        return WebhookDispatcher(outbox: outbox, endpoints: [endpoint], configuration: .init(workers: workers), logger: logger)
     }
 
     static func withBenchmarkOutbox(_ body: (Outbox) throws -> Void) throws {

@@ -17,7 +17,7 @@ extension WebhookConfiguration {
         stateDirectory = try values.stateDirectory()
         let webhooks = values.scoped("webhooks")
         dispatcher = WebhookDispatcher.Configuration(
-            workers: try webhooks.int("workers", default: 8, range: 1...64),
+            workers: try webhooks.int("workers", default: WebhookDispatcher.Configuration().workers, range: 1...64),
             pollInterval: try webhooks.duration("poll_interval_ms", default: .seconds(1))
         )
         var endpoints: [WebhookEndpoint.Configuration] = []
