@@ -72,9 +72,9 @@ public final class JetStreamConnection: @unchecked Sendable {
     public static func connect(configuration: Configuration, logger: Logger) async throws -> JetStreamConnection {
         try await withCheckedThrowingContinuation { continuation in
             let thread = Thread {
+                Thread.current.name = "amib.nats.conn"
                 continuation.resume(with: Result { () throws(JetStreamError) in try JetStreamConnection(configuration: configuration, logger: logger) })
             }
-            thread.name = "amibridge.nats.connect"
             thread.start()
         }
     }

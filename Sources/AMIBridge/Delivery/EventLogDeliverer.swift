@@ -110,14 +110,15 @@ final class EventLogDeliverer: Service, Sendable {
             for (index, lane) in lanes.enumerated() {
                 lanesRunning.enter()
                 let thread = Thread {
+                    Thread.current.name = "amib.deliver.\(index)"
                     self.deliver(lane, to: endpoint)
                     lanesRunning.leave()
                     finishOne()
                 }
-                thread.name = "amibridge.deliver.\(endpoint.name).\(index)"
                 thread.start()
             }
             let fetcher = Thread {
+                Thread.current.name = "amib.fetch"
                 let lease = self.fetch(for: endpoint, into: lanes)
                 lanes.forEach { $0.finish() }
                 // Given up only once the lanes are done: the next holder must not deliver a call's
@@ -126,7 +127,6 @@ final class EventLogDeliverer: Service, Sendable {
                 lease?.releaseBlocking()
                 finishOne()
             }
-            fetcher.name = "amibridge.deliver.\(endpoint.name).fetch"
             fetcher.start()
         }
     }

@@ -35,8 +35,10 @@ final class LogLineWriter: @unchecked Sendable {
     init(fileDescriptor: Int32) {
         self.fileDescriptor = fileDescriptor
         // The thread keeps its writer: a writer lives as long as the process (stdout's does).
-        let thread = Thread { self.runWriter() }
-        thread.name = "amibridge.log"
+        let thread = Thread {
+            Thread.current.name = "amib.log"
+            self.runWriter()
+        }
         thread.start()
     }
 

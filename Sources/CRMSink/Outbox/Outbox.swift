@@ -560,9 +560,9 @@ private final class GroupCommit: @unchecked Sendable {
     func start(outbox: Outbox) {
         // Unowned: the thread must not keep the outbox alive; the outbox stops it in deinit.
         let thread = Thread { [unowned outbox] in
+            Thread.current.name = "amib.commit"
             while let batch = self.next() { outbox.commit(batch) }
         }
-        thread.name = "amibridge.outbox.commit"
         thread.start()
     }
 

@@ -80,10 +80,10 @@ final class EventLogStage: Service, Sendable {
     func run() async throws {
         await runOnThreadsUntilShutdown(start: { finished in
             let thread = Thread {
+                Thread.current.name = "amib.nats.pub"
                 self.publishLoop()
                 finished()
             }
-            thread.name = "amibridge.nats.publish"
             thread.start()
         }, stop: { self.core.stop() })
     }
