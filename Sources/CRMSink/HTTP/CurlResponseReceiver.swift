@@ -25,8 +25,7 @@ final class CurlResponseReceiver {
     /// its own status line, so a status line starts the list afresh: only the final response's
     /// headers are kept. Split and trimmed as bytes (every delivery's response goes through
     /// here; walking `Character`s was 4 % of the request thread).
-    func receiveHeaderLine(_ bytes: UnsafeRawBufferPointer) {
-        let line = bytes.bindMemory(to: UInt8.self)
+    func receiveHeaderLine(_ line: UnsafeRawBufferPointer) {
         if line.starts(with: "HTTP/".utf8) {
             self.headers.removeAll()
             return
@@ -38,7 +37,7 @@ final class CurlResponseReceiver {
     }
 
     /// Without leading and trailing spaces, tabs, CR and LF.
-    private static func trimmed(_ bytes: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
+    private static func trimmed(_ bytes: Slice<UnsafeRawBufferPointer>) -> Slice<UnsafeRawBufferPointer> {
         let isSpace = { (byte: UInt8) in byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
         guard let first = bytes.firstIndex(where: { !isSpace($0) }), let last = bytes.lastIndex(where: { !isSpace($0) }) else {
             return bytes[bytes.startIndex..<bytes.startIndex]
