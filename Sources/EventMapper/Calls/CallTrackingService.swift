@@ -36,6 +36,14 @@ public final class CallTrackingService: Service, Sendable {
         /// answer is applied: the reconcile must see the calls as they were at the login, as it
         /// did when the consumer waited for it, without making every other server wait too.
         var heldBack: [String: [AMIEvent]] = [:]
+        /// The next batch's place in the order batches are handed on (``UpdateTurns``).
+        var nextTurn: UInt64 = 0
+
+        /// Taken under the lock, by the batch just made there.
+        mutating func takeTurn() -> UInt64 {
+            defer { nextTurn += 1 }
+            return nextTurn
+        }
     }
 
     /// Events held back per server while a reconcile is pending; past this the reconcile is
@@ -54,6 +62,8 @@ public final class CallTrackingService: Service, Sendable {
     private let logger: Logger
     /// Each server's tracker, and the events held back while its post-login reconcile is pending.
     private let state = NIOLockedValueBox(State())
+    /// Keeps batches made by different tasks in the order they were made (``UpdateTurns``).
+    private let turns = UpdateTurns()
     /// When each server's connection went down, until it is logged in again.
     private let outageStarts = NIOLockedValueBox<[String: Double]>([:])
     /// Reconciles to run after logins, consumed beside the event loop.
@@ -95,8 +105,8 @@ public final class CallTrackingService: Service, Sendable {
     /// Asterisk answered a click-to-call's Originate with an error: its call fails now.
     public func originateRejected(server: String, actionID: String) async {
         let time = clock.epochSeconds
-        let updates = withTracker(server) { $0.originateRejected(actionID: actionID, at: time) }
-        await output(updates)
+        let (updates, turn) = updatesWithTurn(server) { $0.originateRejected(actionID: actionID, at: time) }
+        await handOn(updates, turn: turn)
     }
 
     /// Calls being followed on every server.
@@ -129,7 +139,7 @@ public final class CallTrackingService: Service, Sendable {
     func apply<Batch: Collection<AMIClientEvent>>(_ batch: Batch) async {
         var updates: [CallUpdate] = []
         var lagSampled = false
-        state.withLockedValue { state in
+        let turn = state.withLockedValue { state -> UInt64? in
             var index = batch.startIndex
             while index != batch.endIndex {
                 switch batch[index] {
@@ -168,8 +178,17 @@ public final class CallTrackingService: Service, Sendable {
                 }
                 batch.formIndex(after: &index)
             }
+            return updates.isEmpty ? nil : state.takeTurn()
         }
+        await handOn(updates, turn: turn)
+    }
+
+    /// Hands `updates` on once the batches made before them have gone (see ``UpdateTurns``).
+    private func handOn(_ updates: [CallUpdate], turn: UInt64?) async {
+        guard let turn else { return }
+        await turns.wait(for: turn)
         if !updates.isEmpty { await output(updates) }
+        turns.end(turn)
     }
 
     /// Applies and forgets a server's held-back events.
@@ -184,10 +203,11 @@ public final class CallTrackingService: Service, Sendable {
         while !Task.isCancelled {
             do { try await clock.sleep(for: configuration.tickInterval) } catch { return }
             let time = clock.epochSeconds
-            let updates = state.withLockedValue { state in
-                state.trackers.keys.flatMap { state.trackers[$0]!.tick(now: time) }
+            let (updates, turn) = state.withLockedValue { state -> ([CallUpdate], UInt64?) in
+                let updates = state.trackers.keys.flatMap { state.trackers[$0]!.tick(now: time) }
+                return (updates, updates.isEmpty ? nil : state.takeTurn())
             }
-            if !updates.isEmpty { await output(updates) }
+            await handOn(updates, turn: turn)
         }
     }
 
@@ -200,14 +220,19 @@ public final class CallTrackingService: Service, Sendable {
         } catch {
             // Not fatal: the calls are still followed, and silent ones close at the idle timeout.
             logger.error("CoreShowChannels after login failed; live calls not reconciled", metadata: ["server": "\(server)", "error": "\(error)"])
-            await output(state.withLockedValue { applyHeldBack(server, in: &$0) })
+            let (updates, turn) = state.withLockedValue { state in
+                let updates = applyHeldBack(server, in: &state)
+                return (updates, updates.isEmpty ? nil : state.takeTurn())
+            }
+            await handOn(updates, turn: turn)
             return
         }
         let time = clock.epochSeconds
-        let (reconciled, afterwards): ([CallUpdate], [CallUpdate]) = state.withLockedValue { state in
-            guard state.heldBack[server] != nil else { return ([], []) } // abandoned: too slow
+        // The turn is taken even with nothing reconciled: the outage below goes in it.
+        let (reconciled, afterwards, turn): ([CallUpdate], [CallUpdate], UInt64) = state.withLockedValue { state in
+            guard state.heldBack[server] != nil else { return ([], [], state.takeTurn()) } // abandoned: too slow
             let reconciled = Self.tracker(server, in: &state.trackers, configuration) { $0.reconcile(liveChannels: channels, at: time) }
-            return (reconciled, applyHeldBack(server, in: &state))
+            return (reconciled, applyHeldBack(server, in: &state), state.takeTurn())
         }
         let reconstructed = reconciled.filter { if case .completed = $0 { return true } else { return false } }.count
         logger.info("reconciled live calls after login", metadata: [
@@ -217,13 +242,22 @@ public final class CallTrackingService: Service, Sendable {
         if let start = outageStarts.withLockedValue({ $0.removeValue(forKey: server) }) {
             all.append(.outage(server: server, from: start, to: time))
         }
-        await output(all + afterwards)
+        await handOn(all + afterwards, turn: turn)
     }
 
     private func withTracker<Result: Sendable>(_ server: String, _ body: (inout CallTracker) -> Result) -> Result {
         state.withLockedValue { state in
             if state.trackers[server] == nil { state.trackers[server] = CallTracker(configuration: configuration.tracker(server)) }
             return body(&state.trackers[server]!)
+        }
+    }
+
+    /// Updates made by `body`, with their turn to be handed on (nil for none).
+    private func updatesWithTurn(_ server: String, _ body: (inout CallTracker) -> [CallUpdate]) -> ([CallUpdate], UInt64?) {
+        state.withLockedValue { state in
+            if state.trackers[server] == nil { state.trackers[server] = CallTracker(configuration: configuration.tracker(server)) }
+            let updates = body(&state.trackers[server]!)
+            return (updates, updates.isEmpty ? nil : state.takeTurn())
         }
     }
 
