@@ -44,6 +44,11 @@ public final class CallTrackingService: Service, Sendable {
             defer { nextTurn += 1 }
             return nextTurn
         }
+
+        /// The turn of `updates`, just made here; none for an empty batch (nothing to hand on).
+        mutating func turn(for updates: [CallUpdate]) -> UInt64? {
+            updates.isEmpty ? nil : takeTurn()
+        }
     }
 
     /// Events held back per server while a reconcile is pending; past this the reconcile is
@@ -178,7 +183,7 @@ public final class CallTrackingService: Service, Sendable {
                 }
                 batch.formIndex(after: &index)
             }
-            return updates.isEmpty ? nil : state.takeTurn()
+            return state.turn(for: updates)
         }
         await handOn(updates, turn: turn)
     }
@@ -205,7 +210,7 @@ public final class CallTrackingService: Service, Sendable {
             let time = clock.epochSeconds
             let (updates, turn) = state.withLockedValue { state -> ([CallUpdate], UInt64?) in
                 let updates = state.trackers.keys.flatMap { state.trackers[$0]!.tick(now: time) }
-                return (updates, updates.isEmpty ? nil : state.takeTurn())
+                return (updates, state.turn(for: updates))
             }
             await handOn(updates, turn: turn)
         }
@@ -222,7 +227,7 @@ public final class CallTrackingService: Service, Sendable {
             logger.error("CoreShowChannels after login failed; live calls not reconciled", metadata: ["server": "\(server)", "error": "\(error)"])
             let (updates, turn) = state.withLockedValue { state in
                 let updates = applyHeldBack(server, in: &state)
-                return (updates, updates.isEmpty ? nil : state.takeTurn())
+                return (updates, state.turn(for: updates))
             }
             await handOn(updates, turn: turn)
             return
@@ -246,18 +251,14 @@ public final class CallTrackingService: Service, Sendable {
     }
 
     private func withTracker<Result: Sendable>(_ server: String, _ body: (inout CallTracker) -> Result) -> Result {
-        state.withLockedValue { state in
-            if state.trackers[server] == nil { state.trackers[server] = CallTracker(configuration: configuration.tracker(server)) }
-            return body(&state.trackers[server]!)
-        }
+        state.withLockedValue { Self.tracker(server, in: &$0.trackers, configuration, body) }
     }
 
     /// Updates made by `body`, with their turn to be handed on (nil for none).
     private func updatesWithTurn(_ server: String, _ body: (inout CallTracker) -> [CallUpdate]) -> ([CallUpdate], UInt64?) {
         state.withLockedValue { state in
-            if state.trackers[server] == nil { state.trackers[server] = CallTracker(configuration: configuration.tracker(server)) }
-            let updates = body(&state.trackers[server]!)
-            return (updates, updates.isEmpty ? nil : state.takeTurn())
+            let updates = Self.tracker(server, in: &state.trackers, configuration, body)
+            return (updates, state.turn(for: updates))
         }
     }
 
