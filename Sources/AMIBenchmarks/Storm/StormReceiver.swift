@@ -1,4 +1,6 @@
 import AMITestSupport
+import CRMSink
+import Foundation
 import NIOCore
 import NIOHTTP1
 import NIOPosix
@@ -60,7 +62,7 @@ private final class StormReceiverHandler: ChannelInboundHandler {
         case .end:
             let now = monotonicNanoseconds()
             let call = body.withUnsafeReadableBytes { StormTally.call(inBody: $0) }
-            tally.record(event: event, eventID: StormTally.EventID(delivery), call: call, at: now)
+            tally.record(event: event, eventID: UUID(lowercaseText: delivery), call: call, at: now)
             let head = HTTPResponseHead(version: .http1_1, status: .ok, headers: ["Content-Length": "0"])
             context.write(wrapOutboundOut(.head(head)), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)

@@ -1,4 +1,6 @@
 import AMITestSupport
+import CRMSink
+import Foundation
 import NIOConcurrencyHelpers
 
 /// What the storm's CRM received: requests by `X-AMIBridge-Event`, and for each call of the storm
@@ -23,35 +25,6 @@ final class StormTally: Sendable {
         }
     }
 
-    /// A delivery id (a UUID) as two integers.
-    struct EventID: Hashable {
-        var high: UInt64
-        var low: UInt64
-
-        init?(_ text: String) {
-            var high: UInt64 = 0
-            var low: UInt64 = 0
-            var digits = 0
-            for byte in text.utf8 where byte != UInt8(ascii: "-") {
-                guard let value = Self.hexValue(byte) else { return nil }
-                if digits < 16 { high = high << 4 | value } else { low = low << 4 | value }
-                digits += 1
-            }
-            guard digits == 32 else { return nil }
-            self.high = high
-            self.low = low
-        }
-
-        static func hexValue(_ byte: UInt8) -> UInt64? {
-            switch byte {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): UInt64(byte - UInt8(ascii: "0"))
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): UInt64(byte - UInt8(ascii: "a") + 10)
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): UInt64(byte - UInt8(ascii: "A") + 10)
-            default: nil
-            }
-        }
-    }
-
     struct Snapshot: Sendable {
         var requests = 0
         var byEvent: [String: Int] = [:]
@@ -70,11 +43,11 @@ final class StormTally: Sendable {
     private struct State {
         var snapshot = Snapshot()
         /// Index `call * 3 + kind`.
-        var ids: [EventID?]
+        var ids: [UUID?]
         var counts: [UInt32]
         /// First `call_complete` per call, 0 before.
         var completedAt: [UInt64]
-        var unmatchedIDs: Set<EventID> = []
+        var unmatchedIDs: Set<UUID> = []
     }
 
     let calls: Int
@@ -83,13 +56,13 @@ final class StormTally: Sendable {
     init(calls: Int) {
         self.calls = calls
         state = NIOLockedValueBox(State(
-            ids: [EventID?](repeating: nil, count: calls * Kind.allCases.count),
+            ids: [UUID?](repeating: nil, count: calls * Kind.allCases.count),
             counts: [UInt32](repeating: 0, count: calls * Kind.allCases.count),
             completedAt: [UInt64](repeating: 0, count: calls)
         ))
     }
 
-    func record(event: String, eventID: EventID?, call: Int?, at time: UInt64) {
+    func record(event: String, eventID: UUID?, call: Int?, at time: UInt64) {
         state.withLockedValue { state in
             state.snapshot.requests += 1
             state.snapshot.byEvent[event, default: 0] += 1
