@@ -231,9 +231,11 @@ public final class AMIEventStream: AsyncSequence, Sendable {
         let (taken, resumes): (Taken, [@Sendable () -> Void]) = state.withLockedValue { state in
             if state.buffer.isEmpty { return (state.finished ? .finished : .empty, []) }
             if state.buffer.count <= limit {
-                // The producers get a fresh buffer as large as this one had to be.
+                // The producers get a fresh buffer as large as this batch, which is what the next one
+                // will likely be. Not more: a new buffer writes every slot (nil) before its first
+                // event, and a fixed 1,024 slots cost more than tracking a batch of 60 events.
                 let whole = state.buffer
-                state.buffer = CircularBuffer(initialCapacity: Swift.max(1024, whole.count))
+                state.buffer = CircularBuffer(initialCapacity: Swift.max(64, whole.count))
                 state.queuedEvents = 0
                 return (.elements(whole), state.sourcesToResume(threshold: resumeThreshold))
             }
