@@ -66,6 +66,8 @@ public final class AMIEventStream: AsyncSequence, Sendable {
 
     private struct State {
         var buffer = AMIEventBatch(initialCapacity: 1024)
+        /// The capacity of the next buffer handed to the producers (see `takeBatch`).
+        var freshCapacity = 1024
         var queuedEvents = 0
         /// The consumer, parked until an element is queued or the stream finishes.
         var waiter: CheckedContinuation<Void, Never>?
@@ -231,11 +233,13 @@ public final class AMIEventStream: AsyncSequence, Sendable {
         let (taken, resumes): (Taken, [@Sendable () -> Void]) = state.withLockedValue { state in
             if state.buffer.isEmpty { return (state.finished ? .finished : .empty, []) }
             if state.buffer.count <= limit {
-                // The producers get a fresh buffer as large as this batch, which is what the next one
-                // will likely be. Not more: a new buffer writes every slot (nil) before its first
-                // event, and a fixed 1,024 slots cost more than tracking a batch of 60 events.
+                // The producers get a fresh buffer sized for the batches of late. A new buffer writes
+                // every slot (nil) before its first event: a fixed 1,024 slots cost more than tracking
+                // a batch of 60 events. One too small for a burst doubles, copying, as it fills; so
+                // the size follows a burst at once and shrinks back slowly after it.
                 let whole = state.buffer
-                state.buffer = CircularBuffer(initialCapacity: Swift.max(64, whole.count))
+                state.freshCapacity = Swift.max(64, whole.count, state.freshCapacity - state.freshCapacity / 8)
+                state.buffer = CircularBuffer(initialCapacity: state.freshCapacity)
                 state.queuedEvents = 0
                 return (.elements(whole), state.sourcesToResume(threshold: resumeThreshold))
             }

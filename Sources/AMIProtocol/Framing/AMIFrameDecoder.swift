@@ -42,7 +42,8 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
     private var scannedBytes = 0
     /// Where the next messages are copied (see ``AMIMessage``): a slab per ~100 events.
     private var slab: AMIMessage.Slab?
-    /// A message's field spans while its lines are read; reused, so it costs no allocation.
+    /// The pending message's field spans, one per line read so far (see `messageStep`); reused, so
+    /// it costs no allocation.
     private var scratchSpans: [AMIMessage.FieldSpan] = []
 
     public init(limits: Limits = Limits()) {
@@ -109,23 +110,34 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
         if Self.isFollowsResponse(firstLine) {
             return try followsStep(bytes)
         }
-        return try messageStep(bytes, searchFrom: max(firstLineFeed, scannedBytes))
+        return try messageStep(bytes, firstLineFeed: firstLineFeed)
     }
 
     /// Finds the empty line that ends an ordinary message, then builds it. A message's size is its
     /// header lines with their line ends, whether they arrived in one read or many.
-    private mutating func messageStep(_ bytes: UnsafeRawBufferPointer, searchFrom start: Int) throws -> Step {
+    ///
+    /// Each line's field span is noted as its end is found, so the bytes are walked once: a
+    /// message that arrives in several reads keeps the spans of the lines already seen (up to
+    /// `scannedBytes`) in ``scratchSpans``.
+    private mutating func messageStep(_ bytes: UnsafeRawBufferPointer, firstLineFeed: Int) throws -> Step {
         let count = bytes.count
-        var lineFeed = start
+        var lineFeed: Int
+        if scannedBytes > firstLineFeed {
+            lineFeed = scannedBytes
+        } else {
+            lineFeed = firstLineFeed
+            scratchSpans.removeAll(keepingCapacity: true)
+            try Self.noteLine(bytes, from: 0, lineFeed: firstLineFeed, in: &scratchSpans)
+        }
         try checkMessage(length: lineFeed + 1)
         while true {
             // `lineFeed` is the end of a line; the message ends if the next line is empty.
             let next = lineFeed + 1
             if next < count, bytes[next] == .lf {
-                return .frame(.message(try Self.buildMessage(bytes, headerEnd: next, into: &slab, spans: &scratchSpans)), consumed: next + 1)
+                return .frame(.message(try Self.buildMessage(bytes, headerEnd: next, into: &slab, spans: scratchSpans)), consumed: next + 1)
             }
             if next + 1 < count, bytes[next] == .cr, bytes[next + 1] == .lf {
-                return .frame(.message(try Self.buildMessage(bytes, headerEnd: next, into: &slab, spans: &scratchSpans)), consumed: next + 2)
+                return .frame(.message(try Self.buildMessage(bytes, headerEnd: next, into: &slab, spans: scratchSpans)), consumed: next + 2)
             }
             guard let following = bytes.firstIndex(of: .lf, from: next) else {
                 try checkLine(length: count - next)
@@ -136,7 +148,32 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
             }
             try checkLine(length: following - next)
             try checkMessage(length: following + 1)
+            try Self.noteLine(bytes, from: next, lineFeed: following, in: &scratchSpans)
             lineFeed = following
+        }
+    }
+
+    /// Notes the field span of the line `[lineStart, lineFeed)` (its CR dropped): a name and a
+    /// value around the first colon, else a value without a name.
+    private static func noteLine(
+        _ bytes: UnsafeRawBufferPointer, from lineStart: Int, lineFeed: Int, in spans: inout [AMIMessage.FieldSpan]
+    ) throws {
+        var lineEnd = lineFeed
+        if lineEnd > lineStart, bytes[lineEnd - 1] == .cr { lineEnd -= 1 }
+        // A plain loop, not memchr: names are a few bytes long, shorter than a call costs.
+        var colon = lineStart
+        while colon < lineEnd, bytes[colon] != .colon { colon += 1 }
+        if colon < lineEnd {
+            let valueStart = colon + 1 < lineEnd && bytes[colon + 1] == .space ? colon + 2 : colon + 1
+            spans.append(.init(nameStart: UInt32(lineStart), nameEnd: UInt32(colon), valueStart: UInt32(valueStart), valueEnd: UInt32(lineEnd)))
+        } else {
+            // `UserEvent(Name,free text)` puts free text on its own line. Keep it as a value
+            // without a name; text full of control bytes is garbage, not a dialplan's words.
+            let line = UnsafeRawBufferPointer(rebasing: bytes[lineStart..<lineEnd])
+            if line.contains(where: { $0 < 0x20 && $0 != .tab }) {
+                throw AMIError(.malformedFrame, "a header line holds control bytes", detail: preview(line))
+            }
+            spans.append(.init(nameStart: UInt32(lineStart), nameEnd: UInt32(lineStart), valueStart: UInt32(lineStart), valueEnd: UInt32(lineEnd)))
         }
     }
 
@@ -193,36 +230,15 @@ public struct AMIFrameDecoder: NIOSingleStepByteToMessageDecoder {
         }
     }
 
-    /// Copies the header lines `[0, headerEnd)` into a message.
+    /// Copies the header lines `[0, headerEnd)`, whose field spans ``noteLine(_:from:lineFeed:in:)``
+    /// noted, into a message.
     private static func buildMessage(
-        _ bytes: UnsafeRawBufferPointer, headerEnd: Int, into slab: inout AMIMessage.Slab?, spans: inout [AMIMessage.FieldSpan]
+        _ bytes: UnsafeRawBufferPointer, headerEnd: Int, into slab: inout AMIMessage.Slab?, spans: [AMIMessage.FieldSpan]
     ) throws -> AMIMessage {
         let region = UnsafeRawBufferPointer(rebasing: bytes[0..<headerEnd])
         // Asterisk writes C strings: a NUL byte never comes from a real server, only from garbage.
         if memchr(region.baseAddress!, 0, region.count) != nil {
             throw AMIError(.malformedFrame, "NUL byte inside a message")
-        }
-        // The spans are gathered in the decoder's scratch array (its capacity is kept between
-        // messages), then copied with the bytes into the slab.
-        spans.removeAll(keepingCapacity: true)
-        var lineStart = 0
-        while lineStart < headerEnd {
-            let lineFeed = region.firstIndex(of: .lf, from: lineStart) ?? headerEnd
-            var lineEnd = lineFeed
-            if lineEnd > lineStart, region[lineEnd - 1] == .cr { lineEnd -= 1 }
-            let line = UnsafeRawBufferPointer(rebasing: region[lineStart..<lineEnd])
-            if let colon = line.firstIndex(of: .colon, from: 0) {
-                let valueStart = lineStart + valueStart(line, colon: colon)
-                spans.append(.init(nameStart: UInt32(lineStart), nameEnd: UInt32(lineStart + colon), valueStart: UInt32(valueStart), valueEnd: UInt32(lineEnd)))
-            } else {
-                // `UserEvent(Name,free text)` puts free text on its own line. Keep it as a value
-                // without a name; text full of control bytes is garbage, not a dialplan's words.
-                if line.contains(where: { $0 < 0x20 && $0 != .tab }) {
-                    throw AMIError(.malformedFrame, "a header line holds control bytes", detail: preview(line))
-                }
-                spans.append(.init(nameStart: UInt32(lineStart), nameEnd: UInt32(lineStart), valueStart: UInt32(lineStart), valueEnd: UInt32(lineEnd)))
-            }
-            lineStart = lineFeed + 1
         }
         return spans.withUnsafeBufferPointer { spans in
             AMIMessage.Slab.append(bytes: region, spans: spans, to: &slab, slabSlots: AMIMessage.Slab.defaultSlots)
