@@ -45,13 +45,17 @@ api_port=${API_PORT:-8088}
 state=$work/state
 mkdir -p "$state"
 
+# The simulator, the receiver and the daemon each run in a session of their own (setsid): Ctrl-C
+# signals the terminal's whole process group, and the simulator, stopping at once, would leave the
+# daemon logging a lost AMI connection as it shuts down. Only this script gets the Ctrl-C, and the
+# cleanup stops them in order.
 # The simulated dialer writes ViciDial's rows as ViciDial does, as the database's root (its own
 # SIMULATE_DB_* settings: never the daemon's read-only user, never a production database).
 SIMULATE_DB_SOCKET=$AMIBRIDGE_DB_SOCKET SIMULATE_DB_USER=$AMIBRIDGE_DB_ROOT_USER SIMULATE_DB_NAME=$AMIBRIDGE_DB_NAME \
-    "$bin" simulate --port "$port" --rate "${QUICKSTART_RATE:-1}" --agents "${QUICKSTART_AGENTS:-20}" &
+    setsid "$bin" simulate --port "$port" --rate "${QUICKSTART_RATE:-1}" --agents "${QUICKSTART_AGENTS:-20}" &
 simulator_pid=$!
 # A stand-in CRM: one readable line per webhook, signature checked.
-RECEIVE_SECRET=quickstart-secret "$bin" receive --port "$hooks_port" &
+RECEIVE_SECRET=quickstart-secret setsid "$bin" receive --port "$hooks_port" &
 receiver_pid=$!
 # Let both bind before the daemon's first connection attempt.
 for listener in "$port" "$hooks_port"; do
@@ -72,7 +76,7 @@ VICIDIAL_DB_NAME=$AMIBRIDGE_DB_NAME VICIDIAL_ROW_POLL_SECONDS=1 VICIDIAL_DISPO_P
 STATE_DIR=$state API_LISTEN=127.0.0.1:$api_port WEBHOOKS_ENDPOINTS=demo WEBHOOKS_DEMO_URL=http://127.0.0.1:$hooks_port/hooks \
 WEBHOOKS_DEMO_SECRET=quickstart-secret \
 LOG_LEVEL=${LOG_LEVEL:-warning} \
-    "$bin" run --config Config/amibridge.example.yaml >&2 &
+    setsid "$bin" run --config Config/amibridge.example.yaml >&2 &
 daemon_pid=$!
 
 echo "amibridge quickstart: the daemon follows a simulated ViciDial box (${QUICKSTART_RATE:-1} call/s, ${QUICKSTART_AGENTS:-20} agents); webhooks below, Ctrl-C stops everything."
