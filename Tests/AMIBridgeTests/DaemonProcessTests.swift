@@ -2,6 +2,8 @@ import AMIProtocol
 import AMITestSupport
 import CRMSink
 import Foundation
+import NIOCore
+import NIOPosix
 import Testing
 
 /// The built `amibridge` binary, run as an operator runs it.
@@ -56,6 +58,27 @@ struct DaemonProcessTests {
         #expect(text.contains("\(key):"))
         // The secret's value never shows, even in an error about it.
         #expect(!text.contains("=x"))
+    }
+
+    @Test("a listening port already taken fails the start with one line naming the setting", arguments: ["run", "receive"])
+    func takenPort(command: String) async throws {
+        // Another service listening where the daemon (api.listen) or the receiver (--port) wants to.
+        let holder = try await ServerBootstrap(group: MultiThreadedEventLoopGroup.singleton).bind(host: "127.0.0.1", port: 0).get()
+        defer { holder.close(promise: nil) }
+        let port = try #require(holder.localAddress?.port)
+        let ami = try ClosedPort()
+        let (arguments, environment, setting) = command == "run"
+            ? (["run", "--config", Self.exampleConfig.path], [
+                "AMI_PORT": String(ami.port), "AMI_SECRET": "x", "API_LISTEN": "127.0.0.1:\(port)",
+                "STATE_DIR": FileManager.default.temporaryDirectory.appendingPathComponent("amibridge-taken-\(UUID())").path,
+            ], "api.listen")
+            : (["receive", "--port", String(port)], [:], "--port")
+        let (process, _, errors) = try Self.launch(arguments, environment: environment)
+        defer { if process.isRunning { process.terminate() } }
+        try await withDeadline(.seconds(30)) { await ChildProcess.waitForExit(process) }
+        let text = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 69) // EX_UNAVAILABLE
+        #expect(text == "amibridge: \(setting) 127.0.0.1:\(port): cannot listen (Address already in use)\n")
     }
 
     static var exampleConfig: URL {

@@ -55,7 +55,9 @@ struct APIServer: Service {
     }
 
     func run() async throws {
-        try await makeApplication().run()
+        try await ListenFailure.naming(setting: "api.listen", host: configuration.host, port: configuration.port) {
+            try await makeApplication().run()
+        }
     }
 
     /// A connection that completes no request part for this long is closed: idle keep-alive

@@ -45,7 +45,11 @@ struct ReceiveCommand: AsyncParsableCommand {
                 Self.say("amibridge receive: listening on http://127.0.0.1:\(channel.localAddress?.port ?? port)/ (signatures \(checked))")
             }
         )
-        try await app.runService()
+        do {
+            try await ListenFailure.naming(setting: "--port", host: "127.0.0.1", port: port) { try await app.runService() }
+        } catch let failure as ListenFailure {
+            throw failure.exit()
+        }
     }
 
     static func say(_ line: String) {

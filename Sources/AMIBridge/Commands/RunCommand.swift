@@ -30,7 +30,12 @@ struct RunCommand: AsyncParsableCommand {
         daemon.logger.info("amibridge starting", metadata: [
             "servers": "\(bridge.amiServers.map { "\($0.name)=\($0.host):\($0.port)" }.joined(separator: ","))",
         ])
-        try await daemon.run()
+        do {
+            try await daemon.run()
+        } catch let failure as ListenFailure {
+            daemon.logger.critical("cannot listen; stopping", metadata: ["error": "\(failure)"])
+            throw failure.exit()
+        }
         daemon.logger.info("amibridge stopped")
     }
 }
