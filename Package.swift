@@ -209,6 +209,7 @@ let package = Package(
             dependencies: [
                 "AMIProtocol",
                 "AMITestSupport",
+                .product(name: "Logging", package: "swift-log"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOEmbedded", package: "swift-nio"),
                 .product(name: "NIOTestUtils", package: "swift-nio"),

@@ -154,7 +154,10 @@ public final class AMIClient: Service, Sendable {
                         "error": "\(reason)", "retry_in_ms": "\(delay.milliseconds)",
                     ])
                 } else {
-                    logger.warning("AMI connection lost; reconnecting", metadata: [
+                    // A refused or unreachable server was never connected: "lost" would send the
+                    // reader looking for a drop that did not happen.
+                    let message: Logger.Message = reason.code == .connectFailed ? "cannot connect to AMI; retrying" : "AMI connection lost; reconnecting"
+                    logger.warning(message, metadata: [
                         "error": "\(reason)", "retry_in_ms": "\(delay.milliseconds)",
                     ])
                 }
