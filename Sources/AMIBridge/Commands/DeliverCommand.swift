@@ -69,7 +69,11 @@ struct DeliverCommand: AsyncParsableCommand {
             services.append(.init(service: try Self.metricsServer(metricsListen, metrics: metrics, logger: logger)))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let failure as ListenFailure {
+            throw failure.exit()
+        }
         logger.info("amibridge deliver stopped")
     }
 
@@ -88,14 +92,16 @@ struct DeliverCommand: AsyncParsableCommand {
                 body: .init(byteBuffer: ByteBuffer(bytes: try await metrics.exposition()))
             )
         }
-        return Application(
+        let host = String(listen[..<colon])
+        let application = Application(
             router: router,
-            configuration: .init(address: .hostname(String(listen[..<colon]), port: port)),
+            configuration: .init(address: .hostname(host, port: port)),
             onServerRunning: { channel in
                 logger.info("metrics listening", metadata: ["port": "\(channel.localAddress?.port ?? port)"])
             },
             logger: logger
         )
+        return StageRunner { try await ListenFailure.naming(setting: "--metrics-listen", host: host, port: port) { try await application.run() } }
     }
 
     private static func configurationError(_ key: String, _ problem: String) -> ExitCode {
