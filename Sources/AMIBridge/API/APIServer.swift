@@ -55,7 +55,7 @@ struct APIServer: Service {
     }
 
     func run() async throws {
-        try await ListenFailure.naming(setting: "api.listen", host: configuration.host, port: configuration.port) {
+        try await ListenFailure.exitOnFailure(setting: "api.listen", host: configuration.host, port: configuration.port, logger: logger) {
             try await makeApplication().run()
         }
     }

@@ -1,10 +1,11 @@
 import ArgumentParser
 import Foundation
+import Logging
 import NIOCore
 
 /// A listening address that could not be taken (in use, not this host's, a privileged port),
 /// told as one line naming the setting, instead of NIO's `bind(descriptor:ptr:bytes:)` text.
-struct ListenFailure: Error, CustomStringConvertible {
+struct ListenFailure: CustomStringConvertible {
     /// The setting that chose the address: `api.listen`, `--port`.
     let setting: String
     let address: String
@@ -22,20 +23,20 @@ struct ListenFailure: Error, CustomStringConvertible {
 
     private static let bindErrors: Set<Int32> = [EADDRINUSE, EADDRNOTAVAIL, EACCES]
 
-    /// Runs `body`, telling a bind error it throws as a ``ListenFailure``.
-    static func naming(setting: String, host: String, port: Int, _ body: () async throws -> Void) async throws {
+    /// Runs `body`. A bind error it throws ends the process: one line on stderr (and a critical
+    /// log line, for those who read only the journal), then exit EX_UNAVAILABLE (sysexits.h), as a
+    /// start that finds its port taken should; systemd's `Restart=on-failure` tries again. Any other
+    /// error goes on as it was.
+    static func exitOnFailure(
+        setting: String, host: String, port: Int, logger: Logger? = nil, _ body: () async throws -> Void
+    ) async throws {
         do {
             try await body()
         } catch {
-            if let failure = ListenFailure(error, setting: setting, host: host, port: port) { throw failure }
-            throw error
+            guard let failure = ListenFailure(error, setting: setting, host: host, port: port) else { throw error }
+            logger?.critical("cannot listen; stopping", metadata: ["error": "\(failure)"])
+            FileHandle.standardError.write(Data("amibridge: \(failure)\n".utf8))
+            throw ExitCode(69)
         }
-    }
-
-    /// Writes the failure to stderr as one line; the exit that ends the process with
-    /// EX_UNAVAILABLE (sysexits.h), as a start that finds its port taken should.
-    func exit() -> ExitCode {
-        FileHandle.standardError.write(Data("amibridge: \(self)\n".utf8))
-        return ExitCode(69)
     }
 }

@@ -69,11 +69,7 @@ struct DeliverCommand: AsyncParsableCommand {
             services.append(.init(service: try Self.metricsServer(metricsListen, metrics: metrics, logger: logger)))
         }
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
-        do {
-            try await group.run()
-        } catch let failure as ListenFailure {
-            throw failure.exit()
-        }
+        try await group.run()
         logger.info("amibridge deliver stopped")
     }
 
@@ -101,7 +97,9 @@ struct DeliverCommand: AsyncParsableCommand {
             },
             logger: logger
         )
-        return StageRunner { try await ListenFailure.naming(setting: "--metrics-listen", host: host, port: port) { try await application.run() } }
+        return StageRunner {
+            try await ListenFailure.exitOnFailure(setting: "--metrics-listen", host: host, port: port, logger: logger) { try await application.run() }
+        }
     }
 
     private static func configurationError(_ key: String, _ problem: String) -> ExitCode {

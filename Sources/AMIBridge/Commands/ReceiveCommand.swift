@@ -45,11 +45,7 @@ struct ReceiveCommand: AsyncParsableCommand {
                 Self.say("amibridge receive: listening on http://127.0.0.1:\(channel.localAddress?.port ?? port)/ (signatures \(checked))")
             }
         )
-        do {
-            try await ListenFailure.naming(setting: "--port", host: "127.0.0.1", port: port) { try await app.runService() }
-        } catch let failure as ListenFailure {
-            throw failure.exit()
-        }
+        try await ListenFailure.exitOnFailure(setting: "--port", host: "127.0.0.1", port: port) { try await app.runService() }
     }
 
     static func say(_ line: String) {

@@ -30,12 +30,7 @@ struct RunCommand: AsyncParsableCommand {
         daemon.logger.info("amibridge starting", metadata: [
             "servers": "\(bridge.amiServers.map { "\($0.name)=\($0.host):\($0.port)" }.joined(separator: ","))",
         ])
-        do {
-            try await daemon.run()
-        } catch let failure as ListenFailure {
-            daemon.logger.critical("cannot listen; stopping", metadata: ["error": "\(failure)"])
-            throw failure.exit()
-        }
+        try await daemon.run()
         daemon.logger.info("amibridge stopped")
     }
 }

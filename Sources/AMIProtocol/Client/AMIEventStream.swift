@@ -65,9 +65,10 @@ public final class AMIEventStream: AsyncSequence, Sendable {
     }
 
     private struct State {
-        var buffer = AMIEventBatch(initialCapacity: 1024)
+        static let firstCapacity = 1024
+        var buffer = AMIEventBatch(initialCapacity: firstCapacity)
         /// The capacity of the next buffer handed to the producers (see `takeBatch`).
-        var freshCapacity = 1024
+        var freshCapacity = firstCapacity
         var queuedEvents = 0
         /// The consumer, parked until an element is queued or the stream finishes.
         var waiter: CheckedContinuation<Void, Never>?
